@@ -1,0 +1,191 @@
+"""Identifier formats of the Vietnamese one-stop system, as value types.
+
+- Unit codes follow QCVN 102:2016/BTTTT: ``V1V2V3.Z1Z2.Y1Y2.MX1X2`` (``000.00.00.H49``).
+- Dossier codes follow Circular 01/2018/TT-VPCP, Art. 19: ``<unit code>-YYMMDD-XXXX``.
+  A shortened unit part (``H21.65-220914-0011``) is seen in the wild and accepted.
+- Procedure codes are national ``x.yyyyyy`` (``1.001776``) or local, with the unit code
+  appended (``1.001776.000.00.00.H56``).
+
+Each ``parse_*`` function raises :class:`CodeFormatError` saying what is wrong, so that the
+pydantic field that uses it reports the field name together with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+__all__ = [
+    "CodeFormatError",
+    "DossierCodeError",
+    "ProcedureCodeError",
+    "UnitCodeError",
+    "DossierCode",
+    "DossierCodeStr",
+    "ProcedureCode",
+    "ProcedureCodeStr",
+    "UnitCode",
+    "UnitCodeStr",
+    "parse_dossier_code",
+    "parse_procedure_code",
+    "parse_unit_code",
+]
+
+_UNIT = r"\d{3}\.\d{2}\.\d{2}\.[HK]\d{2}"
+_SHORT_UNIT = r"[HK]\d{2}(?:\.\d{2,3}){0,3}"
+_UNIT_RE = re.compile(rf"^{_UNIT}$")
+_DOSSIER_RE = re.compile(rf"^(?P<unit>{_UNIT}|{_SHORT_UNIT})-(?P<date>\d{{6}})-(?P<seq>\d{{4}})$")
+_PROCEDURE_RE = re.compile(rf"^(?P<national>\d\.\d{{6}})(?:\.(?P<unit>{_UNIT}))?$")
+
+
+class CodeFormatError(ValueError):
+    """A code does not follow its published format."""
+
+
+class UnitCodeError(CodeFormatError):
+    """A unit code does not follow QCVN 102:2016."""
+
+
+class DossierCodeError(CodeFormatError):
+    """A dossier code does not follow Circular 01/2018/TT-VPCP."""
+
+
+class ProcedureCodeError(CodeFormatError):
+    """A procedure code is neither national nor local form."""
+
+
+@dataclass(frozen=True, slots=True)
+class UnitCode:
+    """A unit code split into its groups (QCVN 102:2016)."""
+
+    value: str
+
+    @property
+    def province(self) -> str:
+        """``MX1X2``: the province's People's Committee (H) or Council (K)."""
+        return self.value[-3:]
+
+    @property
+    def level2(self) -> str:
+        """``Y1Y2``: departments and districts; ``00`` for the province itself."""
+        return self.value[7:9]
+
+    @property
+    def level3(self) -> str:
+        """``Z1Z2``: units under a level-2 unit, such as communes."""
+        return self.value[4:6]
+
+    @property
+    def level4(self) -> str:
+        """``V1V2V3``: units under a level-3 unit."""
+        return self.value[0:3]
+
+
+@dataclass(frozen=True, slots=True)
+class DossierCode:
+    """A dossier code: receiving unit, date received, daily sequence."""
+
+    value: str
+    unit: str
+    received_on: date
+    sequence: int
+
+    @property
+    def is_shortened(self) -> bool:
+        return _UNIT_RE.match(self.unit) is None
+
+
+@dataclass(frozen=True, slots=True)
+class ProcedureCode:
+    """A procedure code; ``national`` is the ``x.yyyyyy`` part."""
+
+    value: str
+    national: str
+    unit: str | None
+
+    @property
+    def is_local(self) -> bool:
+        return self.unit is not None
+
+
+def parse_unit_code(value: str) -> UnitCode:
+    if not _UNIT_RE.match(value):
+        raise UnitCodeError(
+            f"{value!r} is not a unit code: expected V1V2V3.Z1Z2.Y1Y2.MX1X2 as in "
+            "QCVN 102:2016, e.g. '000.00.00.H49' (digits, dots, and H or K before the "
+            "two-digit province number)"
+        )
+    return UnitCode(value)
+
+
+def parse_dossier_code(value: str) -> DossierCode:
+    match = _DOSSIER_RE.match(value)
+    if match is None:
+        raise DossierCodeError(
+            f"{value!r} is not a dossier code: expected <unit code>-YYMMDD-XXXX as in "
+            "Circular 01/2018/TT-VPCP, e.g. '000.00.00.H12-210315-0001'"
+        )
+    raw_date = match["date"]
+    try:
+        received_on = date(2000 + int(raw_date[:2]), int(raw_date[2:4]), int(raw_date[4:]))
+    except ValueError:
+        raise DossierCodeError(
+            f"{value!r} is not a dossier code: its date part {raw_date!r} is not a "
+            "calendar date in YYMMDD form"
+        ) from None
+    sequence = int(match["seq"])
+    if sequence == 0:
+        raise DossierCodeError(
+            f"{value!r} is not a dossier code: the daily sequence starts at 0001"
+        )
+    return DossierCode(value, match["unit"], received_on, sequence)
+
+
+def parse_procedure_code(value: str) -> ProcedureCode:
+    match = _PROCEDURE_RE.match(value)
+    if match is None:
+        raise ProcedureCodeError(
+            f"{value!r} is not a procedure code: expected the national form x.yyyyyy "
+            "(e.g. '1.001776') or the local form with a unit code appended "
+            "(e.g. '1.001776.000.00.00.H56')"
+        )
+    return ProcedureCode(value, match["national"], match["unit"])
+
+
+def _check(parser: Callable[[str], object]) -> AfterValidator:
+    def validate(value: str) -> str:
+        parser(value)
+        return value
+
+    return AfterValidator(validate)
+
+
+UnitCodeStr = Annotated[
+    str,
+    Field(
+        description="Unit code, QCVN 102:2016/BTTTT (V1V2V3.Z1Z2.Y1Y2.MX1X2)",
+        examples=["000.00.00.H12"],
+    ),
+    _check(parse_unit_code),
+]
+DossierCodeStr = Annotated[
+    str,
+    Field(
+        description="Dossier code, Circular 01/2018/TT-VPCP Art. 19 (<unit code>-YYMMDD-XXXX)",
+        examples=["000.00.00.H12-210315-0001"],
+    ),
+    _check(parse_dossier_code),
+]
+ProcedureCodeStr = Annotated[
+    str,
+    Field(
+        description="Procedure code, national x.yyyyyy or local x.yyyyyy.<unit code>",
+        examples=["1.001776", "1.001776.000.00.00.H56"],
+    ),
+    _check(parse_procedure_code),
+]

@@ -1,0 +1,337 @@
+"""The event contract: an envelope and one payload per dossier action.
+
+Every model is frozen and forbids unknown fields, so a typo in an agency system's event is
+an error rather than silently dropped data. ``schema_version`` is fixed per event type to
+the current version; older versions are brought up to date by :mod:`events.upcasting`
+before validation.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from events.codes import DossierCodeStr, ProcedureCodeStr, UnitCodeStr
+from events.enums import (
+    ApplicantType,
+    Channel,
+    Decision,
+    OnlineServiceLevel,
+    ReturnMethod,
+    TimeUnit,
+    TransferKind,
+)
+
+Sha256Hex = Annotated[
+    str,
+    Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 digest, 64 lowercase hex digits"),
+]
+IdentityHash = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9a-f]{64}$",
+        description=(
+            "HMAC-SHA256 of the applicant's identity number under the province's identity "
+            "key (see events.identity.applicant_id_hash); the number itself never travels"
+        ),
+    ),
+]
+ShortText = Annotated[str, Field(min_length=1, max_length=500)]
+Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2, description="VND")]
+
+
+class ContractModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Actor(ContractModel):
+    """Who did it: an official, a citizen on the portal, or a system."""
+
+    id: ShortText
+    name: ShortText | None = None
+    title: ShortText | None = Field(None, description="ChucDanh: the official's position")
+    department: ShortText | None = Field(None, description="PhongBanXuLy: processing department")
+
+
+class Component(ContractModel):
+    """A submitted document (thành phần hồ sơ)."""
+
+    code: ShortText
+    name: ShortText
+    sha256: Sha256Hex
+    reused_from: DossierCodeStr | None = Field(
+        None, description="Code of the earlier dossier this document is reused from"
+    )
+
+
+class ResultDocument(ContractModel):
+    """A result document (giấy tờ kết quả)."""
+
+    document_type: ShortText
+    name: ShortText
+    reference_number: ShortText
+    issued_on: date
+    sha256: Sha256Hex
+    valid_until: date | None = None
+
+
+class ProcessingTime(ContractModel):
+    """A procedure's processing time (thời hạn giải quyết)."""
+
+    value: Annotated[Decimal, Field(gt=0, le=3650, decimal_places=2)]
+    unit: TimeUnit
+
+
+# --- payloads -----------------------------------------------------------------------------
+
+
+class SubmissionPayload(ContractModel):
+    procedure_code: ProcedureCodeStr
+    procedure_name: ShortText | None = None
+    field_code: ShortText | None = Field(None, description="MaLinhVuc: the procedure's field")
+    channel: Channel
+    service_level: OnlineServiceLevel
+    applicant_type: ApplicantType
+    applicant_id_hash: IdentityHash
+    summary: ShortText | None = Field(None, description="TrichYeuHoSo")
+    components: tuple[Component, ...] = ()
+    reused_dossiers: tuple[DossierCodeStr, ...] = Field(
+        (), description="Codes of earlier dossiers whose result or documents are reused"
+    )
+
+
+class RegisteredPayload(SubmissionPayload):
+    """Submitted (usually online) and not yet accepted by the one-stop desk."""
+
+
+class ReceivedPayload(SubmissionPayload):
+    """Accepted by the one-stop desk: the processing clock starts.
+
+    Exactly one of ``processing_time`` (the hub computes the due date with its working-day
+    calendar) and ``due_at`` (the agency's own due date, kept as given) is required.
+    """
+
+    processing_time: ProcessingTime | None = None
+    due_at: AwareDatetime | None = None
+    return_method: ReturnMethod | None = None
+
+    @model_validator(mode="after")
+    def _one_deadline(self) -> ReceivedPayload:
+        if (self.processing_time is None) == (self.due_at is None):
+            raise ValueError("give exactly one of processing_time and due_at")
+        return self
+
+
+class RefusedPayload(ContractModel):
+    reason: ShortText
+
+
+class TransferredPayload(ContractModel):
+    kind: TransferKind
+    to_unit_code: UnitCodeStr | None = None
+    to_department: ShortText | None = None
+    note: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _destination(self) -> TransferredPayload:
+        if self.kind is TransferKind.UNIT and self.to_unit_code is None:
+            raise ValueError("a transfer between units needs to_unit_code")
+        if self.kind is TransferKind.DEPARTMENT and self.to_department is None:
+            raise ValueError("a transfer between departments needs to_department")
+        return self
+
+
+class SupplementRequestedPayload(ContractModel):
+    reason: ShortText
+    missing: tuple[ShortText, ...] = ()
+
+
+class SupplementReceivedPayload(ContractModel):
+    components: tuple[Component, ...] = ()
+
+
+class FinancialObligationRequestedPayload(ContractModel):
+    amount: Money
+    description: ShortText
+
+
+class FeePaidPayload(ContractModel):
+    amount: Money
+    receipt_number: ShortText
+    fee_name: ShortText | None = None
+
+
+class ProcessingStoppedPayload(ContractModel):
+    reason: ShortText
+
+
+class ProcessingResumedPayload(ContractModel):
+    note: ShortText | None = None
+
+
+class DeadlineExtendedPayload(ContractModel):
+    """An apology slip with a new return date; the dossier still counts as late."""
+
+    new_due_at: AwareDatetime
+    apology_slip_number: ShortText
+    reason: ShortText
+
+
+class ResolvedPayload(ContractModel):
+    decision: Decision
+    result_documents: tuple[ResultDocument, ...] = ()
+    note: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _documents(self) -> ResolvedPayload:
+        if self.decision is Decision.APPROVED and not self.result_documents:
+            raise ValueError("an approved dossier needs at least one result document")
+        return self
+
+
+class ResultReturnedPayload(ContractModel):
+    method: ReturnMethod
+
+
+class WithdrawnPayload(ContractModel):
+    reason: ShortText | None = None
+
+
+# --- envelopes ----------------------------------------------------------------------------
+
+
+class Envelope(ContractModel):
+    """Fields every event carries. ``recorded_at`` is set by the hub when it stores it."""
+
+    event_id: UUID
+    dossier_code: DossierCodeStr
+    unit_code: UnitCodeStr = Field(description="The unit that performed the action")
+    occurred_at: AwareDatetime
+    recorded_at: AwareDatetime | None = None
+    source_system: Annotated[str, Field(min_length=1, max_length=100)]
+    actor: Actor
+
+
+class DossierRegistered(Envelope):
+    event_type: Literal["dossier.registered"] = "dossier.registered"
+    schema_version: Literal[1] = 1
+    payload: RegisteredPayload
+
+
+class DossierReceived(Envelope):
+    event_type: Literal["dossier.received"] = "dossier.received"
+    schema_version: Literal[2] = 2
+    payload: ReceivedPayload
+
+
+class DossierRefused(Envelope):
+    event_type: Literal["dossier.refused"] = "dossier.refused"
+    schema_version: Literal[1] = 1
+    payload: RefusedPayload
+
+
+class DossierTransferred(Envelope):
+    event_type: Literal["dossier.transferred"] = "dossier.transferred"
+    schema_version: Literal[1] = 1
+    payload: TransferredPayload
+
+
+class SupplementRequested(Envelope):
+    event_type: Literal["dossier.supplement_requested"] = "dossier.supplement_requested"
+    schema_version: Literal[1] = 1
+    payload: SupplementRequestedPayload
+
+
+class SupplementReceived(Envelope):
+    event_type: Literal["dossier.supplement_received"] = "dossier.supplement_received"
+    schema_version: Literal[1] = 1
+    payload: SupplementReceivedPayload
+
+
+class FinancialObligationRequested(Envelope):
+    event_type: Literal["dossier.financial_obligation_requested"] = (
+        "dossier.financial_obligation_requested"
+    )
+    schema_version: Literal[1] = 1
+    payload: FinancialObligationRequestedPayload
+
+
+class FeePaid(Envelope):
+    event_type: Literal["dossier.fee_paid"] = "dossier.fee_paid"
+    schema_version: Literal[1] = 1
+    payload: FeePaidPayload
+
+
+class ProcessingStopped(Envelope):
+    event_type: Literal["dossier.processing_stopped"] = "dossier.processing_stopped"
+    schema_version: Literal[1] = 1
+    payload: ProcessingStoppedPayload
+
+
+class ProcessingResumed(Envelope):
+    event_type: Literal["dossier.processing_resumed"] = "dossier.processing_resumed"
+    schema_version: Literal[1] = 1
+    payload: ProcessingResumedPayload
+
+
+class DeadlineExtended(Envelope):
+    event_type: Literal["dossier.deadline_extended"] = "dossier.deadline_extended"
+    schema_version: Literal[1] = 1
+    payload: DeadlineExtendedPayload
+
+
+class DossierResolved(Envelope):
+    event_type: Literal["dossier.resolved"] = "dossier.resolved"
+    schema_version: Literal[1] = 1
+    payload: ResolvedPayload
+
+
+class ResultReturned(Envelope):
+    event_type: Literal["dossier.result_returned"] = "dossier.result_returned"
+    schema_version: Literal[1] = 1
+    payload: ResultReturnedPayload
+
+
+class DossierWithdrawn(Envelope):
+    event_type: Literal["dossier.withdrawn"] = "dossier.withdrawn"
+    schema_version: Literal[1] = 1
+    payload: WithdrawnPayload
+
+
+DossierEvent = (
+    DossierRegistered
+    | DossierReceived
+    | DossierRefused
+    | DossierTransferred
+    | SupplementRequested
+    | SupplementReceived
+    | FinancialObligationRequested
+    | FeePaid
+    | ProcessingStopped
+    | ProcessingResumed
+    | DeadlineExtended
+    | DossierResolved
+    | ResultReturned
+    | DossierWithdrawn
+)
+
+EVENT_CLASSES: tuple[type[Envelope], ...] = (
+    DossierRegistered,
+    DossierReceived,
+    DossierRefused,
+    DossierTransferred,
+    SupplementRequested,
+    SupplementReceived,
+    FinancialObligationRequested,
+    FeePaid,
+    ProcessingStopped,
+    ProcessingResumed,
+    DeadlineExtended,
+    DossierResolved,
+    ResultReturned,
+    DossierWithdrawn,
+)
