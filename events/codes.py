@@ -22,14 +22,14 @@ from pydantic import AfterValidator, Field
 
 __all__ = [
     "CodeFormatError",
-    "DossierCodeError",
-    "ProcedureCodeError",
-    "UnitCodeError",
     "DossierCode",
+    "DossierCodeError",
     "DossierCodeStr",
     "ProcedureCode",
+    "ProcedureCodeError",
     "ProcedureCodeStr",
     "UnitCode",
+    "UnitCodeError",
     "UnitCodeStr",
     "parse_dossier_code",
     "parse_procedure_code",

@@ -127,7 +127,11 @@ class ReceivedPayload(SubmissionPayload):
 
 
 class RefusedPayload(ContractModel):
+    """Refused at the one-stop desk (không tiếp nhận); the dossier ends here."""
+
     reason: ShortText
+    procedure_code: ProcedureCodeStr | None = None
+    channel: Channel | None = None
 
 
 class TransferredPayload(ContractModel):

@@ -51,7 +51,7 @@ def parse_event(data: Any) -> DossierEvent:
         )
     event_type = data.get("event_type")
     cls = EVENT_TYPES.get(event_type) if isinstance(event_type, str) else None
-    if cls is None:
+    if cls is None or not isinstance(event_type, str):
         raise EventRejected(
             RejectReason.UNKNOWN_EVENT_TYPE,
             f"event_type {event_type!r} is not one of: {', '.join(sorted(EVENT_TYPES))}",
@@ -62,8 +62,7 @@ def parse_event(data: Any) -> DossierEvent:
         supported = ", ".join(str(v) for v in sorted(SUPPORTED_VERSIONS[event_type]))
         raise EventRejected(
             RejectReason.UNSUPPORTED_SCHEMA_VERSION,
-            f"schema_version {version!r} of {event_type} is not supported (supported: "
-            f"{supported})",
+            f"schema_version {version!r} of {event_type} is not supported (supported: {supported})",
             field="schema_version",
         )
     data = upcast(event_type, version, data, CURRENT_VERSIONS[event_type])

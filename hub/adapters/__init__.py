@@ -1,0 +1,1 @@
+"""Adapters at the edge: files, databases, the bus."""

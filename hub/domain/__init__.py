@@ -1,0 +1,1 @@
+"""The hub's domain: the dossier lifecycle, deadlines and the Dossier aggregate. No I/O."""

@@ -1,0 +1,152 @@
+"""The ingest path every source goes through: parse, check the lifecycle, store in batches.
+
+A batch is written in one transaction (``Application.save`` of every dossier it touched),
+which is what makes ingest fast on PostgreSQL. Optimistic concurrency per dossier keeps
+several writers safe: if another writer appended to a dossier first, the save fails with
+``IntegrityError``, the dossiers are reloaded and the whole batch is decided again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+import stamina
+import structlog
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from events.errors import EventRejected
+from events.models import DossierEvent
+from events.parsing import parse_event, parse_event_bytes
+from events.reasons import RejectReason
+from hub.application import DossierStore
+from hub.domain.calendar import VIETNAM
+from hub.domain.dossier import Dossier, DuplicateEvent, dossier_id
+from hub.domain.lifecycle import Rules
+
+logger = structlog.get_logger("hub.ingest")
+
+Status = Literal["accepted", "duplicate", "rejected"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one submitted event."""
+
+    status: Status
+    event_id: UUID | None = None
+    dossier_code: str | None = None
+    reason: RejectReason | None = None
+    message: str | None = None
+    field: str | None = None
+
+    @classmethod
+    def rejected(cls, error: EventRejected, event: DossierEvent | None = None) -> Outcome:
+        return cls(
+            "rejected",
+            event_id=None if event is None else event.event_id,
+            dossier_code=None if event is None else event.dossier_code,
+            reason=error.reason,
+            message=error.message,
+            field=error.field,
+        )
+
+
+def _now() -> datetime:
+    return datetime.now(VIETNAM)
+
+
+class Ingestor:
+    """Accepts batches of events for the store."""
+
+    def __init__(
+        self,
+        store: DossierStore,
+        rules: Rules,
+        clock: Callable[[], datetime] = _now,
+        attempts: int = 5,
+    ) -> None:
+        self.store = store
+        self.rules = rules
+        self.clock = clock
+        self.attempts = attempts
+
+    def submit_bytes(self, raws: Iterable[bytes]) -> list[Outcome]:
+        """Parse and store JSON-encoded events, one outcome per item, in order."""
+        return self._submit([_parse(raw, parse_event_bytes) for raw in raws])
+
+    def submit_json(self, values: Iterable[object]) -> list[Outcome]:
+        """Parse and store decoded JSON values, one outcome per item, in order."""
+        return self._submit([_parse(value, parse_event) for value in values])
+
+    def submit(self, events: Iterable[DossierEvent]) -> list[Outcome]:
+        """Store events that are already parsed."""
+        return self._submit(list(events))
+
+    def _submit(self, items: Sequence[DossierEvent | Outcome]) -> list[Outcome]:
+        for attempt in stamina.retry_context(
+            on=IntegrityError, attempts=self.attempts, wait_initial=0.01, wait_max=1.0
+        ):
+            with attempt:
+                return self._decide_and_save(items)
+        raise AssertionError("unreachable: stamina re-raises after the last attempt")
+
+    def _decide_and_save(self, items: Sequence[DossierEvent | Outcome]) -> list[Outcome]:
+        dossiers: dict[UUID, Dossier | None] = {}
+        outcomes: list[Outcome] = []
+        for item in items:
+            if isinstance(item, Outcome):
+                outcomes.append(item)
+                continue
+            aggregate_id = dossier_id(item.dossier_code)
+            if aggregate_id not in dossiers:
+                dossiers[aggregate_id] = self._load(aggregate_id)
+            dossier = dossiers[aggregate_id]
+            try:
+                if dossier is None:
+                    dossiers[aggregate_id] = Dossier.open(item, self.rules, self.clock())
+                else:
+                    dossier.record(item, self.rules, self.clock())
+            except DuplicateEvent:
+                outcomes.append(Outcome("duplicate", item.event_id, item.dossier_code))
+                logger.debug(
+                    "event.duplicate", dossier_code=item.dossier_code, event_id=str(item.event_id)
+                )
+            except EventRejected as error:
+                outcomes.append(Outcome.rejected(error, item))
+                logger.info(
+                    "event.rejected",
+                    dossier_code=item.dossier_code,
+                    event_id=str(item.event_id),
+                    reason=error.reason.value,
+                    message=error.message,
+                )
+            else:
+                outcomes.append(Outcome("accepted", item.event_id, item.dossier_code))
+        touched = [d for d in dossiers.values() if d is not None and d.pending_events]
+        try:
+            self.store.save(*touched)
+        except IntegrityError:
+            logger.warning("ingest.concurrent_write", dossiers=len(touched))
+            self.store.forget_cached(list(dossiers))
+            raise
+        return outcomes
+
+    def _load(self, aggregate_id: UUID) -> Dossier | None:
+        try:
+            dossier: object = self.store.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(dossier, Dossier)
+        return dossier
+
+
+def _parse(value: object, parser: Callable[..., DossierEvent]) -> DossierEvent | Outcome:
+    try:
+        return parser(value)
+    except EventRejected as error:
+        return Outcome.rejected(error)

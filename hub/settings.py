@@ -1,0 +1,61 @@
+"""The hub's one settings object.
+
+Read from environment variables prefixed ``DVCHUB_`` and, when ``DVCHUB_ENV_FILE`` names
+one, from that dotenv file (the environment wins). The defaults give the embedded mode:
+SQLite files under ``./var``, no external service.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, PostgresDsn, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hub.domain.calendar import OfficeHours
+from hub.domain.lifecycle import SupplementRule
+
+
+class HubSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DVCHUB_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(Path("var"), description="Where embedded-mode files live")
+    database_url: PostgresDsn | None = Field(
+        None,
+        description="postgresql://user:password@host:port/dbname; unset: SQLite in data_dir",
+    )
+    database_schema: str = Field("public", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    aggregate_cache_size: int = Field(
+        50_000, ge=0, description="Dossiers kept in memory by the ingest path (0: none)"
+    )
+    ingest_batch_size: int = Field(
+        1_000, ge=1, le=50_000, description="Events written in one transaction"
+    )
+    calendar_dir: Path | None = Field(
+        None, description="Directory of YYYY.yaml files of extra days off and working days"
+    )
+    office_hours: str = "07:00-11:30,13:30-17:00"
+    supplement_rule: SupplementRule = SupplementRule.RECOMPUTE
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+
+    @field_validator("office_hours")
+    @classmethod
+    def _office_hours(cls, value: str) -> str:
+        OfficeHours.parse(value)
+        return value
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "events.sqlite3"
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url is not None
+
+
+def load_settings() -> HubSettings:
+    """Settings from the environment and the optional ``DVCHUB_ENV_FILE``."""
+    return HubSettings(_env_file=os.environ.get("DVCHUB_ENV_FILE"))

@@ -1,0 +1,251 @@
+"""Realistic synthetic dossiers: the demo's workload, the benchmarks' and the tests'.
+
+Dossiers arrive on working days in office hours, through the three channels, and follow
+the paths seen in practice: most are received, processed and returned on time; some are
+refused at the desk, wait for a supplement or a fee, are stopped and resumed, run late
+with an apology slip, or are withdrawn. The same seed always gives the same events.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from events.enums import Channel, TimeUnit
+from events.identity import applicant_id_hash
+from events.models import ProcessingTime
+from hub.domain.calendar import VIETNAM, WorkingCalendar
+
+DEMO_IDENTITY_KEY = b"demo-identity-key-not-for-production"
+
+
+@dataclass(frozen=True)
+class DemoUnit:
+    code: str
+    name: str
+    level: str
+
+
+@dataclass(frozen=True)
+class DemoProcedure:
+    code: str
+    name: str
+    field_code: str
+    days: int
+    service_level: int
+
+
+DEMO_UNITS: tuple[DemoUnit, ...] = (
+    DemoUnit("000.00.01.H12", "Sở Tư pháp", "province"),
+    DemoUnit("000.00.02.H12", "Sở Kế hoạch và Đầu tư", "province"),
+    DemoUnit("000.00.21.H12", "UBND huyện Thới Bình", "district"),
+    DemoUnit("000.00.22.H12", "UBND thành phố Cà Mau", "district"),
+    DemoUnit("000.01.22.H12", "UBND Phường 1", "commune"),
+    DemoUnit("000.05.22.H12", "UBND xã An Xuyên", "commune"),
+)
+DEMO_PROCEDURES: tuple[DemoProcedure, ...] = (
+    DemoProcedure("1.000101", "Cấp phiếu lý lịch tư pháp", "TP01", 10, 4),
+    DemoProcedure("1.000202", "Đăng ký thành lập doanh nghiệp", "KH01", 3, 4),
+    DemoProcedure("1.000303", "Cấp giấy phép xây dựng", "XD01", 15, 3),
+    DemoProcedure("1.000404", "Chứng thực bản sao từ bản chính", "CT01", 1, 3),
+    DemoProcedure("1.000505", "Đăng ký khai sinh", "HT01", 1, 4),
+)
+
+
+@dataclass
+class Workload:
+    """Parameters of a synthetic workload."""
+
+    start: date
+    days: int
+    dossiers_per_day: int
+    seed: int = 2021
+    units: tuple[DemoUnit, ...] = DEMO_UNITS
+    procedures: tuple[DemoProcedure, ...] = DEMO_PROCEDURES
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+    until: datetime | None = None  # events after this instant are not generated
+
+    def events(self) -> list[dict[str, Any]]:
+        """Every event as a JSON object, in the order they occurred."""
+        rng = random.Random(self.seed)  # noqa: S311 - reproducible test data, not secrets
+        generated: list[tuple[datetime, int, dict[str, Any]]] = []
+        order = 0
+        for day_offset in range(self.days):
+            day = self.start + timedelta(days=day_offset)
+            if not self.calendar.is_working_day(day):
+                continue
+            sequences: dict[str, int] = {}
+            for _ in range(self.dossiers_per_day):
+                unit = rng.choice(self.units)
+                sequences[unit.code] = sequences.get(unit.code, 0) + 1
+                code = f"{unit.code}-{day:%y%m%d}-{sequences[unit.code]:04d}"
+                for event in _Dossier(self, rng, unit, code, day).events():
+                    at = datetime.fromisoformat(event["occurred_at"])
+                    if self.until is None or at <= self.until:
+                        generated.append((at, order, event))
+                        order += 1
+        generated.sort(key=lambda item: (item[0], item[1]))
+        return [event for _, _, event in generated]
+
+
+class _Dossier:
+    """One dossier's path through the lifecycle."""
+
+    def __init__(
+        self, workload: Workload, rng: random.Random, unit: DemoUnit, code: str, day: date
+    ) -> None:
+        self.w, self.rng, self.unit, self.code = workload, rng, unit, code
+        self.procedure = rng.choice(workload.procedures)
+        minutes = rng.randrange(0, 8 * 60)
+        start = datetime.combine(day, time(7, 0), VIETNAM)
+        self.at = workload.calendar.add_working_time(start, timedelta(minutes=minutes))
+        self.sequence = 0
+        self.out: list[dict[str, Any]] = []
+
+    def events(self) -> list[dict[str, Any]]:
+        rng, cal = self.rng, self.w.calendar
+        channel = rng.choices([Channel.WALK_IN, Channel.ONLINE, Channel.POST], weights=[55, 40, 5])[
+            0
+        ]
+        submission = self._submission(channel)
+        if rng.random() < 0.03:
+            self._emit(
+                "dossier.refused",
+                {
+                    "reason": "Hồ sơ không thuộc thẩm quyền giải quyết",
+                    "procedure_code": submission["procedure_code"],
+                    "channel": int(channel),
+                },
+            )
+            return self.out
+        if channel is Channel.ONLINE:
+            self._emit("dossier.registered", submission)
+            self._later(minutes=rng.randrange(5, 240))
+        processing = {"value": str(self.procedure.days), "unit": TimeUnit.WORKING_DAYS.value}
+        self._emit("dossier.received", {**submission, "processing_time": processing})
+        allowed = cal.office_hours.per_day * self.procedure.days
+        due = cal.due_at(self.at, _processing_time(self.procedure.days))
+        if rng.random() < 0.2:
+            self._later(minutes=rng.randrange(10, 120))
+            self._emit(
+                "dossier.transferred",
+                {"kind": "department", "to_department": "Phòng chuyên môn"},
+            )
+        if rng.random() < 0.1:
+            self._later(minutes=rng.randrange(60, 600))
+            self._emit(
+                "dossier.supplement_requested",
+                {"reason": "Thiếu bản sao giấy tờ tùy thân", "missing": ["Bản sao CCCD"]},
+            )
+            self._later(minutes=rng.randrange(240, 3 * 480))
+            self._emit("dossier.supplement_received", {"components": [self._component("BS")]})
+            due = cal.due_at(self.at, _processing_time(self.procedure.days))
+        if rng.random() < 0.05:
+            self._later(minutes=rng.randrange(30, 300))
+            amount = str(Decimal(rng.randrange(50, 2000)) * 1000)
+            self._emit(
+                "dossier.financial_obligation_requested",
+                {"amount": amount, "description": "Lệ phí theo quy định"},
+            )
+            paused = self.at
+            self._later(minutes=rng.randrange(30, 960))
+            receipt = f"BL{rng.randrange(10**6):06d}"
+            self._emit("dossier.fee_paid", {"amount": amount, "receipt_number": receipt})
+            due = cal.add_working_time(due, cal.working_time_between(paused, self.at))
+        if rng.random() < 0.03:
+            self._later(minutes=rng.randrange(30, 600))
+            self._emit("dossier.withdrawn", {"reason": "Công dân xin rút hồ sơ"})
+            return self.out
+        late = rng.random() < 0.12
+        if late and rng.random() < 0.6:
+            before_due = max(self.at, due - timedelta(hours=rng.randrange(2, 20)))
+            self.at = before_due
+            self._emit(
+                "dossier.deadline_extended",
+                {
+                    "new_due_at": (due + timedelta(days=rng.randrange(2, 10))).isoformat(),
+                    "apology_slip_number": f"XL-{self.code}",
+                    "reason": "Cần xác minh thêm thông tin",
+                },
+            )
+        if late:
+            overrun = timedelta(hours=rng.randrange(1, 40))
+            resolved_at = cal.add_working_time(due, overrun)
+        else:
+            work = timedelta(seconds=int(allowed.total_seconds() * rng.uniform(0.2, 0.95)))
+            resolved_at = cal.add_working_time(
+                self.at, min(work, cal.working_time_between(self.at, due))
+            )
+        self.at = max(self.at, resolved_at)
+        denied = rng.random() < 0.04
+        self._emit("dossier.resolved", self._resolution(denied))
+        if rng.random() < 0.9:
+            self._later(minutes=rng.randrange(30, 2 * 480))
+            method = 1 if channel is Channel.POST else rng.choice([0, 0, 2])
+            self._emit("dossier.result_returned", {"method": method})
+        return self.out
+
+    def _submission(self, channel: Channel) -> dict[str, Any]:
+        person = f"{self.rng.randrange(10**11, 10**12):012d}"
+        return {
+            "procedure_code": self.procedure.code,
+            "procedure_name": self.procedure.name,
+            "field_code": self.procedure.field_code,
+            "channel": int(channel),
+            "service_level": self.procedure.service_level,
+            "applicant_type": self.rng.choices([1, 2], weights=[85, 15])[0],
+            "applicant_id_hash": applicant_id_hash(DEMO_IDENTITY_KEY, person),
+            "summary": f"{self.procedure.name} - hồ sơ {self.code}",
+            "components": [self._component("TP1"), self._component("TP2")],
+        }
+
+    def _component(self, suffix: str) -> dict[str, Any]:
+        digest = hashlib.sha256(f"{self.code}/{suffix}".encode()).hexdigest()
+        return {"code": suffix, "name": f"Thành phần {suffix}", "sha256": digest}
+
+    def _resolution(self, denied: bool) -> dict[str, Any]:
+        if denied:
+            return {"decision": "denied", "note": "Không đủ điều kiện"}
+        return {
+            "decision": "approved",
+            "result_documents": [
+                {
+                    "document_type": "KQ",
+                    "name": f"Kết quả: {self.procedure.name}",
+                    "reference_number": f"{self.sequence:03d}/{self.code}",
+                    "issued_on": self.at.date().isoformat(),
+                    "sha256": hashlib.sha256(f"{self.code}/result".encode()).hexdigest(),
+                }
+            ],
+        }
+
+    def _later(self, minutes: int) -> None:
+        self.at = self.w.calendar.add_working_time(self.at, timedelta(minutes=minutes))
+
+    def _emit(self, event_type: str, payload: dict[str, Any]) -> None:
+        self.sequence += 1
+        schema_version = 2 if event_type == "dossier.received" else 1
+        seed = hashlib.sha256(f"{self.code}#{self.sequence}".encode()).digest()
+        event_id = UUID(bytes=seed[:16], version=4)
+        self.out.append(
+            {
+                "event_id": str(event_id),
+                "event_type": event_type,
+                "schema_version": schema_version,
+                "dossier_code": self.code,
+                "unit_code": self.unit.code,
+                "occurred_at": self.at.isoformat(),
+                "source_system": "mot-cua-demo",
+                "actor": {"id": f"canbo-{self.rng.randrange(1, 40):02d}", "title": "Chuyên viên"},
+                "payload": payload,
+            }
+        )
+
+
+def _processing_time(days: int) -> ProcessingTime:
+    return ProcessingTime(value=Decimal(days), unit=TimeUnit.WORKING_DAYS)
