@@ -1,0 +1,32 @@
+"""The composition root: build the hub's parts from one settings object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hub.adapters.calendar_files import build_calendar
+from hub.application import DossierStore
+from hub.domain.lifecycle import Rules
+from hub.ingest import Ingestor
+from hub.logging import configure_logging
+from hub.settings import HubSettings
+
+
+@dataclass
+class Hub:
+    settings: HubSettings
+    store: DossierStore
+    rules: Rules
+    ingestor: Ingestor
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def bootstrap(settings: HubSettings, *, configure_logs: bool = True) -> Hub:
+    if configure_logs:
+        configure_logging(settings.log_level, settings.log_format)
+    calendar = build_calendar(settings.calendar_dir, settings.office_hours)
+    rules = Rules(calendar=calendar, supplement_rule=settings.supplement_rule)
+    store = DossierStore(settings)
+    return Hub(settings, store, rules, Ingestor(store, rules))

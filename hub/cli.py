@@ -1,0 +1,221 @@
+"""``dvchub``: the hub's command line."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from events.enums import Channel
+from events.schema_export import event_schemas
+from hub.bootstrap import Hub, bootstrap
+from hub.domain.calendar import VIETNAM
+from hub.file_ingest import IngestReport, ingest_file
+from hub.log_reader import dossier_history, read_log
+from hub.settings import load_settings
+from hub.workload import DEMO_UNITS, Workload
+from projections.unit_summary import UnitSummary, summarise
+
+app = typer.Typer(help="DVC Hub: dossier events of the province's one-stop system.")
+schema_app = typer.Typer(help="The published event contract.")
+workload_app = typer.Typer(help="Synthetic workloads.")
+app.add_typer(schema_app, name="schema")
+app.add_typer(workload_app, name="workload")
+console = Console(width=max(Console().width, 150))
+
+
+def _hub() -> Hub:
+    return bootstrap(load_settings())
+
+
+@schema_app.command("export")
+def schema_export(directory: Path) -> None:
+    """Write the JSON Schema of every event type into DIRECTORY."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for event_type, schema in event_schemas().items():
+        path = directory / f"{event_type}.schema.json"
+        path.write_bytes(orjson.dumps(schema, option=orjson.OPT_INDENT_2) + b"\n")
+        console.print(f"wrote {path}")
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    rejects: Annotated[
+        Path | None, typer.Option(help="Rejects file (default: FILE.rejects.jsonl)")
+    ] = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Events per transaction")] = None,
+    strict: Annotated[
+        bool, typer.Option(help="Exit with status 3 if any line is rejected")
+    ] = False,
+) -> None:
+    """Append a file of JSON events, one per line, to the store."""
+    hub = _hub()
+    rejects_path = rejects or file.with_name(file.name + ".rejects.jsonl")
+    try:
+        with Progress(
+            *Progress.get_default_columns()[:-1],
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        ) as progress:
+            task = progress.add_task("ingesting", total=file.stat().st_size)
+            report = ingest_file(
+                file,
+                hub.ingestor,
+                rejects_path,
+                batch_size or hub.settings.ingest_batch_size,
+                on_progress=lambda n: progress.advance(task, n),
+            )
+    finally:
+        hub.close()
+    _print_report(report, rejects_path)
+    if strict and report.rejected:
+        raise typer.Exit(3)
+
+
+def _print_report(report: IngestReport, rejects: Path) -> None:
+    table = Table(title="ingest", show_header=False)
+    for name in ("lines", "accepted", "duplicate", "rejected", "blank"):
+        table.add_row(name, str(getattr(report, name)))
+    for reason, count in sorted(report.reasons.items()):
+        table.add_row(f"  rejected: {reason}", str(count))
+    console.print(table)
+    if report.rejected:
+        console.print(f"rejected lines written to {rejects}")
+
+
+@app.command()
+def dossier(code: str) -> None:
+    """Print a dossier's current state and its events, as JSON."""
+    hub = _hub()
+    try:
+        history = dossier_history(hub.store, code)
+        found = hub.store.dossier(code)
+    finally:
+        hub.close()
+    if found is None or found.state is None:
+        console.print(f"dossier {code} is not in the store")
+        raise typer.Exit(1)
+    state = found.state
+    document = {
+        "dossier_code": state.code,
+        "status": int(state.status),
+        "status_name": state.status.name.lower(),
+        "due_at": state.due_at,
+        "counted_due_at": state.counted_due_at,
+        "version": found.version,
+        "events": [{"record": e.record, "transition": e.transition} for e in history],
+    }
+    typer.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
+
+
+@app.command()
+def summary(
+    as_of: Annotated[
+        datetime | None, typer.Option(help="Instant of the figures (default: now)")
+    ] = None,
+) -> None:
+    """Per-unit figures as of an instant, from the log of accepted events."""
+    hub = _hub()
+    try:
+        _print_summary(hub, as_of.replace(tzinfo=VIETNAM) if as_of else datetime.now(VIETNAM))
+    finally:
+        hub.close()
+
+
+def _print_summary(hub: Hub, as_of: datetime) -> None:
+    units = summarise(((e.record, e.transition) for e in read_log(hub.store)), as_of)
+    names = {unit.code: unit.name for unit in DEMO_UNITS}
+    table = Table(title=f"Progress per receiving unit as of {as_of:%Y-%m-%d %H:%M} (Vietnam)")
+    for column in (
+        "unit",
+        "received",
+        "walk-in",
+        "online",
+        "post",
+        "online %",
+        "resolved",
+        "early/on time %",
+        "late %",
+        "pending",
+        "overdue",
+        "withdrawn",
+        "refused",
+    ):
+        table.add_column(column, justify="left" if column == "unit" else "right")
+    for code in sorted(units):
+        table.add_row(names.get(code, code), *_summary_cells(units[code]))
+    console.print(table)
+
+
+def _summary_cells(s: UnitSummary) -> list[str]:
+    def pct(part: int, whole: int) -> str:
+        return "-" if whole == 0 else f"{100 * part / whole:.2f}"
+
+    return [
+        str(s.received_total),
+        str(s.received[Channel.WALK_IN]),
+        str(s.received[Channel.ONLINE]),
+        str(s.received[Channel.POST]),
+        pct(s.received[Channel.ONLINE], s.received_total),
+        str(s.resolved),
+        pct(s.early + s.on_time, s.resolved),
+        pct(s.late, s.resolved),
+        str(s.pending_within_deadline),
+        str(s.overdue),
+        str(s.withdrawn),
+        str(s.refused),
+    ]
+
+
+@workload_app.command("generate")
+def workload_generate(
+    out: Path,
+    start: Annotated[str, typer.Option(help="First day, YYYY-MM-DD")] = "2021-01-01",
+    days: Annotated[int, typer.Option(min=1)] = 30,
+    per_day: Annotated[int, typer.Option(min=1, help="Dossiers per working day")] = 40,
+    seed: int = 2021,
+) -> None:
+    """Write a synthetic workload of realistic dossiers as JSON lines."""
+    workload = Workload(date.fromisoformat(start), days, per_day, seed=seed)
+    events = workload.events()
+    with out.open("wb") as handle:
+        for event in events:
+            handle.write(orjson.dumps(event) + b"\n")
+    console.print(f"wrote {len(events)} events to {out}")
+
+
+@app.command()
+def demo(
+    days: Annotated[int, typer.Option(min=1, help="Days of history")] = 45,
+    per_day: Annotated[int, typer.Option(min=1, help="Dossiers per working day")] = 30,
+) -> None:
+    """Run the hub embedded on a demo workload ending now, and print the figures."""
+    hub = _hub()
+    now = datetime.now(VIETNAM)
+    try:
+        workload = Workload(
+            now.date() - timedelta(days=days), days + 1, per_day, seed=now.toordinal(), until=now
+        )
+        events = workload.events()
+        where = hub.settings.database_url or hub.settings.sqlite_path
+        console.print(f"DVC Hub, embedded: {len(events)} demo events of {days} days into {where}")
+        report = IngestReport(lines=len(events))
+        size = hub.settings.ingest_batch_size
+        for offset in range(0, len(events), size):
+            for outcome in hub.ingestor.submit_json(events[offset : offset + size]):
+                report.add(outcome)
+        _print_report(report, Path("-"))
+        _print_summary(hub, now)
+    finally:
+        hub.close()
