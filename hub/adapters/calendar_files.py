@@ -54,8 +54,14 @@ def load_year_files(directory: Path) -> tuple[frozenset[date], frozenset[date]]:
     for path in sorted(directory.glob("*.yaml")):
         try:
             year = YearFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-        except (yaml.YAMLError, ValidationError) as error:
-            raise CalendarFileError(f"{path}: {error}") from None
+        except yaml.YAMLError as error:
+            raise CalendarFileError(f"{path}: not YAML: {error}") from None
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg'].removeprefix('Value error, ')}"
+                for e in error.errors(include_url=False)
+            )
+            raise CalendarFileError(f"{path}: {problems}") from None
         if path.stem != str(year.year):
             raise CalendarFileError(f"{path}: file name must be the year, {year.year}.yaml")
         days_off.update(d.date for d in year.days_off)

@@ -1,0 +1,73 @@
+"""Fixtures: every store test runs on SQLite and on a real PostgreSQL server.
+
+PostgreSQL comes from, in this order: ``DVCHUB_TEST_DATABASE_URL``; testcontainers when a
+Docker engine answers; otherwise ``scripts/services/postgres.sh start`` (Debian's package).
+A PostgreSQL that cannot be had is an error, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from hub.bootstrap import Hub, bootstrap
+from hub.settings import HubSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _docker_answers() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    return subprocess.run(["docker", "info"], capture_output=True, check=False).returncode == 0
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    configured = os.environ.get("DVCHUB_TEST_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    if _docker_answers():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:16", driver=None) as container:
+            yield container.get_connection_url()
+        return
+    script = ROOT / "scripts" / "services" / "postgres.sh"
+    subprocess.run([script, "start"], check=True)
+    yield subprocess.run([script, "url"], check=True, capture_output=True, text=True).stdout.strip()
+
+
+@pytest.fixture
+def postgres_schema(postgres_url: str) -> Iterator[str]:
+    """A fresh schema per test, dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    yield schema
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> HubSettings:
+    if request.param == "sqlite":
+        return HubSettings(data_dir=tmp_path / "var")
+    url = request.getfixturevalue("postgres_url")
+    schema = request.getfixturevalue("postgres_schema")
+    return HubSettings(data_dir=tmp_path / "var", database_url=url, database_schema=schema)
+
+
+@pytest.fixture
+def hub(settings: HubSettings) -> Iterator[Hub]:
+    built = bootstrap(settings, configure_logs=False)
+    yield built
+    built.close()
