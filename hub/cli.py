@@ -54,6 +54,7 @@ def ingest(
     strict: Annotated[
         bool, typer.Option(help="Exit with status 3 if any line is rejected")
     ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON")] = False,
 ) -> None:
     """Append a file of JSON events, one per line, to the store."""
     hub = _hub()
@@ -78,7 +79,10 @@ def ingest(
             )
     finally:
         hub.close()
-    _print_report(report, rejects_path)
+    if as_json:
+        typer.echo(orjson.dumps({**report.as_dict(), "rejects_file": str(rejects_path)}).decode())
+    else:
+        _print_report(report, rejects_path)
     if strict and report.rejected:
         raise typer.Exit(3)
 

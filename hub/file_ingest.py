@@ -38,6 +38,16 @@ class IngestReport:
             assert outcome.reason is not None
             self.reasons[outcome.reason.value] += 1
 
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "lines": self.lines,
+            "accepted": self.accepted,
+            "duplicate": self.duplicate,
+            "rejected": self.rejected,
+            "blank": self.blank,
+            "reasons": dict(sorted(self.reasons.items())),
+        }
+
     @property
     def accounted(self) -> int:
         return self.blank + self.accepted + self.duplicate + self.rejected

@@ -58,7 +58,8 @@ def load_year_files(directory: Path) -> tuple[frozenset[date], frozenset[date]]:
             raise CalendarFileError(f"{path}: not YAML: {error}") from None
         except ValidationError as error:
             problems = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg'].removeprefix('Value error, ')}"
+                f"{'.'.join(map(str, e['loc'])) or 'file'}: "
+                + e["msg"].removeprefix("Value error, ")
                 for e in error.errors(include_url=False)
             )
             raise CalendarFileError(f"{path}: {problems}") from None

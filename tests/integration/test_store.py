@@ -40,7 +40,8 @@ def test_events_are_stored_and_read_back_exactly(hub: Hub) -> None:
     fee = load_stored_event(history[2].record)
     assert str(fee.payload.amount) == "150000.50"  # type: ignore[union-attr]
     dossier = hub.store.dossier(CODE)
-    assert dossier is not None and dossier.state is not None
+    assert dossier is not None
+    assert dossier.state is not None
     assert dossier.state.status is DossierStatus.PROCESSING
     # 2.5 working days (20 office hours) from Monday 09:00 end Wednesday 15:00;
     # the hour spent waiting for the fee is added.
@@ -122,9 +123,7 @@ def test_the_store_survives_a_restart(settings: HubSettings) -> None:
         dossier = reopened.store.dossier(CODE)
         assert dossier is not None
         assert dossier.id == dossier_id(CODE)
-        assert statuses(reopened.ingestor.submit_json([event("dossier.received")])) == [
-            "rejected"
-        ]
+        assert statuses(reopened.ingestor.submit_json([event("dossier.received")])) == ["rejected"]
     finally:
         reopened.close()
 
@@ -152,8 +151,9 @@ def test_postgres_stores_events_as_json_readable_in_sql(
         hub.close()
     with psycopg.connect(postgres_url) as conn:
         row = conn.execute(
-            f"SELECT convert_from(state, 'UTF8')::jsonb #>> '{{record,payload,processing_time,value}}',"
-            f" convert_from(state, 'UTF8')::jsonb #>> '{{record,dossier_code}}'"
-            f" FROM {postgres_schema}.dossiers_events"
+            "SELECT doc #>> '{record,payload,processing_time,value}',"
+            " doc #>> '{record,dossier_code}'"
+            " FROM (SELECT convert_from(state, 'UTF8')::jsonb AS doc"
+            f" FROM {postgres_schema}.dossiers_events) AS stored"
         ).fetchone()
     assert row == ("1.5", CODE)

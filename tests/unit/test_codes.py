@@ -26,7 +26,7 @@ def test_unit_code_groups_are_named() -> None:
     "code", ["", "000.00.00.H4", "00.00.00.H49", "000.00.00.X49", "000.00.00.h49", " 000.00.00.H49"]
 )
 def test_malformed_unit_codes_are_refused_with_the_expected_form(code: str) -> None:
-    with pytest.raises(UnitCodeError, match="V1V2V3.Z1Z2.Y1Y2.MX1X2"):
+    with pytest.raises(UnitCodeError, match=r"V1V2V3\.Z1Z2\.Y1Y2\.MX1X2"):
         parse_unit_code(code)
 
 

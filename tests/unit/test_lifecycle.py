@@ -25,11 +25,14 @@ def run(*events: dict[str, Any], rules: Rules = RULES) -> Dossier:
 
 
 def refused(dossier: Dossier | None, data: dict[str, Any]) -> EventRejected:
+    parsed = parse_event(data)
+    command = (
+        (lambda: Dossier.open(parsed, RULES, NOW))
+        if dossier is None
+        else (lambda: dossier.record(parsed, RULES, NOW))
+    )
     with pytest.raises(EventRejected) as caught:
-        if dossier is None:
-            Dossier.open(parse_event(data), RULES, NOW)
-        else:
-            dossier.record(parse_event(data), RULES, NOW)
+        command()
     return caught.value
 
 
@@ -100,9 +103,7 @@ def test_every_forbidden_transition_is_refused_with_its_reason(
     assert dossier.state is not None
     assert dossier.state.status is status
     version = dossier.version
-    expected = (
-        EXPECTED_REASON.get(status) or EVENT_REASON.get(event_type) or STATUS_REASON[status]
-    )
+    expected = EXPECTED_REASON.get(status) or EVENT_REASON.get(event_type) or STATUS_REASON[status]
     error = refused(dossier, event(event_type, when="2021-03-15 16:00"))
     assert error.reason is expected
     assert f"status {int(status)}" in error.message
@@ -111,7 +112,8 @@ def test_every_forbidden_transition_is_refused_with_its_reason(
 
 
 @pytest.mark.parametrize(
-    "event_type", sorted(set(TRANSITIONS) - {"dossier.registered", "dossier.received", "dossier.refused"})
+    "event_type",
+    sorted(set(TRANSITIONS) - {"dossier.registered", "dossier.received", "dossier.refused"}),
 )
 def test_an_event_for_a_dossier_never_received_is_refused(event_type: str) -> None:
     error = refused(None, event(event_type))
