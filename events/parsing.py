@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from events.codes import DossierCodeError, ProcedureCodeError, UnitCodeError
@@ -24,8 +24,6 @@ SUPPORTED_VERSIONS: dict[str, frozenset[int]] = {
     name: frozenset({current} | {v for (t, v) in UPCASTERS if t == name})
     for name, current in CURRENT_VERSIONS.items()
 }
-
-_ANY_EVENT: TypeAdapter[DossierEvent] = TypeAdapter(DossierEvent)
 
 _CODE_ERRORS: tuple[tuple[type[ValueError], RejectReason], ...] = (
     (UnitCodeError, RejectReason.INVALID_UNIT_CODE),
@@ -76,7 +74,7 @@ def load_stored_event(data: dict[str, Any]) -> DossierEvent:
     """Load an event the hub stored earlier (already validated, possibly an old version)."""
     event_type = data["event_type"]
     data = upcast(event_type, data["schema_version"], data, CURRENT_VERSIONS[event_type])
-    return _ANY_EVENT.validate_python(data)
+    return EVENT_TYPES[event_type].model_validate(data)  # type: ignore[return-value]
 
 
 def rejection_from(error: ValidationError) -> EventRejected:

@@ -223,3 +223,7 @@ def demo(
         _print_summary(hub, now)
     finally:
         hub.close()
+
+
+if __name__ == "__main__":
+    app()

@@ -2,8 +2,16 @@
 
 A batch is written in one transaction (``Application.save`` of every dossier it touched),
 which is what makes ingest fast on PostgreSQL. Optimistic concurrency per dossier keeps
-several writers safe: if another writer appended to a dossier first, the save fails with
-``IntegrityError``, the dossiers are reloaded and the whole batch is decided again.
+it correct without reading more than it must (docs/decisions/0003-ingest-batching.md):
+
+- dossiers stay in the aggregate cache between batches without being re-read;
+- an opening event (registered, received, refused) for a dossier not in the cache is first
+  assumed to open a new dossier, without a query.
+
+Either guess can be wrong (another writer appended; the dossier exists but was not cached).
+Then ``save()`` fails on the store's unique (dossier, version) constraint and nothing of the
+batch is written; the batch's dossiers are dropped from the cache and the whole batch is
+decided again, this time reading every dossier from the store.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from events.reasons import RejectReason
 from hub.application import DossierStore
 from hub.domain.calendar import VIETNAM
 from hub.domain.dossier import Dossier, DuplicateEvent, dossier_id
-from hub.domain.lifecycle import Rules
+from hub.domain.lifecycle import OPENING, Rules
 
 logger = structlog.get_logger("hub.ingest")
 
@@ -92,10 +100,12 @@ class Ingestor:
             on=IntegrityError, attempts=self.attempts, wait_initial=0.01, wait_max=1.0
         ):
             with attempt:
-                return self._decide_and_save(items)
+                return self._decide_and_save(items, optimistic=attempt.num == 1)
         raise AssertionError("unreachable: stamina re-raises after the last attempt")
 
-    def _decide_and_save(self, items: Sequence[DossierEvent | Outcome]) -> list[Outcome]:
+    def _decide_and_save(
+        self, items: Sequence[DossierEvent | Outcome], *, optimistic: bool
+    ) -> list[Outcome]:
         dossiers: dict[UUID, Dossier | None] = {}
         outcomes: list[Outcome] = []
         for item in items:
@@ -104,7 +114,8 @@ class Ingestor:
                 continue
             aggregate_id = dossier_id(item.dossier_code)
             if aggregate_id not in dossiers:
-                dossiers[aggregate_id] = self._load(aggregate_id)
+                opens = optimistic and item.event_type in OPENING
+                dossiers[aggregate_id] = self._load(aggregate_id, assume_new=opens)
             dossier = dossiers[aggregate_id]
             try:
                 if dossier is None:
@@ -131,14 +142,26 @@ class Ingestor:
         try:
             self.store.save(*touched)
         except IntegrityError:
-            logger.warning("ingest.concurrent_write", dossiers=len(touched))
+            logger.info("ingest.conflict_retry", dossiers=len(touched), optimistic=optimistic)
+            self.store.forget_cached(list(dossiers))
+            raise
+        except BaseException:
+            # Cached dossiers were changed in place; none of it was stored.
             self.store.forget_cached(list(dossiers))
             raise
         return outcomes
 
-    def _load(self, aggregate_id: UUID) -> Dossier | None:
+    def _load(self, aggregate_id: UUID, *, assume_new: bool) -> Dossier | None:
+        """The dossier from the cache or the store; ``None`` if it is (assumed) new.
+
+        Cached dossiers are handed out without a copy: they are changed in place and, if
+        the batch is not stored, dropped from the cache.
+        """
+        cache = self.store.repository.cache
+        if assume_new and (cache is None or aggregate_id not in cache.cache):
+            return None
         try:
-            dossier: object = self.store.repository.get(aggregate_id)
+            dossier: object = self.store.repository.get(aggregate_id, deepcopy_from_cache=False)
         except AggregateNotFoundError:
             return None
         assert isinstance(dossier, Dossier)

@@ -177,49 +177,47 @@ def decide(state: DossierState | None, event: DossierEvent, rules: Rules) -> Tra
 
 def evolve(state: DossierState | None, event: DossierEvent, change: Transition) -> DossierState:
     """Fold an accepted event into the state."""
-    if state is None:
-        state = DossierState(
-            code=event.dossier_code,
-            status=change.status_after,
-            receiving_unit=event.unit_code,
-            handling_unit=event.unit_code,
-            procedure_code=getattr(event.payload, "procedure_code", None),
-            channel=getattr(event.payload, "channel", None),
-            occurred_at=event.occurred_at,
-        )
-    state = replace(
-        state,
-        status=change.status_after,
-        due_at=change.due_after,
-        counted_due_at=change.counted_due_after,
-        occurred_at=event.occurred_at,
-    )
+    at = event.occurred_at
+    changes: dict[str, Any] = {
+        "status": change.status_after,
+        "due_at": change.due_after,
+        "counted_due_at": change.counted_due_after,
+        "occurred_at": at,
+    }
     match event:
         case DossierReceived(payload=payload):
-            state = replace(
-                state,
+            changes.update(
                 procedure_code=payload.procedure_code,
                 channel=payload.channel,
-                received_at=event.occurred_at,
+                received_at=at,
                 processing_time=payload.processing_time,
             )
         case DossierRegistered(payload=payload):
-            state = replace(state, procedure_code=payload.procedure_code, channel=payload.channel)
+            changes.update(procedure_code=payload.procedure_code, channel=payload.channel)
         case DossierTransferred(payload=payload) if payload.to_unit_code:
-            state = replace(state, handling_unit=payload.to_unit_code)
+            changes["handling_unit"] = payload.to_unit_code
         case DeadlineExtended():
-            state = replace(state, apology_slips=state.apology_slips + 1)
+            changes["apology_slips"] = (0 if state is None else state.apology_slips) + 1
         case DossierResolved(payload=payload):
-            state = replace(state, decision=payload.decision, finished_at=event.occurred_at)
+            changes.update(decision=payload.decision, finished_at=at)
         case ResultReturned():
-            state = replace(state, returned_at=event.occurred_at)
+            changes["returned_at"] = at
         case _:
             pass
     if change.status_after in _WAITING and change.status_before not in _WAITING:
-        state = replace(state, paused_at=event.occurred_at)
+        changes["paused_at"] = at
     elif change.status_after not in _WAITING:
-        state = replace(state, paused_at=None)
-    return state
+        changes["paused_at"] = None
+    if state is None:
+        changes.setdefault("procedure_code", getattr(event.payload, "procedure_code", None))
+        changes.setdefault("channel", getattr(event.payload, "channel", None))
+        return DossierState(
+            code=event.dossier_code,
+            receiving_unit=event.unit_code,
+            handling_unit=event.unit_code,
+            **changes,
+        )
+    return replace(state, **changes)
 
 
 def _deadline(

@@ -157,3 +157,22 @@ def test_postgres_stores_events_as_json_readable_in_sql(
             f" FROM {postgres_schema}.dossiers_events) AS stored"
         ).fetchone()
     assert row == ("1.5", CODE)
+
+
+def test_an_opening_event_for_an_uncached_stored_dossier_is_still_a_duplicate(
+    settings: HubSettings,
+) -> None:
+    """A fresh writer guesses a 'received' opens a new dossier; the store proves it wrong."""
+    sent = event("dossier.received")
+    first = bootstrap(settings, configure_logs=False)
+    first.ingestor.submit_json([sent, event("dossier.resolved", when="2021-03-16 09:00")])
+    first.close()
+    fresh = bootstrap(settings, configure_logs=False)
+    try:
+        other = event("dossier.received", code="000.00.01.H12-210315-0002")
+        outcomes = fresh.ingestor.submit_json([other, sent])
+        assert statuses(outcomes) == ["accepted", "duplicate"]
+        assert len(dossier_history(fresh.store, CODE)) == 2
+        assert len(dossier_history(fresh.store, other["dossier_code"])) == 1
+    finally:
+        fresh.close()
