@@ -15,6 +15,7 @@ from rich.table import Table
 from events.enums import Channel
 from events.schema_export import event_schemas
 from hub.bootstrap import Hub, bootstrap
+from hub.contract_docs import render
 from hub.domain.calendar import VIETNAM
 from hub.file_ingest import IngestReport, ingest_file
 from hub.log_reader import dossier_history, read_log
@@ -42,6 +43,16 @@ def schema_export(directory: Path) -> None:
         path = directory / f"{event_type}.schema.json"
         path.write_bytes(orjson.dumps(schema, option=orjson.OPT_INDENT_2) + b"\n")
         console.print(f"wrote {path}")
+
+
+@schema_app.command("docs")
+def schema_docs(
+    out: Annotated[Path, typer.Option(help="Where to write")] = Path("docs/events.md"),
+) -> None:
+    """Write the table of event types, fields and lifecycle transitions."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(), encoding="utf-8")
+    console.print(f"wrote {out}")
 
 
 @app.command()

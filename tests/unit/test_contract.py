@@ -142,3 +142,12 @@ def test_schema_export_writes_one_schema_per_event_type(tmp_path: Path) -> None:
     assert received_schema == json.loads(json.dumps(event_schemas()["dossier.received"]))
     assert received_schema["$id"] == "urn:dvc-hub:event:dossier.received:v2"
     assert "payload" in received_schema["required"]
+
+
+def test_the_events_document_matches_the_code() -> None:
+    from hub.contract_docs import render
+
+    document = Path(__file__).resolve().parents[2] / "docs" / "events.md"
+    assert document.read_text(encoding="utf-8") == render(), (
+        "docs/events.md is out of date: run `dvchub schema docs`"
+    )
