@@ -84,11 +84,29 @@ def run_phase(name: str, command: list[str], url: str) -> Phase:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--write-workload", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.write_workload:
+        write_workload(args.write_workload, args.events)
+        return
     url = postgres_url()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "events.jsonl"
-        write_workload(path, args.events)
+        # In a child process: the phases are forked from this one, and a fork's peak RSS
+        # starts at its parent's, so this process must stay small.
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.ingest_postgres",
+                "--events",
+                str(args.events),
+                "--write-workload",
+                str(path),
+            ],
+            check=True,
+            cwd=ROOT,
+        )
         print(f"workload: {args.events} events in {path.stat().st_size / 2**20:.1f} MiB")
         hub = run_phase(
             "dvchub ingest",

@@ -7,8 +7,10 @@ from typing import cast
 from uuid import UUID
 
 from eventsourcing.application import Application, project_aggregate
+from eventsourcing.persistence import Transcoder
 
 from hub.adapters.persistence import eventsourcing_env
+from hub.adapters.transcoder import OrjsonTranscoder
 from hub.domain.dossier import Dossier, dossier_id
 from hub.settings import HubSettings
 
@@ -20,6 +22,9 @@ class DossierStore(Application[UUID]):
 
     def __init__(self, settings: HubSettings) -> None:
         super().__init__(env=eventsourcing_env(settings))
+
+    def construct_transcoder(self) -> Transcoder:
+        return OrjsonTranscoder()
 
     def dossier(self, code: str) -> Dossier | None:
         """The dossier as stored now, read past any cache; ``None`` if unknown."""

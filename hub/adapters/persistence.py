@@ -41,5 +41,8 @@ def eventsourcing_env(settings: HubSettings) -> dict[str, str]:
         POSTGRES_SCHEMA=settings.database_schema,
         POSTGRES_POOL_SIZE="2",
         POSTGRES_CONNECT_TIMEOUT="10",
+        APPLICATION_RECORDER_TOPIC=(
+            "hub.adapters.postgres_recorder:BinaryInsertApplicationRecorder"
+        ),
     )
     return env
