@@ -222,37 +222,37 @@ class Envelope(ContractModel):
 
 class DossierRegistered(Envelope):
     event_type: Literal["dossier.registered"] = "dossier.registered"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1]
     payload: RegisteredPayload
 
 
 class DossierReceived(Envelope):
     event_type: Literal["dossier.received"] = "dossier.received"
-    schema_version: Literal[2] = 2
+    schema_version: Literal[2]
     payload: ReceivedPayload
 
 
 class DossierRefused(Envelope):
     event_type: Literal["dossier.refused"] = "dossier.refused"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1]
     payload: RefusedPayload
 
 
 class DossierTransferred(Envelope):
     event_type: Literal["dossier.transferred"] = "dossier.transferred"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1]
     payload: TransferredPayload
 
 
 class SupplementRequested(Envelope):
     event_type: Literal["dossier.supplement_requested"] = "dossier.supplement_requested"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1]
     payload: SupplementRequestedPayload
 
 
 class SupplementReceived(Envelope):
     event_type: Literal["dossier.supplement_received"] = "dossier.supplement_received"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1]
     payload: SupplementReceivedPayload
 
 
@@ -260,49 +260,49 @@ class FinancialObligationRequested(Envelope):
     event_type: Literal["dossier.financial_obligation_requested"] = (
         "dossier.financial_obligation_requested"
     )
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1]
     payload: FinancialObligationRequestedPayload
 
 
 class FeePaid(Envelope):
     event_type: Literal["dossier.fee_paid"] = "dossier.fee_paid"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1]
     payload: FeePaidPayload
 
 
 class ProcessingStopped(Envelope):
     event_type: Literal["dossier.processing_stopped"] = "dossier.processing_stopped"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1]
     payload: ProcessingStoppedPayload
 
 
 class ProcessingResumed(Envelope):
     event_type: Literal["dossier.processing_resumed"] = "dossier.processing_resumed"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1]
     payload: ProcessingResumedPayload
 
 
 class DeadlineExtended(Envelope):
     event_type: Literal["dossier.deadline_extended"] = "dossier.deadline_extended"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1]
     payload: DeadlineExtendedPayload
 
 
 class DossierResolved(Envelope):
     event_type: Literal["dossier.resolved"] = "dossier.resolved"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1]
     payload: ResolvedPayload
 
 
 class ResultReturned(Envelope):
     event_type: Literal["dossier.result_returned"] = "dossier.result_returned"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1]
     payload: ResultReturnedPayload
 
 
 class DossierWithdrawn(Envelope):
     event_type: Literal["dossier.withdrawn"] = "dossier.withdrawn"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1]
     payload: WithdrawnPayload
 
 

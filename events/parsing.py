@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, get_args
 
 import orjson
-from pydantic import ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from events.codes import DossierCodeError, ProcedureCodeError, UnitCodeError
@@ -18,7 +18,8 @@ EVENT_TYPES: dict[str, type[Envelope]] = {
     cls.model_fields["event_type"].default: cls for cls in EVENT_CLASSES
 }
 CURRENT_VERSIONS: dict[str, int] = {
-    name: cls.model_fields["schema_version"].default for name, cls in EVENT_TYPES.items()
+    name: get_args(cls.model_fields["schema_version"].annotation)[0]
+    for name, cls in EVENT_TYPES.items()
 }
 SUPPORTED_VERSIONS: dict[str, frozenset[int]] = {
     name: frozenset({current} | {v for (t, v) in UPCASTERS if t == name})
@@ -32,8 +33,21 @@ _CODE_ERRORS: tuple[tuple[type[ValueError], RejectReason], ...] = (
 )
 
 
+_CURRENT_EVENT: TypeAdapter[DossierEvent] = TypeAdapter(
+    Annotated[DossierEvent, Field(discriminator="event_type")]
+)
+
+
 def parse_event_bytes(raw: bytes) -> DossierEvent:
-    """Parse one JSON-encoded event."""
+    """Parse one JSON-encoded event.
+
+    Well-formed events of the current schema version are validated straight from the bytes;
+    anything else takes the slower path that upcasts old versions and explains errors.
+    """
+    try:
+        return _CURRENT_EVENT.validate_json(raw)
+    except ValidationError:
+        pass
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
@@ -56,14 +70,19 @@ def parse_event(data: Any) -> DossierEvent:
             field="event_type",
         )
     version = data.get("schema_version")
-    if type(version) is not int or version not in SUPPORTED_VERSIONS[event_type]:
+    # JSON numbers: 2 and 2.0 are the same version; true is not a version.
+    if (
+        isinstance(version, bool)
+        or not isinstance(version, int | float)
+        or version not in SUPPORTED_VERSIONS[event_type]
+    ):
         supported = ", ".join(str(v) for v in sorted(SUPPORTED_VERSIONS[event_type]))
         raise EventRejected(
             RejectReason.UNSUPPORTED_SCHEMA_VERSION,
             f"schema_version {version!r} of {event_type} is not supported (supported: {supported})",
             field="schema_version",
         )
-    data = upcast(event_type, version, data, CURRENT_VERSIONS[event_type])
+    data = upcast(event_type, int(version), data, CURRENT_VERSIONS[event_type])
     try:
         return cls.model_validate(data)  # type: ignore[return-value]
     except ValidationError as error:

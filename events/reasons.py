@@ -28,7 +28,6 @@ class RejectReason(StrEnum):
     DOSSIER_NOT_IN_PROCESSING = "dossier_not_in_processing"
     SUPPLEMENT_NOT_REQUESTED = "supplement_not_requested"
     SUPPLEMENT_PENDING = "supplement_pending"
-    FINANCIAL_OBLIGATION_NOT_REQUESTED = "financial_obligation_not_requested"
     FINANCIAL_OBLIGATION_PENDING = "financial_obligation_pending"
     NOT_STOPPED = "not_stopped"
     PROCESSING_STOPPED = "processing_stopped"
@@ -39,3 +38,45 @@ class RejectReason(StrEnum):
     OCCURRED_BEFORE_PREVIOUS = "occurred_before_previous"
     # Identity of the event itself.
     EVENT_ID_REUSED = "event_id_reused"
+
+
+#: What each reason means, for documentation and for people reading reject records.
+DESCRIPTIONS: dict[RejectReason, str] = {
+    RejectReason.MALFORMED_JSON: "the bytes are not valid JSON (or not UTF-8)",
+    RejectReason.NOT_AN_OBJECT: "valid JSON, but not an object",
+    RejectReason.UNKNOWN_EVENT_TYPE: "`event_type` is missing or not one of the contract's types",
+    RejectReason.UNSUPPORTED_SCHEMA_VERSION: (
+        "`schema_version` is missing, newer than the hub knows, or has no upcaster"
+    ),
+    RejectReason.INVALID_UNIT_CODE: "a unit code does not follow QCVN 102:2016",
+    RejectReason.INVALID_DOSSIER_CODE: "the dossier code does not follow Circular 01/2018/TT-VPCP",
+    RejectReason.INVALID_PROCEDURE_CODE: "a procedure code is neither x.yyyyyy nor x.yyyyyy.<unit>",
+    RejectReason.SCHEMA_VIOLATION: (
+        "a field is missing, unknown, of the wrong type or out of range; `field` names it"
+    ),
+    RejectReason.DOSSIER_NOT_RECEIVED: (
+        "the dossier was never received (unknown, or only registered) and the event needs it"
+    ),
+    RejectReason.DOSSIER_ALREADY_RECEIVED: (
+        "a registering, receiving or refusing event for a dossier already past that step"
+    ),
+    RejectReason.DOSSIER_REFUSED: "the dossier was refused at reception (status 3)",
+    RejectReason.DOSSIER_WITHDRAWN: "the dossier was withdrawn (status 7); nothing follows",
+    RejectReason.DOSSIER_CLOSED: "the result was returned (status 10); nothing follows",
+    RejectReason.DOSSIER_NOT_IN_PROCESSING: "the event needs a dossier in another status",
+    RejectReason.SUPPLEMENT_NOT_REQUESTED: "a supplement was received that was never requested",
+    RejectReason.SUPPLEMENT_PENDING: "the dossier waits for a supplement (status 5)",
+    RejectReason.FINANCIAL_OBLIGATION_PENDING: "the dossier waits for a financial obligation (6)",
+    RejectReason.NOT_STOPPED: "processing resumed, but it was not stopped",
+    RejectReason.PROCESSING_STOPPED: "processing is stopped (status 8); resume it first",
+    RejectReason.RESULT_BEFORE_RESOLUTION: "a result returned before the dossier was resolved",
+    RejectReason.ALREADY_RESOLVED: "the dossier is already resolved (status 9)",
+    RejectReason.DEADLINE_NOT_LATER: "an apology slip must promise a date after the current one",
+    RejectReason.NO_DEADLINE: "the dossier has no deadline to extend",
+    RejectReason.OCCURRED_BEFORE_PREVIOUS: (
+        "`occurred_at` is before the dossier's previous event: events of a dossier come in order"
+    ),
+    RejectReason.EVENT_ID_REUSED: (
+        "the `event_id` is already stored for this dossier with other content"
+    ),
+}

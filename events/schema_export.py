@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from events.parsing import EVENT_TYPES
+from events.parsing import CURRENT_VERSIONS, EVENT_TYPES
 
 
 def event_schemas() -> dict[str, dict[str, Any]]:
@@ -13,8 +13,6 @@ def event_schemas() -> dict[str, dict[str, Any]]:
     for event_type, cls in sorted(EVENT_TYPES.items()):
         schema = cls.model_json_schema(mode="validation")
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-        schema["$id"] = (
-            f"urn:dvc-hub:event:{event_type}:v{cls.model_fields['schema_version'].default}"
-        )
+        schema["$id"] = f"urn:dvc-hub:event:{event_type}:v{CURRENT_VERSIONS[event_type]}"
         schemas[event_type] = schema
     return schemas

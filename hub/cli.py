@@ -8,12 +8,15 @@ from typing import Annotated
 
 import orjson
 import typer
+from eventsourcing.persistence import InterfaceError, OperationalError
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
 from events.enums import Channel
 from events.schema_export import event_schemas
+from hub.adapters.calendar_files import CalendarFileError
 from hub.bootstrap import Hub, bootstrap
 from hub.contract_docs import render
 from hub.domain.calendar import VIETNAM
@@ -29,10 +32,21 @@ workload_app = typer.Typer(help="Synthetic workloads.")
 app.add_typer(schema_app, name="schema")
 app.add_typer(workload_app, name="workload")
 console = Console(width=max(Console().width, 150))
+err_console = Console(stderr=True)
 
 
 def _hub() -> Hub:
-    return bootstrap(load_settings())
+    """The hub from the environment's settings, or a clear message and exit status 2."""
+    try:
+        return bootstrap(load_settings())
+    except ValidationError as error:
+        problem = f"invalid settings (DVCHUB_* variables):\n{error}"
+    except CalendarFileError as error:
+        problem = f"invalid calendar file: {error}"
+    except (OperationalError, InterfaceError) as error:
+        problem = f"cannot open the event store: {error}"
+    err_console.print(f"[bold red]error:[/] {problem}")
+    raise typer.Exit(2)
 
 
 @schema_app.command("export")

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from events.enums import DossierStatus
 from events.models import Actor, Component, Envelope, ProcessingTime, ResultDocument
 from events.parsing import CURRENT_VERSIONS, EVENT_TYPES, SUPPORTED_VERSIONS
-from events.reasons import RejectReason
+from events.reasons import DESCRIPTIONS, RejectReason
 from hub.domain.lifecycle import TRANSITIONS
 
 HEADER = """# Events: the contract and the lifecycle
@@ -101,6 +101,6 @@ def render() -> str:
     for model in (Actor, Component, ResultDocument, ProcessingTime):
         out += [f"### {model.__name__}", "", _doc(model), "", "| field | type | required | notes |"]
         out += ["|---|---|---|---|", *_fields(model), ""]
-    out += ["## Reject reasons", "", "| code |", "|---|"]
-    out += [f"| `{reason.value}` |" for reason in RejectReason]
+    out += ["## Reject reasons", "", "| code | meaning |", "|---|---|"]
+    out += [f"| `{reason.value}` | {DESCRIPTIONS[reason]} |" for reason in RejectReason]
     return "\n".join(out) + "\n"

@@ -13,9 +13,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+from uuid import UUID
 
-import orjson
+from pydantic import BaseModel, ConfigDict
 
+from events.reasons import RejectReason
 from hub.ingest import Ingestor, Outcome
 
 
@@ -53,24 +55,37 @@ class IngestReport:
         return self.blank + self.accepted + self.duplicate + self.rejected
 
 
-def reject_row(line: int, raw: bytes, outcome: Outcome) -> bytes:
-    """One line of the rejects file."""
-    assert outcome.reason is not None
-    try:
-        text: str | None = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None
-    row = {
-        "line": line,
-        "reason": outcome.reason.value,
-        "message": outcome.message,
-        "field": outcome.field,
-        "event_id": None if outcome.event_id is None else str(outcome.event_id),
-        "dossier_code": outcome.dossier_code,
-        "original": text,
-        "original_base64": base64.b64encode(raw).decode("ascii"),
-    }
-    return orjson.dumps(row) + b"\n"
+class RejectedLine(BaseModel):
+    """One line of the rejects file: where, why, and the original bytes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    line: int
+    reason: RejectReason
+    message: str
+    field: str | None
+    event_id: UUID | None
+    dossier_code: str | None
+    original: str | None  # the line as text, when it is UTF-8
+    original_base64: str  # the line's exact bytes
+
+    @classmethod
+    def of(cls, line: int, raw: bytes, outcome: Outcome) -> RejectedLine:
+        assert outcome.reason is not None
+        try:
+            text: str | None = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        return cls(
+            line=line,
+            reason=outcome.reason,
+            message=outcome.message or "",
+            field=outcome.field,
+            event_id=outcome.event_id,
+            dossier_code=outcome.dossier_code,
+            original=text,
+            original_base64=base64.b64encode(raw).decode("ascii"),
+        )
 
 
 def ingest_file(
@@ -90,7 +105,8 @@ def ingest_file(
             for number, raw, outcome in zip(numbers, raws, outcomes, strict=True):
                 report.add(outcome)
                 if outcome.status == "rejected":
-                    rejects_out.write(reject_row(number, raw, outcome))
+                    row = RejectedLine.of(number, raw, outcome)
+                    rejects_out.write(row.model_dump_json().encode() + b"\n")
             if on_progress is not None:
                 on_progress(sum(len(raw) + 1 for raw in raws))
     return report

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -31,6 +32,7 @@ DOSSIER_NAMESPACE = UUID("5f0c2a8e-7a4b-5d0e-9c55-2d1e0b6f4a10")
 JsonObject = dict[str, Any]
 
 
+@lru_cache(maxsize=65_536)
 def dossier_id(code: str) -> UUID:
     """The aggregate id of a dossier code; the same code always gives the same id."""
     return uuid5(DOSSIER_NAMESPACE, code)

@@ -57,8 +57,16 @@ def test_an_event_from_schema_version_1_still_loads() -> None:
 
 
 def _rejection(data: object) -> EventRejected:
+    """The rejection of ``data``, the same whether it arrives decoded or as bytes."""
     with pytest.raises(EventRejected) as caught:
         parse_event(data)
+    with pytest.raises(EventRejected) as from_bytes:
+        parse_event_bytes(orjson.dumps(data))
+    assert (from_bytes.value.reason, from_bytes.value.field, from_bytes.value.message) == (
+        caught.value.reason,
+        caught.value.field,
+        caught.value.message,
+    )
     return caught.value
 
 
@@ -69,9 +77,15 @@ def test_unknown_event_type_is_named() -> None:
     assert error.field == "event_type"
 
 
-@pytest.mark.parametrize("version", [0, 3, "2", None])
+@pytest.mark.parametrize("version", [0, 3, "2", None, 2.5, True])
 def test_unsupported_schema_versions_are_refused(version: object) -> None:
     error = _rejection(event("dossier.received") | {"schema_version": version})
+    assert (
+        _rejection(
+            {k: v for k, v in event("dossier.received").items() if k != "schema_version"}
+        ).reason
+        is RejectReason.UNSUPPORTED_SCHEMA_VERSION
+    )
     assert error.reason is RejectReason.UNSUPPORTED_SCHEMA_VERSION
     assert "supported: 1, 2" in error.message
 
@@ -142,6 +156,12 @@ def test_schema_export_writes_one_schema_per_event_type(tmp_path: Path) -> None:
     assert received_schema == json.loads(json.dumps(event_schemas()["dossier.received"]))
     assert received_schema["$id"] == "urn:dvc-hub:event:dossier.received:v2"
     assert "payload" in received_schema["required"]
+
+
+def test_every_reject_reason_is_described() -> None:
+    from events.reasons import DESCRIPTIONS
+
+    assert set(DESCRIPTIONS) == set(RejectReason)
 
 
 def test_the_events_document_matches_the_code() -> None:

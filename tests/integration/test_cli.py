@@ -1,0 +1,75 @@
+"""The ``dvchub`` command line, as an operator uses it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hub.cli import app
+from hub.settings import HubSettings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(settings: HubSettings, monkeypatch: pytest.MonkeyPatch) -> HubSettings:
+    monkeypatch.setenv("DVCHUB_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("DVCHUB_LOG_LEVEL", "WARNING")
+    if settings.database_url is not None:
+        monkeypatch.setenv("DVCHUB_DATABASE_URL", str(settings.database_url))
+        monkeypatch.setenv("DVCHUB_DATABASE_SCHEMA", settings.database_schema)
+    return settings
+
+
+def test_demo_ingests_a_workload_and_prints_figures_and_is_idempotent(env: HubSettings) -> None:
+    first = runner.invoke(app, ["demo", "--days", "10", "--per-day", "5"])
+    assert first.exit_code == 0, first.output
+    assert "rejected  │ 0" in first.output
+    assert "Progress per receiving unit" in first.output
+    assert "Sở Tư pháp" in first.output
+    again = runner.invoke(app, ["demo", "--days", "10", "--per-day", "5"])
+    assert again.exit_code == 0, again.output
+    assert "accepted  │ 0" in again.output
+    assert "rejected  │ 0" in again.output
+
+
+def test_workload_file_ingests_cleanly_and_summary_reads_it(
+    env: HubSettings, tmp_path: Path
+) -> None:
+    path = tmp_path / "w.jsonl"
+    made = runner.invoke(app, ["workload", "generate", str(path), "--days", "20", "--per-day", "6"])
+    assert made.exit_code == 0, made.output
+    lines = len(path.read_bytes().splitlines())
+    result = runner.invoke(app, ["ingest", str(path), "--json", "--strict"])
+    assert result.exit_code == 0, result.output
+    assert f'"accepted":{lines}' in result.stdout
+    summary = runner.invoke(app, ["summary", "--as-of", "2021-01-30T17:00:00"])
+    assert summary.exit_code == 0, summary.output
+    assert "as of 2021-01-30 17:00" in summary.output
+
+
+def test_bad_settings_exit_with_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DVCHUB_SUPPLEMENT_RULE", "sometimes")
+    result = runner.invoke(app, ["summary"])
+    assert result.exit_code == 2
+    assert "invalid settings" in result.output
+    assert "supplement_rule" in result.output
+
+
+def test_a_bad_calendar_file_exits_with_its_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "2025.yaml").write_text("year: 2025\ndays_off: [{date: 2024-12-31}]\n")
+    monkeypatch.setenv("DVCHUB_CALENDAR_DIR", str(tmp_path))
+    monkeypatch.setenv("DVCHUB_DATA_DIR", str(tmp_path / "var"))
+    result = runner.invoke(app, ["summary"])
+    assert result.exit_code == 2
+    assert "2025.yaml" in result.output
+
+
+def test_an_unknown_dossier_is_reported(env: HubSettings) -> None:
+    result = runner.invoke(app, ["dossier", "000.00.01.H12-210315-0077"])
+    assert result.exit_code == 1
+    assert "not in the store" in result.output
