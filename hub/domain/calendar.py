@@ -10,7 +10,7 @@ Asia/Ho_Chi_Minh.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -87,6 +87,9 @@ class WorkingCalendar:
     is_public_holiday: Callable[[date], bool] = field(default_factory=vietnam_public_holidays)
     weekend: frozenset[int] = frozenset({5, 6})
     _working: dict[date, bool] = field(default_factory=dict, init=False, repr=False)
+    _day_periods: dict[date, tuple[tuple[datetime, datetime], ...]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         both = self.extra_days_off & self.extra_working_days
@@ -106,13 +109,20 @@ class WorkingCalendar:
             self._working[day] = known
         return known
 
-    def _periods(self, day: date) -> Iterable[tuple[datetime, datetime]]:
-        if self.is_working_day(day):
-            for start, end in self.office_hours.periods:
-                yield (
-                    datetime.combine(day, start, VIETNAM),
-                    datetime.combine(day, end, VIETNAM),
+    def _periods(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        """The office periods of ``day`` as instants; none on a day off. Memoised."""
+        periods = self._day_periods.get(day)
+        if periods is None:
+            periods = (
+                tuple(
+                    (datetime.combine(day, start, VIETNAM), datetime.combine(day, end, VIETNAM))
+                    for start, end in self.office_hours.periods
                 )
+                if self.is_working_day(day)
+                else ()
+            )
+            self._day_periods[day] = periods
+        return periods
 
     def add_working_time(self, start: datetime, amount: timedelta) -> datetime:
         """The instant ``amount`` of office time after ``start``.

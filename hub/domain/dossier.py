@@ -19,6 +19,7 @@ from uuid import UUID, uuid5
 
 import orjson
 from eventsourcing.domain import Aggregate
+from pydantic import AwareDatetime, TypeAdapter
 
 from events.errors import EventRejected
 from events.models import DossierEvent
@@ -46,9 +47,14 @@ class DuplicateEvent(Exception):
         self.event_id = event_id
 
 
+_INSTANT: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
+
+
 def to_record(event: DossierEvent, recorded_at: datetime) -> JsonObject:
-    """The JSON object stored for an accepted event."""
-    return event.model_copy(update={"recorded_at": recorded_at}).model_dump(mode="json")
+    """The JSON object stored for an accepted event, stamped with the hub's time."""
+    record = event.model_dump(mode="json")
+    record["recorded_at"] = _INSTANT.dump_python(recorded_at, mode="json")
+    return record
 
 
 # A command has just validated the event and decided its transition; the event it triggers

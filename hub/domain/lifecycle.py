@@ -15,16 +15,7 @@ from typing import Any
 
 from events.enums import Channel, Decision, DossierStatus
 from events.errors import EventRejected
-from events.models import (
-    DeadlineExtended,
-    DossierEvent,
-    DossierReceived,
-    DossierRegistered,
-    DossierResolved,
-    DossierTransferred,
-    ProcessingTime,
-    ResultReturned,
-)
+from events.models import DossierEvent, ProcessingTime
 from events.reasons import RejectReason
 from hub.domain.calendar import WorkingCalendar
 
@@ -184,26 +175,26 @@ def evolve(state: DossierState | None, event: DossierEvent, change: Transition) 
         "counted_due_at": change.counted_due_after,
         "occurred_at": at,
     }
-    match event:
-        case DossierReceived(payload=payload):
-            changes.update(
-                procedure_code=payload.procedure_code,
-                channel=payload.channel,
-                received_at=at,
-                processing_time=payload.processing_time,
-            )
-        case DossierRegistered(payload=payload):
-            changes.update(procedure_code=payload.procedure_code, channel=payload.channel)
-        case DossierTransferred(payload=payload) if payload.to_unit_code:
-            changes["handling_unit"] = payload.to_unit_code
-        case DeadlineExtended():
-            changes["apology_slips"] = (0 if state is None else state.apology_slips) + 1
-        case DossierResolved(payload=payload):
-            changes.update(decision=payload.decision, finished_at=at)
-        case ResultReturned():
-            changes["returned_at"] = at
-        case _:
-            pass
+    # Dispatch on the event type string: isinstance checks on pydantic models are slow, and
+    # this runs for every event ingested or replayed.
+    if event.event_type == "dossier.received":
+        changes.update(
+            procedure_code=event.payload.procedure_code,
+            channel=event.payload.channel,
+            received_at=at,
+            processing_time=event.payload.processing_time,
+        )
+    elif event.event_type == "dossier.registered":
+        changes.update(procedure_code=event.payload.procedure_code, channel=event.payload.channel)
+    elif event.event_type == "dossier.transferred":
+        if event.payload.to_unit_code:
+            changes["handling_unit"] = event.payload.to_unit_code
+    elif event.event_type == "dossier.deadline_extended":
+        changes["apology_slips"] = (0 if state is None else state.apology_slips) + 1
+    elif event.event_type == "dossier.resolved":
+        changes.update(decision=event.payload.decision, finished_at=at)
+    elif event.event_type == "dossier.result_returned":
+        changes["returned_at"] = at
     if change.status_after in _WAITING and change.status_before not in _WAITING:
         changes["paused_at"] = at
     elif change.status_after not in _WAITING:
@@ -224,7 +215,7 @@ def _deadline(
     state: DossierState | None, event: DossierEvent, rules: Rules
 ) -> tuple[datetime | None, datetime | None]:
     calendar = rules.calendar
-    if isinstance(event, DossierReceived):
+    if event.event_type == "dossier.received":
         payload = event.payload
         if payload.due_at is not None:
             return payload.due_at, payload.due_at
@@ -234,7 +225,7 @@ def _deadline(
     if state is None:
         return None, None
     due, counted = state.due_at, state.counted_due_at
-    if isinstance(event, DeadlineExtended):
+    if event.event_type == "dossier.deadline_extended":
         new_due = event.payload.new_due_at
         if due is None:
             raise EventRejected(RejectReason.NO_DEADLINE, "the dossier has no deadline to extend")
