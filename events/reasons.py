@@ -38,6 +38,9 @@ class RejectReason(StrEnum):
     OCCURRED_BEFORE_PREVIOUS = "occurred_before_previous"
     # Identity of the event itself.
     EVENT_ID_REUSED = "event_id_reused"
+    # Who sent it.
+    UNAUTHENTICATED = "unauthenticated"
+    UNIT_NOT_AUTHORISED = "unit_not_authorised"
 
 
 #: What each reason means, for documentation and for people reading reject records.
@@ -75,6 +78,10 @@ DESCRIPTIONS: dict[RejectReason, str] = {
     RejectReason.NO_DEADLINE: "the dossier has no deadline to extend",
     RejectReason.OCCURRED_BEFORE_PREVIOUS: (
         "`occurred_at` is before the dossier's previous event: events of a dossier come in order"
+    ),
+    RejectReason.UNAUTHENTICATED: "no valid credential came with the event",
+    RejectReason.UNIT_NOT_AUTHORISED: (
+        "the sender's credential does not allow publishing for the event's `unit_code`"
     ),
     RejectReason.EVENT_ID_REUSED: (
         "the `event_id` is already stored for this dossier with other content"

@@ -17,6 +17,8 @@ from rich.table import Table
 from events.enums import Channel
 from events.schema_export import event_schemas
 from hub.adapters.calendar_files import CalendarFileError
+from hub.auth.credentials import Role
+from hub.auth.store import CredentialStore
 from hub.bootstrap import Hub, bootstrap
 from hub.contract_docs import render
 from hub.domain.calendar import VIETNAM
@@ -31,6 +33,8 @@ schema_app = typer.Typer(help="The published event contract.")
 workload_app = typer.Typer(help="Synthetic workloads.")
 app.add_typer(schema_app, name="schema")
 app.add_typer(workload_app, name="workload")
+credentials_app = typer.Typer(help="Agency systems' API keys.")
+app.add_typer(credentials_app, name="credentials")
 console = Console(width=max(Console().width, 150))
 err_console = Console(stderr=True)
 
@@ -237,7 +241,7 @@ def demo(
             now.date() - timedelta(days=days), days + 1, per_day, seed=now.toordinal(), until=now
         )
         events = workload.events()
-        where = hub.settings.database_url or hub.settings.sqlite_path
+        where = hub.settings.database_url or hub.settings.data_dir
         console.print(f"DVC Hub, embedded: {len(events)} demo events of {days} days into {where}")
         report = IngestReport(lines=len(events))
         size = hub.settings.ingest_batch_size
@@ -248,6 +252,94 @@ def demo(
         _print_summary(hub, now)
     finally:
         hub.close()
+
+
+@app.command()
+def serve(
+    api: Annotated[bool, typer.Option(help="Run the HTTP API")] = True,
+    inbound: Annotated[bool, typer.Option(help="Consume the actions topic (Kafka)")] = True,
+    relay: Annotated[bool, typer.Option(help="Publish accepted events (Kafka)")] = True,
+    host: Annotated[str | None, typer.Option(help="API address (default: settings)")] = None,
+    port: Annotated[int | None, typer.Option(help="API port (default: settings)")] = None,
+) -> None:
+    """Run the hub: the API, and with Kafka configured, the inbound consumer and the relay."""
+    hub = _hub()
+    settings = hub.settings
+    if not settings.kafka_bootstrap and not api:
+        hub.close()
+        err_console.print("[bold red]error:[/] without DVCHUB_KAFKA_BOOTSTRAP only the API runs")
+        raise typer.Exit(2)
+    from hub.serve import Parts
+    from hub.serve import serve as run_services
+
+    run_services(
+        hub,
+        Parts(api=api, inbound=inbound, relay=relay),
+        host or settings.api_host,
+        settings.api_port if port is None else port,
+    )
+
+
+def _credentials() -> CredentialStore:
+    try:
+        return CredentialStore(load_settings())
+    except (ValidationError, OperationalError, InterfaceError) as error:
+        err_console.print(f"[bold red]error:[/] {error}")
+        raise typer.Exit(2) from None
+
+
+@credentials_app.command("create")
+def credentials_create(
+    name: Annotated[str, typer.Option(help="The agency system, e.g. 'mot-cua-so-tu-phap'")],
+    role: Annotated[Role, typer.Option(help="publisher, reader or auditor")] = Role.PUBLISHER,
+    unit: Annotated[
+        list[str] | None, typer.Option(help="Unit code it may publish for; '*' for all; repeat")
+    ] = None,
+) -> None:
+    """Issue an API key. It is printed once and stored only as a hash."""
+    store = _credentials()
+    try:
+        credential, api_key = store.issue(name, role, unit or [])
+    except ValueError as error:
+        err_console.print(f"[bold red]error:[/] {error}")
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    console.print(f"key id: {credential.key_id}  role: {credential.role.value}")
+    typer.echo(api_key)
+
+
+@credentials_app.command("list")
+def credentials_list() -> None:
+    """List credentials (never their keys)."""
+    store = _credentials()
+    try:
+        found = store.all()
+    finally:
+        store.close()
+    table = Table(title="credentials")
+    for column in ("key id", "name", "role", "units", "state"):
+        table.add_column(column)
+    for c in sorted(found, key=lambda c: c.name):
+        state = f"revoked: {c.revoked_reason}" if c.revoked else "active"
+        table.add_row(c.key_id, c.name, c.role.value, ", ".join(sorted(c.units)), state)
+    console.print(table)
+
+
+@credentials_app.command("revoke")
+def credentials_revoke(
+    key_id: str, reason: Annotated[str, typer.Option()] = "revoked by an operator"
+) -> None:
+    """Revoke a credential; it stops working at once here, within seconds elsewhere."""
+    store = _credentials()
+    try:
+        store.revoke(key_id, reason)
+    except KeyError:
+        err_console.print(f"[bold red]error:[/] no credential with key id {key_id}")
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
+    console.print(f"revoked {key_id}")
 
 
 if __name__ == "__main__":

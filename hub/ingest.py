@@ -16,6 +16,7 @@ decided again, this time reading every dossier from the store.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,7 @@ from events.models import DossierEvent
 from events.parsing import parse_event, parse_event_bytes
 from events.reasons import RejectReason
 from hub.application import DossierStore
+from hub.auth.credentials import Principal
 from hub.domain.calendar import VIETNAM
 from hub.domain.dossier import Dossier, DuplicateEvent, dossier_id
 from hub.domain.lifecycle import OPENING, Rules
@@ -82,18 +84,31 @@ class Ingestor:
         self.rules = rules
         self.clock = clock
         self.attempts = attempts
+        # One batch at a time: cached dossiers are changed in place while a batch is decided.
+        self._lock = threading.Lock()
 
-    def submit_bytes(self, raws: Iterable[bytes]) -> list[Outcome]:
-        """Parse and store JSON-encoded events, one outcome per item, in order."""
-        return self._submit([_parse(raw, parse_event_bytes) for raw in raws])
+    def submit_bytes(
+        self, raws: Iterable[bytes], principal: Principal | None = None
+    ) -> list[Outcome]:
+        """Parse and store JSON-encoded events, one outcome per item, in order.
 
-    def submit_json(self, values: Iterable[object]) -> list[Outcome]:
+        With a ``principal``, events for units it may not publish for are refused;
+        without one the source is trusted (an operator's file).
+        """
+        return self.submit_items([admit(raw, principal) for raw in raws])
+
+    def submit_json(
+        self, values: Iterable[object], principal: Principal | None = None
+    ) -> list[Outcome]:
         """Parse and store decoded JSON values, one outcome per item, in order."""
-        return self._submit([_parse(value, parse_event) for value in values])
+        return self.submit_items(
+            [_authorise(_parse(value, parse_event), principal) for value in values]
+        )
 
-    def submit(self, events: Iterable[DossierEvent]) -> list[Outcome]:
-        """Store events that are already parsed."""
-        return self._submit(list(events))
+    def submit_items(self, items: Sequence[DossierEvent | Outcome]) -> list[Outcome]:
+        """Store admitted events; items already refused keep their outcome, in place."""
+        with self._lock:
+            return self._submit(items)
 
     def _submit(self, items: Sequence[DossierEvent | Outcome]) -> list[Outcome]:
         for attempt in stamina.retry_context(
@@ -166,6 +181,23 @@ class Ingestor:
             return None
         assert isinstance(dossier, Dossier)
         return dossier
+
+
+def admit(raw: bytes, principal: Principal | None) -> DossierEvent | Outcome:
+    """Parse one JSON-encoded event and check that ``principal`` may publish it."""
+    return _authorise(_parse(raw, parse_event_bytes), principal)
+
+
+def _authorise(item: DossierEvent | Outcome, principal: Principal | None) -> DossierEvent | Outcome:
+    if principal is None or isinstance(item, Outcome) or principal.may_publish_for(item.unit_code):
+        return item
+    error = EventRejected(
+        RejectReason.UNIT_NOT_AUTHORISED,
+        f"credential {principal.key_id} ({principal.name}) may not publish for unit "
+        f"{item.unit_code}",
+        field="unit_code",
+    )
+    return Outcome.rejected(error, item)
 
 
 def _parse(value: object, parser: Callable[..., DossierEvent]) -> DossierEvent | Outcome:

@@ -19,18 +19,30 @@ class LoggedEvent:
     transition: dict[str, Any]
 
 
+def log_page(store: DossierStore, start: int, limit: int) -> list[LoggedEvent]:
+    """Up to ``limit`` accepted events from position ``start`` on, in store order."""
+    page = []
+    for notification in store.recorder.select_notifications(start=start, limit=limit):
+        event = store.mapper.to_domain_event(notification)
+        assert isinstance(event, Dossier.Opened | Dossier.Recorded)
+        page.append(LoggedEvent(notification.id, event.record, event.transition))
+    return page
+
+
 def read_log(store: DossierStore, start: int = 1, page: int = 5_000) -> Iterator[LoggedEvent]:
     """Every accepted event from ``start`` on, in store order, fetched a page at a time."""
     position = start
     while True:
-        notifications = store.recorder.select_notifications(start=position, limit=page)
-        for notification in notifications:
-            event = store.mapper.to_domain_event(notification)
-            assert isinstance(event, Dossier.Opened | Dossier.Recorded)
-            yield LoggedEvent(notification.id, event.record, event.transition)
-        if len(notifications) < page:
+        events = log_page(store, position, page)
+        yield from events
+        if len(events) < page:
             return
-        position = notifications[-1].id + 1
+        position = events[-1].position + 1
+
+
+def last_position(store: DossierStore) -> int:
+    """The position of the newest accepted event (0 when there is none)."""
+    return int(store.recorder.max_notification_id() or 0)
 
 
 def dossier_history(store: DossierStore, code: str) -> list[LoggedEvent]:

@@ -41,15 +41,27 @@ class HubSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
 
+    # The bus. Unset bootstrap servers: the embedded in-process bus over the store's log.
+    kafka_bootstrap: str | None = Field(None, description="host:port[,host:port...] of Kafka")
+    kafka_actions_topic: str = "dvc.dossier-actions.v1"
+    kafka_events_topic: str = "dvc.dossier-events.v1"
+    kafka_rejects_topic: str = "dvc.dossier-actions.rejected.v1"
+    kafka_partitions: int = Field(6, ge=1, description="Partitions of topics the hub creates")
+    kafka_inbound_group: str = "dvchub-ingest"
+    kafka_relay_transactional_id: str = "dvchub-relay"
+    kafka_poll_records: int = Field(1_000, ge=1, le=50_000)
+
+    # The HTTP API.
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8000, ge=0, le=65_535)
+    api_max_request_bytes: int = Field(5 * 2**20, ge=1_024)
+    api_max_batch_events: int = Field(5_000, ge=1)
+
     @field_validator("office_hours")
     @classmethod
     def _office_hours(cls, value: str) -> str:
         OfficeHours.parse(value)
         return value
-
-    @property
-    def sqlite_path(self) -> Path:
-        return self.data_dir / "events.sqlite3"
 
     @property
     def uses_postgres(self) -> bool:

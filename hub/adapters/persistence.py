@@ -7,8 +7,11 @@ from urllib.parse import unquote
 from hub.settings import HubSettings
 
 
-def eventsourcing_env(settings: HubSettings) -> dict[str, str]:
+def eventsourcing_env(settings: HubSettings, sqlite_name: str = "events") -> dict[str, str]:
     """The eventsourcing environment for ``settings``: PostgreSQL if a URL is set, else SQLite.
+
+    In PostgreSQL each application has its own table (named after it); eventsourcing's SQLite
+    recorder has one table name, so each application gets its own file, ``sqlite_name``.
 
     The aggregate cache is not fast-forwarded: the ingest path relies on optimistic
     concurrency instead (a stale cached dossier makes ``save()`` fail, the dossier is
@@ -26,7 +29,7 @@ def eventsourcing_env(settings: HubSettings) -> dict[str, str]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         env.update(
             PERSISTENCE_MODULE="eventsourcing.sqlite",
-            SQLITE_DBNAME=str(settings.sqlite_path),
+            SQLITE_DBNAME=str(settings.data_dir / f"{sqlite_name}.sqlite3"),
             SQLITE_LOCK_TIMEOUT="30",
         )
         return env

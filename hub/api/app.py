@@ -1,0 +1,239 @@
+"""The FastAPI application: thin, in front of the same ingest path as every other source.
+
+No ``from __future__ import annotations`` here: FastAPI reads the dependencies of the
+endpoints (closures inside :func:`create_app`) from their evaluated annotations.
+"""
+
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import orjson
+import structlog
+from fastapi import Depends, FastAPI, HTTPException, Path, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import TypeAdapter
+
+from events.codes import CodeFormatError, parse_dossier_code
+from events.errors import EventRejected
+from events.models import DossierEvent
+from events.reasons import RejectReason
+from hub import metrics
+from hub.api.schemas import DossierView, EventResult, IngestResponse, Problem
+from hub.auth.credentials import Principal, Role
+from hub.auth.store import AuthenticationError, CredentialStore
+from hub.bootstrap import Hub
+from hub.bus.rejects import Reject, RejectSink
+from hub.ingest import Outcome
+from hub.log_reader import last_position
+
+logger = structlog.get_logger("hub.api")
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer dvc_...`")
+
+
+def _problem(status: int, error: str, message: str, **headers: str) -> HTTPException:
+    return HTTPException(
+        status, detail={"error": error, "message": message}, headers=headers or None
+    )
+
+
+def _request_body_schema() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The request body's JSON Schema (one event or a list) and the schemas it refers to."""
+    adapter: TypeAdapter[Any] = TypeAdapter(DossierEvent | list[DossierEvent])
+    schema = adapter.json_schema(ref_template="#/components/schemas/{model}")
+    definitions = schema.pop("$defs", {})
+    return schema, definitions
+
+
+def create_app(
+    hub: Hub,
+    credentials: CredentialStore,
+    rejects: RejectSink,
+    readiness: Callable[[], None] | None = None,
+) -> FastAPI:
+    """The API over ``hub``; ``readiness`` raises when a dependency besides the store is down."""
+    settings = hub.settings
+    app = FastAPI(
+        title="DVC Hub",
+        version="1",
+        description=(
+            "Dossier events of the province's one-stop system. Publish events with a "
+            "publisher credential; read with a reader or auditor credential."
+        ),
+    )
+    body_schema, definitions = _request_body_schema()
+
+    @app.exception_handler(HTTPException)
+    async def _problem_handler(_: Request, error: HTTPException) -> JSONResponse:
+        detail = (
+            error.detail
+            if isinstance(error.detail, dict)
+            else {
+                "error": "http_error",
+                "message": str(error.detail),
+            }
+        )
+        return JSONResponse(detail, status_code=error.status_code, headers=error.headers)
+
+    def principal(
+        token: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        try:
+            return credentials.authenticate(token.credentials if token else None)
+        except AuthenticationError as error:
+            raise _problem(
+                401, "unauthenticated", str(error), **{"WWW-Authenticate": "Bearer"}
+            ) from None
+
+    def reader(who: Annotated[Principal, Depends(principal)]) -> Principal:
+        if not who.may_read():
+            raise _problem(403, "forbidden", "reading needs a reader or auditor credential")
+        return who
+
+    def publisher(who: Annotated[Principal, Depends(principal)]) -> Principal:
+        if who.role is not Role.PUBLISHER:
+            raise _problem(403, "forbidden", "publishing needs a publisher credential")
+        return who
+
+    @app.post(
+        "/v1/events",
+        response_model=IngestResponse,
+        responses={
+            400: {"model": Problem, "description": "The body is not JSON, or not events"},
+            401: {"model": Problem},
+            403: {"model": Problem, "description": "Not a publisher, or no event of its units"},
+            413: {"model": Problem, "description": "Request or batch too large"},
+            422: {"model": IngestResponse, "description": "The single event sent was rejected"},
+        },
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": body_schema}},
+            }
+        },
+        summary="Publish one event or a batch",
+    )
+    async def post_events(
+        request: Request, who: Annotated[Principal, Depends(publisher)]
+    ) -> JSONResponse:
+        request_id = uuid.uuid4().hex
+        body = await _read_limited(request, settings.api_max_request_bytes)
+        try:
+            document = orjson.loads(body)
+        except orjson.JSONDecodeError as error:
+            await run_in_threadpool(
+                rejects.publish, [_whole_body_reject(body, request_id, f"not valid JSON: {error}")]
+            )
+            raise _problem(
+                400, RejectReason.MALFORMED_JSON.value, f"not valid JSON: {error}"
+            ) from None
+        single = isinstance(document, dict)
+        items = [document] if single else document
+        if not isinstance(items, list) or not items:
+            raise _problem(
+                400, "not_events", "the body must be one event (an object) or a non-empty array"
+            )
+        if len(items) > settings.api_max_batch_events:
+            raise _problem(
+                413,
+                "batch_too_large",
+                f"{len(items)} events; at most {settings.api_max_batch_events} per request",
+            )
+        raws = [orjson.dumps(item) for item in items]
+        outcomes = await run_in_threadpool(hub.ingestor.submit_bytes, raws, who)
+        metrics.count("http", outcomes)
+        refused = [
+            Reject(raw, outcome, f"http:{request_id}/{index}")
+            for index, (raw, outcome) in enumerate(zip(raws, outcomes, strict=True))
+            if outcome.status == "rejected"
+        ]
+        if refused:
+            await run_in_threadpool(rejects.publish, refused)
+        answer = IngestResponse(
+            accepted=sum(o.status == "accepted" for o in outcomes),
+            duplicate=sum(o.status == "duplicate" for o in outcomes),
+            rejected=len(refused),
+            results=[EventResult.of(i, o) for i, o in enumerate(outcomes)],
+        )
+        status = 200
+        if all(o.reason is RejectReason.UNIT_NOT_AUTHORISED for o in outcomes):
+            status = 403
+        elif single and answer.rejected:
+            status = 422
+        return JSONResponse(answer.model_dump(mode="json"), status_code=status)
+
+    @app.get(
+        "/v1/dossiers/{code}",
+        response_model=DossierView,
+        responses={404: {"model": Problem}, 401: {"model": Problem}, 403: {"model": Problem}},
+        summary="A dossier's current state",
+    )
+    def get_dossier(
+        code: Annotated[str, Path(description="Dossier code", max_length=64)],
+        _: Annotated[Principal, Depends(reader)],
+    ) -> DossierView:
+        try:
+            parse_dossier_code(code)
+        except CodeFormatError as error:
+            raise _problem(422, RejectReason.INVALID_DOSSIER_CODE.value, str(error)) from None
+        dossier = hub.store.dossier(code)
+        if dossier is None:
+            raise _problem(404, "not_found", f"dossier {code} is not in the store")
+        return DossierView.of(dossier)
+
+    @app.get("/healthz", summary="Liveness: the process answers")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", summary="Readiness: the store (and the bus, if any) answer")
+    def readyz() -> JSONResponse:
+        try:
+            position = last_position(hub.store)
+            if readiness is not None:
+                readiness()
+        except Exception as error:  # any failing dependency means not ready
+            logger.warning("api.not_ready", error=repr(error))
+            return JSONResponse({"status": "unavailable", "error": repr(error)}, status_code=503)
+        return JSONResponse({"status": "ready", "store_position": position})
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(definitions)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _problem(413, "request_too_large", f"the body is over {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _problem(413, "request_too_large", f"the body is over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _whole_body_reject(body: bytes, request_id: str, message: str) -> Reject:
+    outcome = Outcome.rejected(EventRejected(RejectReason.MALFORMED_JSON, message))
+    return Reject(body, outcome, f"http:{request_id}")

@@ -1,0 +1,92 @@
+"""Request and response models of the HTTP API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from events.enums import Channel, Decision, DossierStatus
+from events.reasons import RejectReason
+from hub.domain.dossier import Dossier
+from hub.ingest import Outcome
+
+
+class EventResult(BaseModel):
+    index: int = Field(description="Position of the event in the request (0 for a single event)")
+    status: Literal["accepted", "duplicate", "rejected"]
+    event_id: UUID | None = None
+    dossier_code: str | None = None
+    reason: RejectReason | None = None
+    message: str | None = None
+    field: str | None = None
+
+    @classmethod
+    def of(cls, index: int, outcome: Outcome) -> EventResult:
+        return cls(
+            index=index,
+            status=outcome.status,
+            event_id=outcome.event_id,
+            dossier_code=outcome.dossier_code,
+            reason=outcome.reason,
+            message=outcome.message,
+            field=outcome.field,
+        )
+
+
+class IngestResponse(BaseModel):
+    accepted: int
+    duplicate: int
+    rejected: int
+    results: list[EventResult]
+
+
+class Problem(BaseModel):
+    """An error answer."""
+
+    error: str = Field(description="Machine-readable code")
+    message: str
+
+
+class DossierView(BaseModel):
+    """A dossier's current state."""
+
+    dossier_code: str
+    status: DossierStatus
+    status_name: str
+    receiving_unit: str
+    handling_unit: str
+    procedure_code: str | None
+    channel: Channel | None
+    received_at: datetime | None
+    due_at: datetime | None
+    counted_due_at: datetime | None
+    apology_slips: int
+    decision: Decision | None
+    finished_at: datetime | None
+    returned_at: datetime | None
+    version: int = Field(description="Number of events stored for the dossier")
+
+    @classmethod
+    def of(cls, dossier: Dossier) -> DossierView:
+        state = dossier.state
+        assert state is not None
+        return cls(
+            dossier_code=state.code,
+            status=state.status,
+            status_name=state.status.name.lower(),
+            receiving_unit=state.receiving_unit,
+            handling_unit=state.handling_unit,
+            procedure_code=state.procedure_code,
+            channel=state.channel,
+            received_at=state.received_at,
+            due_at=state.due_at,
+            counted_due_at=state.counted_due_at,
+            apology_slips=state.apology_slips,
+            decision=state.decision,
+            finished_at=state.finished_at,
+            returned_at=state.returned_at,
+            version=dossier.version,
+        )

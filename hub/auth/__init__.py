@@ -1,0 +1,1 @@
+"""Agency systems' credentials: API keys scoped to unit codes, stored hashed."""

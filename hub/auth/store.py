@@ -1,0 +1,102 @@
+"""Credentials kept in their own event-sourced application, beside the dossiers' store."""
+
+from __future__ import annotations
+
+import threading
+import time
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import Transcoder
+
+from hub.adapters.persistence import eventsourcing_env
+from hub.adapters.transcoder import OrjsonTranscoder
+from hub.auth.credentials import (
+    Credential,
+    MalformedKeyError,
+    Principal,
+    Role,
+    credential_id,
+    split_key,
+)
+from hub.settings import HubSettings
+
+
+class AuthenticationError(Exception):
+    """No valid credential: missing, malformed, unknown, wrong secret, or revoked."""
+
+
+class CredentialStore(Application[UUID]):
+    """Issues, lists, revokes and checks API keys; its table is ``credentials_events``."""
+
+    name = "Credentials"
+    #: How long a checked credential is trusted before it is read again (revocations by
+    #: another process take effect within this time; in this process, at once).
+    CACHE_SECONDS = 10.0
+
+    def __init__(self, settings: HubSettings) -> None:
+        env = eventsourcing_env(settings, sqlite_name="credentials")
+        env.pop("AGGREGATE_CACHE_MAXSIZE", None)
+        super().__init__(env=env)
+        self._checked: dict[str, tuple[float, Credential]] = {}
+        self._lock = threading.Lock()
+
+    def construct_transcoder(self) -> Transcoder:
+        return OrjsonTranscoder()
+
+    def issue(self, name: str, role: Role, units: list[str]) -> tuple[Credential, str]:
+        credential, api_key = Credential.issue(name, role, units)
+        self.save(credential)
+        return credential, api_key
+
+    def revoke(self, key_id: str, reason: str = "revoked by an operator") -> Credential:
+        credential = self.get(key_id)
+        credential.revoke(reason)
+        self.save(credential)
+        with self._lock:
+            self._checked.pop(key_id, None)
+        return credential
+
+    def get(self, key_id: str) -> Credential:
+        try:
+            credential: object = self.repository.get(credential_id(key_id))
+        except AggregateNotFoundError:
+            raise KeyError(key_id) from None
+        assert isinstance(credential, Credential)
+        return credential
+
+    def all(self) -> list[Credential]:
+        ids: dict[UUID, None] = {}
+        start = 1
+        while True:
+            page = self.recorder.select_notifications(start=start, limit=1_000)
+            ids.update(dict.fromkeys(n.originator_id for n in page))  # type: ignore[misc]
+            if len(page) < 1_000:
+                break
+            start = page[-1].id + 1
+        found: list[object] = [self.repository.get(i) for i in ids]
+        return [c for c in found if isinstance(c, Credential)]
+
+    def authenticate(self, api_key: str | None) -> Principal:
+        """The principal of a valid API key, or :class:`AuthenticationError`."""
+        if not api_key:
+            raise AuthenticationError("no API key")
+        try:
+            key_id, secret = split_key(api_key)
+        except MalformedKeyError as error:
+            raise AuthenticationError(str(error)) from None
+        now = time.monotonic()
+        with self._lock:
+            cached = self._checked.get(key_id)
+        if cached is not None and cached[0] > now:
+            credential = cached[1]
+        else:
+            try:
+                credential = self.get(key_id)
+            except KeyError:
+                raise AuthenticationError("unknown API key") from None
+            with self._lock:
+                self._checked[key_id] = (now + self.CACHE_SECONDS, credential)
+        if not credential.verifies(secret):
+            raise AuthenticationError("invalid or revoked API key")
+        return credential.principal()

@@ -1,0 +1,185 @@
+"""Consume ``dvc.dossier-actions.v1`` into the store; send what is refused to the rejects topic.
+
+For each batch of records polled:
+
+1. every record is admitted or refused: its credential (the ``authorization`` header), its
+   JSON, its codes, the units its credential may publish for;
+2. the admitted events go through the one ingest path (lifecycle, duplicates) and are stored
+   in one transaction;
+3. the rejects and the batch's consumed offsets are committed in one Kafka transaction.
+
+A crash after 2 and before 3 delivers the batch again: its events are then answered as
+duplicates and store nothing, and its rejects are produced again in a new transaction (the
+interrupted one is aborted). So every record ends up stored once or rejected once, and a
+poison record is one reject among the others: it never stalls its partition. If the store
+cannot be written, the batch is not committed: the consumer seeks back and tries again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import structlog
+from eventsourcing.persistence import PersistenceError
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata
+
+from events.bus import AUTHORIZATION_HEADER
+from events.errors import EventRejected
+from events.models import DossierEvent
+from events.reasons import RejectReason
+from hub import metrics
+from hub.auth.store import AuthenticationError, CredentialStore
+from hub.bus.rejects import Reject
+from hub.ingest import Ingestor, Outcome, admit
+from hub.settings import HubSettings
+
+logger = structlog.get_logger("hub.bus.inbound")
+
+
+class InboundConsumer:
+    def __init__(
+        self,
+        settings: HubSettings,
+        ingestor: Ingestor,
+        credentials: CredentialStore,
+        instance: str,
+    ) -> None:
+        assert settings.kafka_bootstrap is not None
+        self.settings = settings
+        self.ingestor = ingestor
+        self.credentials = credentials
+        self.transactional_id = f"{settings.kafka_inbound_group}-{instance}"
+        self.consumer = KafkaConsumer(
+            settings.kafka_actions_topic,
+            bootstrap_servers=settings.kafka_bootstrap,
+            group_id=settings.kafka_inbound_group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            max_poll_records=settings.kafka_poll_records,
+            client_id=f"dvchub-inbound-{instance}",
+        )
+        self.producer: KafkaProducer | None = None
+
+    def run(self, stop: threading.Event) -> None:
+        backoff = _Backoff()
+        try:
+            while not stop.is_set():
+                polled = self.consumer.poll(timeout_ms=500)
+                records = [r for batch in polled.values() for r in batch]
+                if not records:
+                    continue
+                try:
+                    self._handle(records)
+                    backoff.reset()
+                except (PersistenceError, KafkaError) as error:
+                    logger.warning("inbound.batch_failed", error=repr(error), records=len(records))
+                    self._rewind(records)
+                    self._drop_producer()
+                    stop.wait(backoff.next())
+        finally:
+            self._drop_producer()
+            self.consumer.close()
+
+    def _handle(self, records: list[ConsumerRecord]) -> None:
+        items = [self._admit(record) for record in records]
+        outcomes = self.ingestor.submit_items(items)
+        metrics.count("kafka", outcomes)
+        rejects = [
+            Reject(
+                original=record.value or b"",
+                outcome=outcome,
+                source=f"kafka:{record.topic}/{record.partition}/{record.offset}",
+                key=record.key,
+            )
+            for record, outcome in zip(records, outcomes, strict=True)
+            if outcome.status == "rejected"
+        ]
+        producer = self._producer()
+        producer.begin_transaction()
+        for reject in rejects:
+            producer.send(
+                self.settings.kafka_rejects_topic,
+                key=reject.key,
+                value=reject.original,
+                headers=reject.headers(),
+            )
+        producer.send_offsets_to_transaction(_next_offsets(records), self.consumer.group_metadata())
+        producer.commit_transaction()
+        self._report_lag()
+
+    def _admit(self, record: ConsumerRecord) -> DossierEvent | Outcome:
+        header = next(
+            (v for k, v in record.headers or [] if k.lower() == AUTHORIZATION_HEADER), None
+        )
+        token = header.decode(errors="replace").removeprefix("Bearer ").strip() if header else None
+        try:
+            principal = self.credentials.authenticate(token)
+        except AuthenticationError as error:
+            return Outcome.rejected(
+                EventRejected(
+                    RejectReason.UNAUTHENTICATED,
+                    f"{error}; send the header '{AUTHORIZATION_HEADER}: Bearer <API key>'",
+                )
+            )
+        return admit(record.value or b"", principal)
+
+    def _producer(self) -> KafkaProducer:
+        if self.producer is None:
+            self.producer = KafkaProducer(
+                bootstrap_servers=self.settings.kafka_bootstrap,
+                transactional_id=self.transactional_id,
+                client_id=f"{self.transactional_id}-rejects",
+            )
+            self.producer.init_transactions()
+        return self.producer
+
+    def _drop_producer(self) -> None:
+        if self.producer is not None:
+            with contextlib.suppress(KafkaError):
+                self.producer.close(timeout=5)
+            self.producer = None
+
+    def _rewind(self, records: list[ConsumerRecord]) -> None:
+        first: dict[TopicPartition, int] = {}
+        for record in records:
+            tp = TopicPartition(record.topic, record.partition)
+            first[tp] = min(first.get(tp, record.offset), record.offset)
+        for tp, offset in first.items():
+            self.consumer.seek(tp, offset)
+
+    def _report_lag(self) -> None:
+        lag = 0
+        for tp in self.consumer.assignment():
+            high = self.consumer.highwater(tp)
+            if high is not None:
+                lag += max(0, high - self.consumer.position(tp))
+        metrics.INBOUND_LAG.set(lag)
+
+
+def _next_offsets(records: list[ConsumerRecord]) -> dict[TopicPartition, OffsetAndMetadata]:
+    offsets: dict[TopicPartition, OffsetAndMetadata] = {}
+    for record in records:
+        tp = TopicPartition(record.topic, record.partition)
+        current = offsets.get(tp)
+        if current is None or record.offset + 1 > current.offset:
+            offsets[tp] = OffsetAndMetadata(record.offset + 1, "", -1)
+    return offsets
+
+
+class _Backoff:
+    """Exponential backoff with a cap, for retrying a whole batch."""
+
+    def __init__(self, first: float = 0.5, cap: float = 30.0) -> None:
+        self.first, self.cap, self.current = first, cap, first
+
+    def next(self) -> float:
+        delay, self.current = self.current, min(self.cap, self.current * 2)
+        return delay
+
+    def reset(self) -> None:
+        self.current = self.first

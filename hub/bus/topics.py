@@ -1,0 +1,41 @@
+"""The hub's topics: created when absent, kept for ever."""
+
+from __future__ import annotations
+
+import contextlib
+
+import structlog
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from hub.settings import HubSettings
+
+logger = structlog.get_logger("hub.bus.topics")
+
+#: Retention of every hub topic: for ever (the events topic is the province's record).
+_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
+
+
+def ensure_topics(settings: HubSettings) -> None:
+    """Create the actions, events and rejects topics if they do not exist."""
+    assert settings.kafka_bootstrap is not None
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="dvchub-admin")
+    try:
+        existing = set(admin.list_topics())
+        wanted = [
+            settings.kafka_actions_topic,
+            settings.kafka_events_topic,
+            settings.kafka_rejects_topic,
+        ]
+        missing = [
+            NewTopic(name, settings.kafka_partitions, 1, topic_configs=dict(_FOREVER))
+            for name in wanted
+            if name not in existing
+        ]
+        if missing:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another process was first
+                admin.create_topics(missing)
+            logger.info("topics.created", topics=[t.name for t in missing])
+    finally:
+        admin.close()

@@ -1,0 +1,115 @@
+"""``dvchub serve``: the API, the inbound consumer and the relay, together or alone.
+
+Each part runs in its own thread of one process, or alone in its own process for scale-out
+(``--no-api``, ``--no-inbound``, ``--no-relay``). With no Kafka configured, the API runs on
+the embedded store and rejects go to a file under the data directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import structlog
+import uvicorn
+from kafka import KafkaAdminClient
+
+from hub.api.app import create_app
+from hub.auth.store import CredentialStore
+from hub.bootstrap import Hub
+from hub.bus.inbound import InboundConsumer
+from hub.bus.rejects import FileRejectSink, KafkaRejectSink, RejectSink
+from hub.bus.relay import Relay
+from hub.bus.topics import ensure_topics
+
+logger = structlog.get_logger("hub.serve")
+
+
+@dataclass
+class Parts:
+    api: bool = True
+    inbound: bool = True
+    relay: bool = True
+
+
+@dataclass
+class Services:
+    hub: Hub
+    credentials: CredentialStore
+    rejects: RejectSink
+    stop: threading.Event = field(default_factory=threading.Event)
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    def start(self, name: str, target: Callable[[threading.Event], None]) -> None:
+        def run() -> None:
+            try:
+                target(self.stop)
+            except Exception:
+                logger.exception("service.crashed", service=name)
+                raise
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def shutdown(self) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+        if isinstance(self.rejects, KafkaRejectSink):
+            self.rejects.close()
+        self.credentials.close()
+        self.hub.close()
+
+
+def kafka_readiness(bootstrap: str) -> Callable[[], None]:
+    def check() -> None:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3_000)
+        admin.close()
+
+    return check
+
+
+@contextlib.contextmanager
+def running(hub: Hub, parts: Parts) -> Iterator[Services]:
+    """Start the background parts; stop them on exit."""
+    settings = hub.settings
+    credentials = CredentialStore(settings)
+    rejects: RejectSink
+    if settings.kafka_bootstrap:
+        ensure_topics(settings)
+        rejects = KafkaRejectSink(settings.kafka_bootstrap, settings.kafka_rejects_topic)
+    else:
+        rejects = FileRejectSink(settings.data_dir / "rejects" / "http.jsonl")
+    services = Services(hub, credentials, rejects)
+    try:
+        if settings.kafka_bootstrap and parts.inbound:
+            consumer = InboundConsumer(settings, hub.ingestor, credentials, socket.gethostname())
+            services.start("inbound", consumer.run)
+        if settings.kafka_bootstrap and parts.relay:
+            services.start("relay", Relay(settings, hub.store).run)
+        yield services
+    finally:
+        services.shutdown()
+
+
+def serve(hub: Hub, parts: Parts, host: str, port: int) -> None:
+    settings = hub.settings
+    with running(hub, parts) as services:
+        if parts.api:
+            readiness = (
+                kafka_readiness(settings.kafka_bootstrap) if settings.kafka_bootstrap else None
+            )
+            app = create_app(hub, services.credentials, services.rejects, readiness)
+            logger.info("api.listening", url=f"http://{host}:{port}")
+            uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        else:
+            signal.signal(signal.SIGTERM, lambda *_: services.stop.set())
+            with contextlib.suppress(KeyboardInterrupt):
+                while not services.stop.wait(1.0):
+                    if not all(t.is_alive() for t in services.threads):
+                        raise SystemExit("a service thread stopped; see the log")
