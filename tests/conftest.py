@@ -71,3 +71,45 @@ def hub(settings: HubSettings) -> Iterator[Hub]:
     built = bootstrap(settings, configure_logs=False)
     yield built
     built.close()
+
+
+class Broker:
+    """A Kafka broker the tests may restart (when it is the repository's own)."""
+
+    def __init__(self, bootstrap: str, script: Path | None) -> None:
+        self.bootstrap = bootstrap
+        self.script = script
+
+    @property
+    def restartable(self) -> bool:
+        return self.script is not None
+
+    def stop(self) -> None:
+        assert self.script is not None
+        subprocess.run([self.script, "stop"], check=True)
+
+    def start(self) -> None:
+        assert self.script is not None
+        subprocess.run([self.script, "start"], check=True)
+
+
+@pytest.fixture(scope="session")
+def kafka() -> Iterator[Broker]:
+    """Kafka from, in this order: DVCHUB_TEST_KAFKA_BOOTSTRAP; testcontainers where a Docker
+    engine answers; otherwise ``scripts/services/kafka.sh`` (jars from Maven Central)."""
+    configured = os.environ.get("DVCHUB_TEST_KAFKA_BOOTSTRAP")
+    if configured:
+        yield Broker(configured, None)
+        return
+    if _docker_answers():
+        from testcontainers.kafka import KafkaContainer
+
+        with KafkaContainer().with_kraft() as container:
+            yield Broker(container.get_bootstrap_server(), None)
+        return
+    script = ROOT / "scripts" / "services" / "kafka.sh"
+    subprocess.run([script, "start"], check=True)
+    bootstrap = subprocess.run(
+        [script, "bootstrap"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    yield Broker(bootstrap, script)

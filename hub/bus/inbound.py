@@ -69,7 +69,12 @@ class InboundConsumer:
         backoff = _Backoff()
         try:
             while not stop.is_set():
-                polled = self.consumer.poll(timeout_ms=500)
+                try:
+                    polled = self.consumer.poll(timeout_ms=500)
+                except KafkaError as error:  # the broker is away: wait for it, lose nothing
+                    logger.warning("inbound.poll_failed", error=repr(error))
+                    stop.wait(backoff.next())
+                    continue
                 records = [r for batch in polled.values() for r in batch]
                 if not records:
                     continue

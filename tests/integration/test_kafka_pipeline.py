@@ -1,0 +1,257 @@
+"""The bus against a real Kafka broker and a real PostgreSQL: nothing lost, nothing doubled,
+per-dossier order kept, every bad record rejected with its reason — through a hub killed with
+SIGKILL and a broker restarted mid-stream."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+import zlib
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from kafka import KafkaConsumer, KafkaProducer
+
+from events.bus import (
+    REJECT_REASON_HEADER,
+    REJECT_SOURCE_HEADER,
+    PublishedEvent,
+)
+from hub.auth.credentials import Role
+from hub.auth.store import CredentialStore
+from hub.bus.topics import ensure_topics
+from hub.settings import HubSettings
+from hub.workload import Workload
+from tests.conftest import ROOT, Broker
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def bus_settings(
+    kafka: Broker, postgres_url: str, postgres_schema: str, tmp_path: Path
+) -> HubSettings:
+    suffix = uuid.uuid4().hex[:8]
+    return HubSettings(
+        data_dir=tmp_path / "var",
+        database_url=postgres_url,
+        database_schema=postgres_schema,
+        kafka_bootstrap=kafka.bootstrap,
+        kafka_actions_topic=f"test.actions.{suffix}",
+        kafka_events_topic=f"test.events.{suffix}",
+        kafka_rejects_topic=f"test.rejects.{suffix}",
+        kafka_inbound_group=f"test-ingest-{suffix}",
+        kafka_relay_transactional_id=f"test-relay-{suffix}",
+        kafka_poll_records=200,
+    )
+
+
+def _env(settings: HubSettings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DVCHUB_")}
+    for name, value in settings.model_dump(mode="json").items():
+        if value is not None:
+            env[f"DVCHUB_{name.upper()}"] = str(value)
+    return env
+
+
+class HubProcess:
+    """``dvchub serve --no-api`` in a child process, as an operator would run it."""
+
+    def __init__(self, settings: HubSettings, log: Path) -> None:
+        self.settings, self.log = settings, log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        out = self.log.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", "serve", "--no-api"],
+            env=_env(self.settings),
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.fixture
+def hub_process(bus_settings: HubSettings, tmp_path: Path) -> Iterator[HubProcess]:
+    process = HubProcess(bus_settings, tmp_path / "hub.log")
+    yield process
+    process.stop()
+
+
+def _read_all(settings: HubSettings, topic: str, until: int, timeout: float) -> list[Any]:
+    """Committed records of ``topic`` from the start, until ``until`` are read or time out."""
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=2_000,
+    )
+    records: list[Any] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(records) < until and time.monotonic() < deadline:
+            records.extend(consumer)
+    finally:
+        consumer.close()
+    return records
+
+
+def _bad_records(unit_limited_key: str, key: str) -> list[tuple[bytes, dict[str, str], str]]:
+    """(value, headers, expected reason) of records the hub must reject."""
+    good_shape = orjson.loads(orjson.dumps(_workload()[0]))
+    other_unit = {**good_shape, "event_id": str(uuid.uuid4())}
+    return [
+        (b'{"event_type": "dossier.rec', {"authorization": f"Bearer {key}"}, "malformed_json"),
+        (
+            orjson.dumps({**good_shape, "event_id": str(uuid.uuid4()), "event_type": "x.y"}),
+            {"authorization": f"Bearer {key}"},
+            "unknown_event_type",
+        ),
+        (orjson.dumps({**good_shape, "event_id": str(uuid.uuid4())}), {}, "unauthenticated"),
+        (
+            orjson.dumps(other_unit),
+            {"authorization": f"Bearer {unit_limited_key}"},
+            "unit_not_authorised",
+        ),
+        (
+            orjson.dumps(
+                {
+                    **good_shape,
+                    "event_id": str(uuid.uuid4()),
+                    "event_type": "dossier.resolved",
+                    "schema_version": 1,
+                    "dossier_code": "000.00.01.H12-210101-9999",
+                    "payload": {"decision": "denied"},
+                }
+            ),
+            {"authorization": f"Bearer {key}"},
+            "dossier_not_received",
+        ),
+    ]
+
+
+def _workload() -> list[dict[str, Any]]:
+    return Workload(date(2021, 3, 1), 12, 30, seed=7).events()
+
+
+def test_every_event_once_in_order_through_a_killed_hub_and_a_restarted_broker(
+    kafka: Broker, bus_settings: HubSettings, hub_process: HubProcess
+) -> None:
+    if not kafka.restartable:
+        pytest.skip("the configured Kafka broker is not this repository's; it cannot be restarted")
+    settings = bus_settings
+    ensure_topics(settings)
+    credentials = CredentialStore(settings)
+    _, key = credentials.issue("mot-cua-tinh", Role.PUBLISHER, ["*"])
+    _, limited = credentials.issue("xa-an-xuyen", Role.PUBLISHER, ["000.05.22.H12"])
+    credentials.close()
+
+    events = _workload()
+    bad = _bad_records(limited, key)
+    # Three producers; each dossier's events all go through one of them, in order.
+    shares: list[list[tuple[bytes, bytes, dict[str, str]]]] = [[], [], []]
+    for event in events:
+        code = event["dossier_code"].encode()
+        shares[zlib.crc32(code) % 3].append(
+            (code, orjson.dumps(event), {"authorization": f"Bearer {key}"})
+        )
+    for index, (bad_value, bad_headers, _) in enumerate(bad):
+        share = shares[index % 3]
+        share.insert(len(share) // 2, (b"bad-%d" % index, bad_value, bad_headers))
+
+    def publish(share: list[tuple[bytes, bytes, dict[str, str]]], part: slice) -> None:
+        producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, linger_ms=5)
+        for k, v, h in share[part]:
+            producer.send(
+                settings.kafka_actions_topic,
+                key=k,
+                value=v,
+                headers=[(name, value.encode()) for name, value in h.items()],
+            )
+        producer.flush()
+        producer.close()
+
+    def publish_part(part: slice) -> None:
+        threads = [threading.Thread(target=publish, args=(share, part)) for share in shares]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    thirds = [len(s) // 3 for s in shares]
+    first = max(thirds)
+    hub_process.start()
+    publish_part(slice(0, first))
+    # Wait for the hub to be mid-stream, then kill it without warning.
+    _read_all(settings, settings.kafka_events_topic, until=first, timeout=60)
+    hub_process.kill()
+    publish_part(slice(first, 2 * first))
+    hub_process.start()
+    time.sleep(3)
+    # Restart the broker under the running hub.
+    kafka.stop()
+    kafka.start()
+    publish_part(slice(2 * first, None))
+
+    published = _read_all(settings, settings.kafka_events_topic, until=len(events), timeout=180)
+    hub_process.stop()
+    # Read once more after everything stopped: nothing beyond the expected may appear.
+    published = _read_all(settings, settings.kafka_events_topic, until=len(events) + 1, timeout=10)
+
+    values = [PublishedEvent.model_validate_json(r.value) for r in published]
+    ids = [str(v.record.event_id) for v in values]
+    assert len(ids) == len(set(ids)), "an event was published twice"
+    assert set(ids) == {e["event_id"] for e in events}, "an event was lost"
+    assert len({v.position for v in values}) == len(values)
+    by_dossier: dict[str, list[PublishedEvent]] = defaultdict(list)
+    for record, published_event in zip(published, values, strict=True):
+        assert record.key == published_event.record.dossier_code.encode()
+        by_dossier[published_event.record.dossier_code].append(published_event)
+    sent_order: dict[str, list[str]] = defaultdict(list)
+    for event in events:
+        sent_order[event["dossier_code"]].append(event["event_id"])
+    for code, received in by_dossier.items():
+        assert [str(v.record.event_id) for v in received] == sent_order[code], code
+        positions = [v.position for v in received]
+        assert positions == sorted(positions)
+
+    rejects = _read_all(settings, settings.kafka_rejects_topic, until=len(bad) + 1, timeout=15)
+    reasons = sorted(dict(r.headers)[REJECT_REASON_HEADER].decode() for r in rejects)
+    assert reasons == sorted(reason for _, _, reason in bad), (
+        "each bad record once, with its reason"
+    )
+    for record in rejects:
+        headers = dict(record.headers)
+        assert (
+            headers[REJECT_SOURCE_HEADER]
+            .decode()
+            .startswith(f"kafka:{settings.kafka_actions_topic}/")
+        )
+        assert record.value in {value for value, _, _ in bad}
