@@ -73,3 +73,23 @@ def test_an_unknown_dossier_is_reported(env: HubSettings) -> None:
     result = runner.invoke(app, ["dossier", "000.00.01.H12-210315-0077"])
     assert result.exit_code == 1
     assert "not in the store" in result.output
+
+
+def test_credentials_are_created_listed_and_revoked(env: HubSettings) -> None:
+    created = runner.invoke(
+        app, ["credentials", "create", "--name", "so-tu-phap", "--unit", "000.00.01.H12"]
+    )
+    assert created.exit_code == 0, created.output
+    api_key = created.stdout.strip().splitlines()[-1]
+    assert api_key.startswith("dvc_")
+    key_id = api_key.split("_")[1]
+    listed = runner.invoke(app, ["credentials", "list"])
+    assert key_id in listed.output
+    assert "active" in listed.output
+    assert api_key.split("_", 2)[2] not in listed.output
+    revoked = runner.invoke(app, ["credentials", "revoke", key_id])
+    assert revoked.exit_code == 0
+    assert "revoked" in runner.invoke(app, ["credentials", "list"]).output
+    bad = runner.invoke(app, ["credentials", "create", "--name", "x", "--unit", "H12"])
+    assert bad.exit_code == 2
+    assert "not a unit code" in bad.output

@@ -205,20 +205,20 @@ def test_every_event_once_in_order_through_a_killed_hub_and_a_restarted_broker(
         for thread in threads:
             thread.join()
 
-    thirds = [len(s) // 3 for s in shares]
-    first = max(thirds)
+    quarter = max(len(s) for s in shares) // 4
     hub_process.start()
-    publish_part(slice(0, first))
+    publish_part(slice(0, quarter))
     # Wait for the hub to be mid-stream, then kill it without warning.
-    _read_all(settings, settings.kafka_events_topic, until=first, timeout=60)
+    _read_all(settings, settings.kafka_events_topic, until=quarter, timeout=60)
     hub_process.kill()
-    publish_part(slice(first, 2 * first))
+    # A backlog builds up while it is dead ...
+    publish_part(slice(quarter, 3 * quarter))
     hub_process.start()
-    time.sleep(3)
-    # Restart the broker under the running hub.
+    # ... and the broker is restarted while the new hub works through it.
+    time.sleep(1.5)
     kafka.stop()
     kafka.start()
-    publish_part(slice(2 * first, None))
+    publish_part(slice(3 * quarter, None))
 
     published = _read_all(settings, settings.kafka_events_topic, until=len(events), timeout=180)
     hub_process.stop()
