@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -88,7 +87,7 @@ def running(hub: Hub, parts: Parts) -> Iterator[Services]:
     services = Services(hub, credentials, rejects)
     try:
         if settings.kafka_bootstrap and parts.inbound:
-            consumer = InboundConsumer(settings, hub.ingestor, credentials, socket.gethostname())
+            consumer = InboundConsumer(settings, hub.ingestor, credentials, settings.instance_id)
             services.start("inbound", consumer.run)
         if settings.kafka_bootstrap and parts.relay:
             services.start("relay", Relay(settings, hub.store).run)

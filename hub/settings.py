@@ -8,6 +8,7 @@ SQLite files under ``./var``, no external service.
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Literal
 
@@ -48,8 +49,13 @@ class HubSettings(BaseSettings):
     kafka_rejects_topic: str = "dvc.dossier-actions.rejected.v1"
     kafka_partitions: int = Field(6, ge=1, description="Partitions of topics the hub creates")
     kafka_inbound_group: str = "dvchub-ingest"
+    instance_id: str = Field(
+        default_factory=socket.gethostname,
+        pattern=r"^[A-Za-z0-9._-]{1,100}$",
+        description="Names this process among the group's members (its transactional id)",
+    )
     kafka_relay_transactional_id: str = "dvchub-relay"
-    kafka_poll_records: int = Field(1_000, ge=1, le=50_000)
+    kafka_poll_records: int = Field(5_000, ge=1, le=50_000)
 
     # The HTTP API.
     api_host: str = "127.0.0.1"

@@ -61,6 +61,8 @@ class InboundConsumer:
             auto_offset_reset="earliest",
             isolation_level="read_committed",
             max_poll_records=settings.kafka_poll_records,
+            max_partition_fetch_bytes=8 * 2**20,
+            fetch_max_bytes=64 * 2**20,
             client_id=f"dvchub-inbound-{instance}",
         )
         self.producer: KafkaProducer | None = None

@@ -36,7 +36,7 @@ class Relay:
         self,
         settings: HubSettings,
         store: DossierStore,
-        batch: int = 2_000,
+        batch: int = 5_000,
         poll_seconds: float = 0.1,
     ) -> None:
         assert settings.kafka_bootstrap is not None

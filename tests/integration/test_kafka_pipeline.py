@@ -22,6 +22,7 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
+from events import EventRejected, RejectReason
 from events.bus import (
     REJECT_REASON_HEADER,
     REJECT_SOURCE_HEADER,
@@ -29,7 +30,9 @@ from events.bus import (
 )
 from hub.auth.credentials import Role
 from hub.auth.store import CredentialStore
+from hub.bus.rejects import KafkaRejectSink, Reject
 from hub.bus.topics import ensure_topics
+from hub.ingest import Outcome
 from hub.settings import HubSettings
 from hub.workload import Workload
 from tests.conftest import ROOT, Broker
@@ -255,3 +258,21 @@ def test_every_event_once_in_order_through_a_killed_hub_and_a_restarted_broker(
             .startswith(f"kafka:{settings.kafka_actions_topic}/")
         )
         assert record.value in {value for value, _, _ in bad}
+
+
+def test_http_rejects_reach_the_rejects_topic_with_their_reason(bus_settings: HubSettings) -> None:
+    settings = bus_settings
+    ensure_topics(settings)
+    assert settings.kafka_bootstrap is not None
+    sink = KafkaRejectSink(settings.kafka_bootstrap, settings.kafka_rejects_topic)
+    outcome = Outcome.rejected(
+        EventRejected(RejectReason.UNIT_NOT_AUTHORISED, "not yours", field="unit_code")
+    )
+    sink.publish([Reject(b'{"original": true}', outcome, "http:req-1/0")])
+    sink.close()
+    (record,) = _read_all(settings, settings.kafka_rejects_topic, until=1, timeout=30)
+    headers = {name: value.decode() for name, value in record.headers}
+    assert record.value == b'{"original": true}'
+    assert headers[REJECT_REASON_HEADER] == "unit_not_authorised"
+    assert headers[REJECT_SOURCE_HEADER] == "http:req-1/0"
+    assert headers["dvc-field"] == "unit_code"
