@@ -33,8 +33,13 @@ JAVA=(java -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true
     -Dlog4j2.configurationFile="$HERE/kafka/log4j2.yaml" -Dkafka.logs.dir="$DATA"
     -cp "$LIBS/*")
 
+# Running: the pid file names a live process that is this broker (a stale pid file left by a
+# machine that stopped may name an unrelated process by now).
 running() {
-    [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null
+    local pid
+    [ -f "$PIDFILE" ] || return 1
+    pid=$(cat "$PIDFILE")
+    kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "kafka.Kafka $DATA/server.properties"
 }
 
 answers() {
