@@ -28,11 +28,12 @@ import orjson
 import psycopg
 from kafka import KafkaConsumer, KafkaProducer
 
-from benchmarks.ingest_postgres import ROOT, postgres_url, write_workload
+from benchmarks.ingest_postgres import write_workload
+from benchmarks.services import ROOT, child_env, kafka_bootstrap, postgres_url
 from hub.auth.credentials import Role
 from hub.auth.store import CredentialStore
 from hub.bus.topics import ensure_topics
-from hub.settings import HubSettings
+from hub.settings import HubSettings, settings_env
 
 INBOUND_PROCESSES = int(os.environ.get("DVCHUB_BENCH_INBOUND_PROCESSES", "2"))
 
@@ -43,17 +44,6 @@ class Rates:
 
     wall: float
     flowing: float
-
-
-def kafka_bootstrap() -> str:
-    configured = os.environ.get("DVCHUB_BENCH_KAFKA_BOOTSTRAP")
-    if configured:
-        return configured
-    script = ROOT / "scripts" / "services" / "kafka.sh"
-    subprocess.run([script, "start"], check=True)
-    return subprocess.run(
-        [script, "bootstrap"], check=True, capture_output=True, text=True
-    ).stdout.strip()
 
 
 def fresh_settings(url: str, bootstrap: str) -> HubSettings:
@@ -75,11 +65,7 @@ def fresh_settings(url: str, bootstrap: str) -> HubSettings:
 
 
 def env_of(settings: HubSettings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DVCHUB_")}
-    for name, value in settings.model_dump(mode="json").items():
-        if value is not None:
-            env[f"DVCHUB_{name.upper()}"] = str(value)
-    return env
+    return child_env(settings_env(settings))
 
 
 def wait_for_events(settings: HubSettings, count: int, timeout: float = 600) -> tuple[float, float]:
@@ -124,12 +110,18 @@ def store_only(url: str, bootstrap: str, path: Path, count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-def kafka_path(url: str, bootstrap: str, lines: list[bytes]) -> Rates:
+def prepared(url: str, bootstrap: str) -> tuple[HubSettings, str]:
+    """Fresh settings with their topics, and a publisher key."""
     settings = fresh_settings(url, bootstrap)
     ensure_topics(settings)
     credentials = CredentialStore(settings)
     _, key = credentials.issue("bench", Role.PUBLISHER, ["*"])
     credentials.close()
+    return settings, key
+
+
+def kafka_path(url: str, bootstrap: str, lines: list[bytes]) -> Rates:
+    settings, key = prepared(url, bootstrap)
     producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, batch_size=512 * 1024)
     header = [("authorization", f"Bearer {key}".encode())]
     for line in lines:
@@ -159,11 +151,7 @@ def kafka_path(url: str, bootstrap: str, lines: list[bytes]) -> Rates:
 
 
 def http_path(url: str, bootstrap: str, lines: list[bytes]) -> Rates:
-    settings = fresh_settings(url, bootstrap)
-    ensure_topics(settings)
-    credentials = CredentialStore(settings)
-    _, key = credentials.issue("bench", Role.PUBLISHER, ["*"])
-    credentials.close()
+    settings, key = prepared(url, bootstrap)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -21,9 +21,8 @@ from pathlib import Path
 import orjson
 import psycopg
 
+from benchmarks.services import ROOT, child_env, postgres_url
 from hub.workload import Workload
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -45,27 +44,17 @@ def write_workload(path: Path, events: int) -> None:
             out.write(orjson.dumps(event) + b"\n")
 
 
-def postgres_url() -> str:
-    configured = os.environ.get("DVCHUB_BENCH_DATABASE_URL")
-    if configured:
-        return configured
-    script = ROOT / "scripts" / "services" / "postgres.sh"
-    subprocess.run([script, "start"], check=True)
-    return subprocess.run(
-        [script, "url"], check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
 def run_phase(name: str, command: list[str], url: str) -> Phase:
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
-    env = {
-        **os.environ,
-        "DVCHUB_DATABASE_URL": url,
-        "DVCHUB_DATABASE_SCHEMA": schema,
-        "DVCHUB_LOG_LEVEL": "WARNING",
-    }
+    env = child_env(
+        {
+            "DVCHUB_DATABASE_URL": url,
+            "DVCHUB_DATABASE_SCHEMA": schema,
+            "DVCHUB_LOG_LEVEL": "WARNING",
+        }
+    )
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, cwd=ROOT)
     assert process.stdout is not None

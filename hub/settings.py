@@ -74,6 +74,15 @@ class HubSettings(BaseSettings):
         return self.database_url is not None
 
 
+def settings_env(settings: HubSettings) -> dict[str, str]:
+    """``settings`` as the ``DVCHUB_*`` variables that give them to another process."""
+    return {
+        f"DVCHUB_{name.upper()}": str(value)
+        for name, value in settings.model_dump(mode="json").items()
+        if value is not None
+    }
+
+
 def load_settings() -> HubSettings:
     """Settings from the environment and the optional ``DVCHUB_ENV_FILE``."""
     return HubSettings(_env_file=os.environ.get("DVCHUB_ENV_FILE"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
@@ -25,15 +26,7 @@ class EventResult(BaseModel):
 
     @classmethod
     def of(cls, index: int, outcome: Outcome) -> EventResult:
-        return cls(
-            index=index,
-            status=outcome.status,
-            event_id=outcome.event_id,
-            dossier_code=outcome.dossier_code,
-            reason=outcome.reason,
-            message=outcome.message,
-            field=outcome.field,
-        )
+        return cls(index=index, **asdict(outcome))
 
 
 class IngestResponse(BaseModel):

@@ -33,6 +33,7 @@ from events.models import DossierEvent
 from events.reasons import RejectReason
 from hub import metrics
 from hub.auth.store import AuthenticationError, CredentialStore
+from hub.bus.backoff import Backoff
 from hub.bus.rejects import Reject
 from hub.ingest import Ingestor, Outcome, admit
 from hub.settings import HubSettings
@@ -68,7 +69,7 @@ class InboundConsumer:
         self.producer: KafkaProducer | None = None
 
     def run(self, stop: threading.Event) -> None:
-        backoff = _Backoff()
+        backoff = Backoff()
         try:
             while not stop.is_set():
                 try:
@@ -176,17 +177,3 @@ def _next_offsets(records: list[ConsumerRecord]) -> dict[TopicPartition, OffsetA
         if current is None or record.offset + 1 > current.offset:
             offsets[tp] = OffsetAndMetadata(record.offset + 1, "", -1)
     return offsets
-
-
-class _Backoff:
-    """Exponential backoff with a cap, for retrying a whole batch."""
-
-    def __init__(self, first: float = 0.5, cap: float = 30.0) -> None:
-        self.first, self.cap, self.current = first, cap, first
-
-    def next(self) -> float:
-        delay, self.current = self.current, min(self.cap, self.current * 2)
-        return delay
-
-    def reset(self) -> None:
-        self.current = self.first

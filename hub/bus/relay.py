@@ -23,7 +23,7 @@ from kafka.errors import KafkaError
 from events.bus import EVENT_TYPE_HEADER, POSITION_HEADER
 from hub import metrics
 from hub.application import DossierStore
-from hub.bus.inbound import _Backoff
+from hub.bus.backoff import Backoff
 from hub.bus.published import published_after, published_value
 from hub.log_reader import last_position
 from hub.settings import HubSettings
@@ -48,7 +48,7 @@ class Relay:
         self.position = 0
 
     def run(self, stop: threading.Event) -> None:
-        backoff = _Backoff()
+        backoff = Backoff()
         try:
             while not stop.is_set():
                 try:

@@ -33,7 +33,7 @@ from hub.auth.store import CredentialStore
 from hub.bus.rejects import KafkaRejectSink, Reject
 from hub.bus.topics import ensure_topics
 from hub.ingest import Outcome
-from hub.settings import HubSettings
+from hub.settings import HubSettings, settings_env
 from hub.workload import Workload
 from tests.conftest import ROOT, Broker
 
@@ -60,11 +60,8 @@ def bus_settings(
 
 
 def _env(settings: HubSettings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DVCHUB_")}
-    for name, value in settings.model_dump(mode="json").items():
-        if value is not None:
-            env[f"DVCHUB_{name.upper()}"] = str(value)
-    return env
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("DVCHUB_")}
+    return {**inherited, **settings_env(settings)}
 
 
 class HubProcess:
