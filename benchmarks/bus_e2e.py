@@ -68,10 +68,15 @@ def env_of(settings: HubSettings) -> dict[str, str]:
     return child_env(settings_env(settings))
 
 
-def wait_for_events(settings: HubSettings, count: int, timeout: float = 600) -> tuple[float, float]:
+def wait_for_events(
+    settings: HubSettings,
+    count: int,
+    processes: list[subprocess.Popen[bytes]],
+    timeout: float = 600,
+) -> tuple[float, int, float]:
     """Block until ``count`` committed records are on the events topic.
 
-    Returns the instants the first and the last of them were seen.
+    Returns when the first records were seen, how many came with them, and when the last was.
     """
     consumer = KafkaConsumer(
         settings.kafka_events_topic,
@@ -82,17 +87,19 @@ def wait_for_events(settings: HubSettings, count: int, timeout: float = 600) -> 
         fetch_max_bytes=64 * 2**20,
     )
     seen = 0
-    first = 0.0
+    first, first_count = 0.0, 0
     deadline = time.monotonic() + timeout
     try:
         while seen < count:
             if time.monotonic() > deadline:
                 raise SystemExit(f"only {seen} of {count} events arrived on the events topic")
+            if any(p.poll() is not None for p in processes):
+                raise SystemExit("a hub process exited before all events arrived")
             polled = consumer.poll(timeout_ms=100, max_records=50_000)
             seen += sum(len(batch) for batch in polled.values())
             if seen and not first:
-                first = time.perf_counter()
-        return first, time.perf_counter()
+                first, first_count = time.perf_counter(), seen
+        return first, first_count, time.perf_counter()
     finally:
         consumer.close()
 
@@ -142,12 +149,15 @@ def kafka_path(url: str, bootstrap: str, lines: list[bytes]) -> Rates:
         for name, options in [*parts, ("relay", ["--no-inbound"])]
     ]
     try:
-        first, last = wait_for_events(settings, len(lines))
+        first, first_count, last = wait_for_events(settings, len(lines), hubs)
     finally:
         for hub in hubs:
             hub.terminate()
             hub.wait(60)
-    return Rates(len(lines) / (last - started), len(lines) / (last - first))
+    wall = len(lines) / (last - started)
+    if first_count >= len(lines) or last - first < 0.5:
+        return Rates(wall, wall)  # too few events to see them flow: report the wall rate
+    return Rates(wall, (len(lines) - first_count) / (last - first))
 
 
 def http_path(url: str, bootstrap: str, lines: list[bytes]) -> Rates:
@@ -175,7 +185,7 @@ def http_path(url: str, bootstrap: str, lines: list[bytes]) -> Rates:
                 body = b"[" + b",".join(lines[offset : offset + 1_000]) + b"]"
                 response = client.post("/v1/events", content=body, headers=headers)
                 response.raise_for_status()
-            _, last = wait_for_events(settings, len(lines))
+            _, _, last = wait_for_events(settings, len(lines), [hub])
     finally:
         hub.terminate()
         hub.wait(60)
@@ -206,7 +216,7 @@ def main() -> None:
         print(f"{name:<34} {rates.wall:>15.0f} {rates.flowing:>18.0f} {ratio:>14.2f}")
     print(
         "wall: from starting the hub (Kafka) or the first request (HTTP) to the last event out;"
-        " flowing: from the first event out to the last."
+        " flowing: events after the first ones out, over the time from those to the last."
     )
     verdict = "met" if via_kafka.flowing >= 5_000 else "NOT met"
     print(f"target, at least 5000 events/s through Kafka while flowing: {verdict}")

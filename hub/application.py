@@ -6,25 +6,16 @@ import contextlib
 from typing import cast
 from uuid import UUID
 
-from eventsourcing.application import Application, project_aggregate
-from eventsourcing.persistence import Transcoder
+from eventsourcing.application import project_aggregate
 
-from hub.adapters.persistence import eventsourcing_env
-from hub.adapters.transcoder import OrjsonTranscoder
+from hub.adapters.persistence import HubApplication
 from hub.domain.dossier import Dossier, dossier_id
-from hub.settings import HubSettings
 
 
-class DossierStore(Application[UUID]):
+class DossierStore(HubApplication):
     """Stores every dossier's events; its table is ``dossiers_events``."""
 
     name = "Dossiers"
-
-    def __init__(self, settings: HubSettings) -> None:
-        super().__init__(env=eventsourcing_env(settings))
-
-    def construct_transcoder(self) -> Transcoder:
-        return OrjsonTranscoder()
 
     def dossier(self, code: str) -> Dossier | None:
         """The dossier as stored now, read past any cache; ``None`` if unknown."""

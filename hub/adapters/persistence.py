@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from urllib.parse import unquote
+from uuid import UUID
 
+import stamina
+from eventsourcing.application import Application
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    IntegrityError,
+    ProgrammingError,
+    Transcoder,
+)
+
+from hub.adapters.transcoder import OrjsonTranscoder
 from hub.settings import HubSettings
 
 
@@ -49,3 +60,28 @@ def eventsourcing_env(settings: HubSettings, sqlite_name: str = "events") -> dic
         ),
     )
     return env
+
+
+class HubApplication(Application[UUID]):
+    """An eventsourcing application configured from the hub's settings.
+
+    Its stored events are plain JSON (orjson), and its tables may be created by several
+    processes starting at once: PostgreSQL's ``CREATE ... IF NOT EXISTS`` can still collide
+    on the catalogue when two sessions race, so table creation is retried.
+    """
+
+    def __init__(self, settings: HubSettings, sqlite_name: str = "events") -> None:
+        super().__init__(env=eventsourcing_env(settings, sqlite_name))
+
+    def construct_transcoder(self) -> Transcoder:
+        return OrjsonTranscoder()
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        # A losing session sees a unique violation on the catalogue (IntegrityError) or
+        # "relation already exists" (ProgrammingError); the next attempt finds the tables.
+        for attempt in stamina.retry_context(
+            on=(IntegrityError, ProgrammingError), attempts=5, wait_initial=0.05
+        ):
+            with attempt:
+                return super().construct_recorder()
+        raise AssertionError("unreachable: stamina re-raises after the last attempt")

@@ -6,11 +6,9 @@ import threading
 import time
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import Transcoder
+from eventsourcing.application import AggregateNotFoundError
 
-from hub.adapters.persistence import eventsourcing_env
-from hub.adapters.transcoder import OrjsonTranscoder
+from hub.adapters.persistence import HubApplication
 from hub.auth.credentials import (
     Credential,
     MalformedKeyError,
@@ -26,7 +24,7 @@ class AuthenticationError(Exception):
     """No valid credential: missing, malformed, unknown, wrong secret, or revoked."""
 
 
-class CredentialStore(Application[UUID]):
+class CredentialStore(HubApplication):
     """Issues, lists, revokes and checks API keys; its table is ``credentials_events``."""
 
     name = "Credentials"
@@ -35,14 +33,10 @@ class CredentialStore(Application[UUID]):
     CACHE_SECONDS = 10.0
 
     def __init__(self, settings: HubSettings) -> None:
-        env = eventsourcing_env(settings, sqlite_name="credentials")
-        env.pop("AGGREGATE_CACHE_MAXSIZE", None)
-        super().__init__(env=env)
+        # No aggregate cache: revocations by other processes must be seen (see CACHE_SECONDS).
+        super().__init__(settings.model_copy(update={"aggregate_cache_size": 0}), "credentials")
         self._checked: dict[str, tuple[float, Credential]] = {}
         self._lock = threading.Lock()
-
-    def construct_transcoder(self) -> Transcoder:
-        return OrjsonTranscoder()
 
     def issue(self, name: str, role: Role, units: list[str]) -> tuple[Credential, str]:
         credential, api_key = Credential.issue(name, role, units)

@@ -176,3 +176,37 @@ def test_an_opening_event_for_an_uncached_stored_dossier_is_still_a_duplicate(
         assert len(dossier_history(fresh.store, other["dossier_code"])) == 1
     finally:
         fresh.close()
+
+
+@pytest.mark.postgres
+def test_processes_starting_at_once_all_get_the_store(
+    postgres_url: str, postgres_schema: str
+) -> None:
+    """Several hub processes starting together on an empty database race to create tables."""
+    import threading
+
+    settings = HubSettings(database_url=postgres_url, database_schema=postgres_schema)
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+    hubs: list[Hub] = []
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            hubs.append(bootstrap(settings, configure_logs=False))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert errors == []
+        assert len(hubs) == 4
+        assert statuses(hubs[0].ingestor.submit_json([event("dossier.received")])) == ["accepted"]
+        assert hubs[3].store.dossier(CODE) is not None
+    finally:
+        for hub in hubs:
+            hub.close()
