@@ -157,8 +157,10 @@ class InboundConsumer:
         for record in records:
             tp = TopicPartition(record.topic, record.partition)
             first[tp] = min(first.get(tp, record.offset), record.offset)
+        assigned = self.consumer.assignment()
         for tp, offset in first.items():
-            self.consumer.seek(tp, offset)
+            if tp in assigned:  # a partition lost in a rebalance resumes at its new owner
+                self.consumer.seek(tp, offset)
 
     def _report_lag(self) -> None:
         lag = 0
