@@ -129,11 +129,6 @@ class Dossier(Aggregate):
         with _handing_over(event, change):
             self.trigger_event(self.Recorded, record=record, transition=change.to_json())
 
-    @property
-    def code(self) -> str:
-        assert self.state is not None
-        return self.state.code
-
     def _fold(self, record: JsonObject, transition: JsonObject) -> None:
         decided = _DECIDED.get()
         if decided is not None and decided[0] == record["event_id"]:
