@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 import pytest
+from eventsourcing.persistence import OperationalError
 from kafka import KafkaConsumer, KafkaProducer
 
 from events import EventRejected, RejectReason
@@ -30,9 +31,12 @@ from events.bus import (
 )
 from hub.auth.credentials import Role
 from hub.auth.store import CredentialStore
+from hub.bootstrap import bootstrap
+from hub.bus.inbound import InboundConsumer
 from hub.bus.rejects import KafkaRejectSink, Reject
 from hub.bus.topics import ensure_topics
 from hub.ingest import Outcome
+from hub.log_reader import read_log
 from hub.settings import HubSettings, settings_env
 from hub.workload import Workload
 from tests.conftest import ROOT, Broker
@@ -318,3 +322,51 @@ def test_nothing_lost_or_doubled_through_a_database_restart(
     ids = [str(PublishedEvent.model_validate_json(r.value).record.event_id) for r in published]
     assert len(ids) == len(set(ids)), "an event was published twice"
     assert set(ids) == {e["event_id"] for e in events}, "an event was lost"
+
+
+def test_a_batch_the_store_refuses_is_taken_again_not_skipped(bus_settings: HubSettings) -> None:
+    """The inbound consumer's own recovery: no offset moves past events the store did not take."""
+    settings = bus_settings
+    ensure_topics(settings)
+    hub = bootstrap(settings, configure_logs=False)
+    credentials = CredentialStore(settings)
+    _, key = credentials.issue("mot-cua-tinh", Role.PUBLISHER, ["*"])
+    events = Workload(date(2021, 5, 3), 3, 10, seed=5).events()
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    for event in events:
+        producer.send(
+            settings.kafka_actions_topic,
+            key=event["dossier_code"].encode(),
+            value=orjson.dumps(event),
+            headers=[("authorization", f"Bearer {key}".encode())],
+        )
+    producer.flush()
+    producer.close()
+
+    failures = {"left": 2}
+    real_submit = hub.ingestor.submit_items
+
+    def flaky_submit(items: Any) -> Any:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise OperationalError("the database is away")
+        return real_submit(items)
+
+    hub.ingestor.submit_items = flaky_submit  # type: ignore[method-assign]
+    consumer = InboundConsumer(settings, hub.ingestor, credentials, "flaky")
+    stop = threading.Event()
+    worker = threading.Thread(target=consumer.run, args=(stop,))
+    worker.start()
+    deadline = time.monotonic() + 60
+    try:
+        while sum(1 for _ in read_log(hub.store)) < len(events):
+            assert time.monotonic() < deadline, "the refused batches were not taken again"
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        worker.join(30)
+    stored = [e.record["event_id"] for e in read_log(hub.store)]
+    assert failures["left"] == 0
+    assert sorted(stored) == sorted(e["event_id"] for e in events)
+    credentials.close()
+    hub.close()
