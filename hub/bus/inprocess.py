@@ -13,7 +13,8 @@ from collections.abc import Iterator
 
 from events.bus import PublishedEvent
 from hub.application import DossierStore
-from hub.bus.published import published_after, published_value
+from hub.bus.published import published_value
+from hub.log_reader import log_page
 
 
 class InProcessBus:
@@ -24,7 +25,7 @@ class InProcessBus:
 
     def read(self, after: int, limit: int | None = None) -> list[PublishedEvent]:
         """Published events after position ``after``, at most ``limit`` of them."""
-        events = published_after(self.store, after, limit or self.page)
+        events = log_page(self.store, start=after + 1, limit=limit or self.page)
         return [PublishedEvent.model_validate_json(published_value(e)) for e in events]
 
     def follow(self, after: int, stop: threading.Event) -> Iterator[PublishedEvent]:

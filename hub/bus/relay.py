@@ -24,8 +24,8 @@ from events.bus import EVENT_TYPE_HEADER, POSITION_HEADER
 from hub import metrics
 from hub.application import DossierStore
 from hub.bus.backoff import Backoff
-from hub.bus.published import published_after, published_value
-from hub.log_reader import last_position
+from hub.bus.published import published_value
+from hub.log_reader import last_position, log_page
 from hub.settings import HubSettings
 
 logger = structlog.get_logger("hub.bus.relay")
@@ -69,7 +69,7 @@ class Relay:
     def publish_next(self) -> int:
         """Publish the next batch in one transaction; return how many events it held."""
         assert self.producer is not None
-        events = published_after(self.store, self.position, self.batch)
+        events = log_page(self.store, start=self.position + 1, limit=self.batch)
         if events:
             self.producer.begin_transaction()
             for event in events:

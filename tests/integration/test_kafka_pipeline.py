@@ -161,6 +161,35 @@ def _bad_records(unit_limited_key: str, key: str) -> list[tuple[bytes, dict[str,
     ]
 
 
+def _publisher_key(settings: HubSettings) -> str:
+    """Create the topics and a publisher key for every unit."""
+    ensure_topics(settings)
+    credentials = CredentialStore(settings)
+    _, key = credentials.issue("mot-cua-tinh", Role.PUBLISHER, ["*"])
+    credentials.close()
+    return key
+
+
+def _publish(settings: HubSettings, key: str, events: list[dict[str, Any]]) -> None:
+    """Put ``events`` on the actions topic, keyed by dossier code, with the key's header."""
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, linger_ms=5)
+    for event in events:
+        producer.send(
+            settings.kafka_actions_topic,
+            key=event["dossier_code"].encode(),
+            value=orjson.dumps(event),
+            headers=[("authorization", f"Bearer {key}".encode())],
+        )
+    producer.flush()
+    producer.close()
+
+
+def _assert_each_once(published: list[Any], events: list[dict[str, Any]]) -> None:
+    ids = [str(PublishedEvent.model_validate_json(r.value).record.event_id) for r in published]
+    assert len(ids) == len(set(ids)), "an event was published twice"
+    assert set(ids) == {e["event_id"] for e in events}, "an event was lost"
+
+
 def _workload() -> list[dict[str, Any]]:
     return Workload(date(2021, 3, 1), 12, 30, seed=7).events()
 
@@ -229,10 +258,8 @@ def test_every_event_once_in_order_through_a_killed_hub_and_a_restarted_broker(
     # Read once more after everything stopped: nothing beyond the expected may appear.
     published = _read_all(settings, settings.kafka_events_topic, until=len(events) + 1, timeout=10)
 
+    _assert_each_once(published, events)
     values = [PublishedEvent.model_validate_json(r.value) for r in published]
-    ids = [str(v.record.event_id) for v in values]
-    assert len(ids) == len(set(ids)), "an event was published twice"
-    assert set(ids) == {e["event_id"] for e in events}, "an event was lost"
     assert len({v.position for v in values}) == len(values)
     by_dossier: dict[str, list[PublishedEvent]] = defaultdict(list)
     for record, published_event in zip(published, values, strict=True):
@@ -290,58 +317,30 @@ def test_nothing_lost_or_doubled_through_a_database_restart(
     if os.environ.get("DVCHUB_TEST_DATABASE_URL"):
         pytest.skip("the configured PostgreSQL is not this repository's; it cannot be restarted")
     settings = bus_settings
-    ensure_topics(settings)
-    credentials = CredentialStore(settings)
-    _, key = credentials.issue("mot-cua-tinh", Role.PUBLISHER, ["*"])
-    credentials.close()
+    key = _publisher_key(settings)
     events = Workload(date(2021, 4, 1), 8, 25, seed=11).events()
     half = len(events) // 2
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, linger_ms=5)
-
-    def publish(part: list[dict[str, Any]]) -> None:
-        for event in part:
-            producer.send(
-                settings.kafka_actions_topic,
-                key=event["dossier_code"].encode(),
-                value=orjson.dumps(event),
-                headers=[("authorization", f"Bearer {key}".encode())],
-            )
-        producer.flush()
-
     hub_process.start()
-    publish(events[:half])
+    _publish(settings, key, events[:half])
     _read_all(settings, settings.kafka_events_topic, until=half // 2, timeout=60)
     subprocess.run([script, "stop"], check=True)
-    publish(events[half:])
+    _publish(settings, key, events[half:])
     time.sleep(12)  # longer than the connect timeout (10 s): the hub meets a database away
     subprocess.run([script, "start"], check=True)
-    published = _read_all(settings, settings.kafka_events_topic, until=len(events), timeout=180)
-    producer.close()
+    _read_all(settings, settings.kafka_events_topic, until=len(events), timeout=180)
     hub_process.stop()
     published = _read_all(settings, settings.kafka_events_topic, until=len(events) + 1, timeout=10)
-    ids = [str(PublishedEvent.model_validate_json(r.value).record.event_id) for r in published]
-    assert len(ids) == len(set(ids)), "an event was published twice"
-    assert set(ids) == {e["event_id"] for e in events}, "an event was lost"
+    _assert_each_once(published, events)
 
 
 def test_a_batch_the_store_refuses_is_taken_again_not_skipped(bus_settings: HubSettings) -> None:
     """The inbound consumer's own recovery: no offset moves past events the store did not take."""
     settings = bus_settings
-    ensure_topics(settings)
+    key = _publisher_key(settings)
     hub = bootstrap(settings, configure_logs=False)
     credentials = CredentialStore(settings)
-    _, key = credentials.issue("mot-cua-tinh", Role.PUBLISHER, ["*"])
     events = Workload(date(2021, 5, 3), 3, 10, seed=5).events()
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
-    for event in events:
-        producer.send(
-            settings.kafka_actions_topic,
-            key=event["dossier_code"].encode(),
-            value=orjson.dumps(event),
-            headers=[("authorization", f"Bearer {key}".encode())],
-        )
-    producer.flush()
-    producer.close()
+    _publish(settings, key, events)
 
     failures = {"left": 2}
     real_submit = hub.ingestor.submit_items
