@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +18,7 @@ from rich.table import Table
 
 from events.enums import Channel
 from events.schema_export import event_schemas
+from hub import cli_reports as reports
 from hub.adapters.calendar_files import CalendarFileError
 from hub.auth.credentials import Role
 from hub.auth.store import CredentialStore
@@ -26,6 +29,7 @@ from hub.file_ingest import IngestReport, ingest_file
 from hub.log_reader import dossier_history, read_log
 from hub.settings import load_settings
 from hub.workload import DEMO_UNITS, Workload
+from projections.reports import RankBy
 from projections.unit_summary import UnitSummary, summarise
 
 app = typer.Typer(help="DVC Hub: dossier events of the province's one-stop system.")
@@ -35,6 +39,8 @@ app.add_typer(schema_app, name="schema")
 app.add_typer(workload_app, name="workload")
 credentials_app = typer.Typer(help="Agency systems' API keys.")
 app.add_typer(credentials_app, name="credentials")
+app.add_typer(reports.catalogue_app, name="catalogue")
+app.add_typer(reports.projections_app, name="projections")
 console = Console(width=max(Console().width, 150))
 err_console = Console(stderr=True)
 
@@ -340,6 +346,124 @@ def credentials_revoke(
     finally:
         store.close()
     console.print(f"revoked {key_id}")
+
+
+@reports.catalogue_app.command("load")
+def catalogue_load(
+    files: Annotated[list[Path], typer.Argument(help="YAML or CSV files of units and procedures")],
+) -> None:
+    """Load the catalogue; a new version is recorded only if it changed."""
+    hub = _hub()
+    try:
+        reports.catalogue_load(hub, files)
+    finally:
+        hub.close()
+
+
+@reports.catalogue_app.command("show")
+def catalogue_show() -> None:
+    """List the catalogue's versions."""
+    hub = _hub()
+    try:
+        reports.catalogue_show(hub)
+    finally:
+        hub.close()
+
+
+@reports.projections_app.command("run")
+def projections_run() -> None:
+    """Keep the read models up to date from the bus (Kafka, or the store's log embedded)."""
+    hub = _hub()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        reports.projections_run(hub, stop)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        hub.close()
+
+
+@reports.projections_app.command("rebuild")
+def projections_rebuild(
+    shards: Annotated[
+        int | None, typer.Option(min=1, help="Parallel folds (PostgreSQL; default: CPUs)")
+    ] = None,
+) -> None:
+    """Recompute every read model from the first event into fresh tables, then swap them in."""
+    hub = _hub()
+    try:
+        reports.projections_rebuild(hub, shards)
+    finally:
+        hub.close()
+
+
+@reports.projections_app.command("status")
+def projections_status() -> None:
+    """Each projection's position and lag."""
+    hub = _hub()
+    try:
+        reports.projections_status(hub)
+    finally:
+        hub.close()
+
+
+@app.command()
+def report(
+    period: Annotated[str, typer.Option(help="2021H1, 2021Q2, 2021-03, 2021, A..B")],
+    unit: Annotated[
+        list[str] | None, typer.Option(help="Also print this unit's card; repeat")
+    ] = None,
+    fmt: Annotated[reports.Format, typer.Option("--format")] = reports.Format.TEXT,
+    out: Annotated[Path | None, typer.Option(help="Write to this file")] = None,
+    catch_up: Annotated[
+        bool, typer.Option(help="Embedded: apply the log's newest events first")
+    ] = True,
+) -> None:
+    """The published report of a period: online dossiers by level, per-unit tables."""
+    hub = _hub()
+    try:
+        built = reports.build_report(hub, reports.period_of(period), unit or [], catch_up)
+        reports.print_report(built, fmt, out)
+    finally:
+        hub.close()
+
+
+@app.command()
+def ranking(
+    period: Annotated[str, typer.Option(help="2021H1, 2021Q2, 2021-03, 2021, A..B")],
+    by: Annotated[RankBy, typer.Option()] = RankBy.ON_TIME,
+    level: Annotated[str | None, typer.Option(help="province, district or commune")] = None,
+    minimum: Annotated[
+        int, typer.Option(min=1, help="Fewer dossiers than this: listed, not ranked")
+    ] = 30,
+) -> None:
+    """Units ranked by on-time rate or online rate; ties share a rank."""
+    hub = _hub()
+    try:
+        built = reports.build_report(hub, reports.period_of(period), [], True)
+        reports.print_ranking(built, by, level, minimum)
+    finally:
+        hub.close()
+
+
+@app.command()
+def simulate(
+    scenario: Annotated[Path, typer.Option(help="A scenario file (see scenarios/)")],
+    via: Annotated[reports.Via, typer.Option(help="Ingest path")] = reports.Via.AUTO,
+    url: Annotated[str | None, typer.Option(help="The hub's API, for --via http")] = None,
+    api_key: Annotated[
+        str | None, typer.Option(help="Publisher key (default: one issued for this run)")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=5_000)] = 1_000,
+    catalogue: Annotated[bool, typer.Option(help="Load the scenario's catalogue first")] = True,
+) -> None:
+    """Turn a scenario into dossier events and publish them through the normal ingest path."""
+    hub = _hub()
+    try:
+        reports.simulate(hub, scenario, via, url, api_key, batch_size, catalogue)
+    finally:
+        hub.close()
 
 
 if __name__ == "__main__":

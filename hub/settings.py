@@ -49,6 +49,7 @@ class HubSettings(BaseSettings):
     kafka_rejects_topic: str = "dvc.dossier-actions.rejected.v1"
     kafka_partitions: int = Field(6, ge=1, description="Partitions of topics the hub creates")
     kafka_inbound_group: str = "dvchub-ingest"
+    kafka_projections_group: str = "dvchub-projections"
     instance_id: str = Field(
         default_factory=socket.gethostname,
         pattern=r"^[A-Za-z0-9._-]{1,100}$",

@@ -84,7 +84,10 @@ class Workload:
                 unit = rng.choice(self.units)
                 sequences[unit.code] = sequences.get(unit.code, 0) + 1
                 code = f"{unit.code}-{day:%y%m%d}-{sequences[unit.code]:04d}"
-                for event in _Dossier(self, rng, unit, code, day).events():
+                path = DossierPath(
+                    self.calendar, rng, unit.code, rng.choice(self.procedures), code, day
+                )
+                for event in path.events():
                     at = datetime.fromisoformat(event["occurred_at"])
                     if self.until is None or at <= self.until:
                         generated.append((at, order, event))
@@ -93,27 +96,53 @@ class Workload:
         return [event for _, _, event in generated]
 
 
-class _Dossier:
-    """One dossier's path through the lifecycle."""
+@dataclass(frozen=True)
+class LifecycleMix:
+    """How often each turn of a dossier's path happens (probabilities)."""
+
+    refused: float = 0.03
+    transferred: float = 0.2
+    supplement: float = 0.1
+    financial_obligation: float = 0.05
+    withdrawn: float = 0.03
+    late: float = 0.12
+    apology_when_late: float = 0.6
+    denied: float = 0.04
+    returned: float = 0.9
+    online_registered_first: float = 1.0
+
+
+class DossierPath:
+    """One dossier's path through the lifecycle, as contract events (JSON objects)."""
 
     def __init__(
-        self, workload: Workload, rng: random.Random, unit: DemoUnit, code: str, day: date
+        self,
+        calendar: WorkingCalendar,
+        rng: random.Random,
+        unit_code: str,
+        procedure: DemoProcedure,
+        code: str,
+        day: date,
+        mix: LifecycleMix = LifecycleMix(),
+        source_system: str = "mot-cua-demo",
     ) -> None:
-        self.w, self.rng, self.unit, self.code = workload, rng, unit, code
-        self.procedure = rng.choice(workload.procedures)
+        self.calendar, self.rng, self.unit_code, self.code = calendar, rng, unit_code, code
+        self.procedure, self.mix, self.source_system = procedure, mix, source_system
         minutes = rng.randrange(0, 8 * 60)
         start = datetime.combine(day, time(7, 0), VIETNAM)
-        self.at = workload.calendar.add_working_time(start, timedelta(minutes=minutes))
+        self.at = calendar.add_working_time(start, timedelta(minutes=minutes))
         self.sequence = 0
         self.out: list[dict[str, Any]] = []
 
-    def events(self) -> list[dict[str, Any]]:
-        rng, cal = self.rng, self.w.calendar
-        channel = rng.choices([Channel.WALK_IN, Channel.ONLINE, Channel.POST], weights=[55, 40, 5])[
-            0
-        ]
+    def events(
+        self, channel: Channel | None = None, refusable: bool = True
+    ) -> list[dict[str, Any]]:
+        """The events in order; ``channel`` fixed or drawn, refusal at the desk possible or not."""
+        rng, cal, mix = self.rng, self.calendar, self.mix
+        if channel is None:
+            channel = rng.choices([Channel.WALK_IN, Channel.ONLINE, Channel.POST], [55, 40, 5])[0]
         submission = self._submission(channel)
-        if rng.random() < 0.03:
+        if refusable and rng.random() < mix.refused:
             self._emit(
                 "dossier.refused",
                 {
@@ -123,20 +152,25 @@ class _Dossier:
                 },
             )
             return self.out
-        if channel is Channel.ONLINE:
+        if channel is Channel.ONLINE and (
+            mix.online_registered_first >= 1 or rng.random() < mix.online_registered_first
+        ):
+            # Submitted online any time before the desk accepts it (nights and weekends too).
+            received_at = self.at
+            self.at = received_at - timedelta(minutes=rng.randrange(5, 240))
             self._emit("dossier.registered", submission)
-            self._later(minutes=rng.randrange(5, 240))
+            self.at = received_at
         processing = {"value": str(self.procedure.days), "unit": TimeUnit.WORKING_DAYS.value}
         self._emit("dossier.received", {**submission, "processing_time": processing})
         allowed = cal.office_hours.per_day * self.procedure.days
         due = cal.due_at(self.at, _processing_time(self.procedure.days))
-        if rng.random() < 0.2:
+        if rng.random() < mix.transferred:
             self._later(minutes=rng.randrange(10, 120))
             self._emit(
                 "dossier.transferred",
                 {"kind": "department", "to_department": "Phòng chuyên môn"},
             )
-        if rng.random() < 0.1:
+        if rng.random() < mix.supplement:
             self._later(minutes=rng.randrange(60, 600))
             self._emit(
                 "dossier.supplement_requested",
@@ -145,7 +179,7 @@ class _Dossier:
             self._later(minutes=rng.randrange(240, 3 * 480))
             self._emit("dossier.supplement_received", {"components": [self._component("BS")]})
             due = cal.due_at(self.at, _processing_time(self.procedure.days))
-        if rng.random() < 0.05:
+        if rng.random() < mix.financial_obligation:
             self._later(minutes=rng.randrange(30, 300))
             amount = str(Decimal(rng.randrange(50, 2000)) * 1000)
             self._emit(
@@ -157,12 +191,12 @@ class _Dossier:
             receipt = f"BL{rng.randrange(10**6):06d}"
             self._emit("dossier.fee_paid", {"amount": amount, "receipt_number": receipt})
             due = cal.add_working_time(due, cal.working_time_between(paused, self.at))
-        if rng.random() < 0.03:
+        if rng.random() < mix.withdrawn:
             self._later(minutes=rng.randrange(30, 600))
             self._emit("dossier.withdrawn", {"reason": "Công dân xin rút hồ sơ"})
             return self.out
-        late = rng.random() < 0.12
-        if late and rng.random() < 0.6:
+        late = rng.random() < mix.late
+        if late and rng.random() < mix.apology_when_late:
             before_due = max(self.at, due - timedelta(hours=rng.randrange(2, 20)))
             self.at = before_due
             self._emit(
@@ -182,9 +216,9 @@ class _Dossier:
                 self.at, min(work, cal.working_time_between(self.at, due))
             )
         self.at = max(self.at, resolved_at)
-        denied = rng.random() < 0.04
+        denied = rng.random() < mix.denied
         self._emit("dossier.resolved", self._resolution(denied))
-        if rng.random() < 0.9:
+        if rng.random() < mix.returned:
             self._later(minutes=rng.randrange(30, 2 * 480))
             method = 1 if channel is Channel.POST else rng.choice([0, 0, 2])
             self._emit("dossier.result_returned", {"method": method})
@@ -225,7 +259,7 @@ class _Dossier:
         }
 
     def _later(self, minutes: int) -> None:
-        self.at = self.w.calendar.add_working_time(self.at, timedelta(minutes=minutes))
+        self.at = self.calendar.add_working_time(self.at, timedelta(minutes=minutes))
 
     def _emit(self, event_type: str, payload: dict[str, Any]) -> None:
         self.sequence += 1
@@ -238,9 +272,9 @@ class _Dossier:
                 "event_type": event_type,
                 "schema_version": schema_version,
                 "dossier_code": self.code,
-                "unit_code": self.unit.code,
+                "unit_code": self.unit_code,
                 "occurred_at": self.at.isoformat(),
-                "source_system": "mot-cua-demo",
+                "source_system": self.source_system,
                 "actor": {"id": f"canbo-{self.rng.randrange(1, 40):02d}", "title": "Chuyên viên"},
                 "payload": payload,
             }

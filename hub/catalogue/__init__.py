@@ -1,0 +1,1 @@
+"""The catalogue of units and procedures, kept as events."""

@@ -1,0 +1,406 @@
+"""``dvchub catalogue|projections|report|ranking|simulate``: reference data, read models,
+the published reports and scenarios."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+import sys
+import threading
+import time
+from pathlib import Path
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from hub.adapters.calendar_files import build_calendar
+from hub.adapters.catalogue_files import CatalogueFileError, read_catalogue
+from hub.auth.credentials import Role
+from hub.auth.store import CredentialStore
+from hub.bootstrap import Hub
+from hub.catalogue.store import CatalogueStore
+from hub.log_reader import last_position
+from hub.settings import HubSettings
+from hub.simulation.generator import events as scenario_events
+from hub.simulation.generator import plan as plan_scenario
+from hub.simulation.publish import HttpSink, KafkaSink, PublishReport, Sink, StoreSink, batches
+from hub.simulation.scenario import ScenarioError, load_scenario
+from projections import checkpoints
+from projections.database import ReadModelDatabase
+from projections.periods import Period, PeriodError
+from projections.rebuild import rebuild
+from projections.reports import (
+    LEVELS,
+    ProvinceReport,
+    RankBy,
+    UnknownUnitError,
+    province_report,
+    ranking,
+    report_csv,
+    report_json,
+)
+from projections.runner import PROJECTION, ProgressWorker, catch_up, prepare
+from projections.sources import KafkaSource, LogSource, Source
+
+catalogue_app = typer.Typer(help="The unit and procedure catalogue, kept as events.")
+projections_app = typer.Typer(help="Read models: run, rebuild, status.")
+console = Console(width=max(Console().width, 150))
+err_console = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+def period_of(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except PeriodError as error:
+        raise _fail(str(error)) from None
+
+
+# --- catalogue ----------------------------------------------------------------------------
+
+
+def catalogue_load(hub: Hub, files: list[Path]) -> None:
+    store = CatalogueStore(hub.settings)
+    try:
+        current = store.current()
+        try:
+            content = read_catalogue(files, None if current is None else current.content)
+        except CatalogueFileError as error:
+            raise _fail(str(error)) from None
+        version, changed = store.load(content, ", ".join(f.name for f in files))
+        state = "loaded as" if changed else "unchanged: still"
+        console.print(f"catalogue {state} version {version.version}: {version.describe()}")
+    finally:
+        store.close()
+
+
+def catalogue_show(hub: Hub) -> None:
+    store = CatalogueStore(hub.settings)
+    try:
+        table = Table("version", "loaded at (UTC)", "sha256", "source", title="Catalogue versions")
+        for number, at, digest, source in store.versions():
+            table.add_row(str(number), f"{at:%Y-%m-%d %H:%M:%S}", digest[:16], source)
+        console.print(table)
+    finally:
+        store.close()
+
+
+# --- projections --------------------------------------------------------------------------
+
+
+def source_for(hub: Hub) -> Source:
+    settings = hub.settings
+    if settings.kafka_bootstrap:
+        return KafkaSource(
+            settings.kafka_bootstrap,
+            settings.kafka_events_topic,
+            settings.kafka_projections_group,
+            f"dvchub-projections-{settings.instance_id}",
+            settings.kafka_poll_records,
+        )
+    return LogSource(hub.store)
+
+
+def projections_run(hub: Hub, stop: threading.Event) -> None:
+    ProgressWorker(ReadModelDatabase(hub.settings), source_for(hub)).run(stop)
+
+
+def projections_rebuild(hub: Hub, shards: int | None) -> None:
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("rebuilding unit_progress", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=max(total, 1))
+
+        report = rebuild(hub.settings, hub.store, shards=shards, progress=progress)
+    console.print(
+        f"rebuilt unit_progress: {report.events:,} events in {report.seconds:.1f} s "
+        f"({report.events_per_second:,.0f} events/s, {report.shards} shard(s)); "
+        f"{report.rows:,} rows, {report.open_dossiers:,} dossiers in progress; "
+        f"generation {report.generation}, up to position {report.position:,}"
+    )
+
+
+def projections_status(hub: Hub) -> None:
+    db = ReadModelDatabase(hub.settings)
+    try:
+        prepare(db)
+        head = last_position(hub.store)
+        generation = checkpoints.generation(db, PROJECTION)
+        rows = checkpoints.status_rows(db)
+        console.print(
+            f"store: last position {head:,}; {PROJECTION}: generation {generation.number}, "
+            f"rebuilt to {generation.rebuilt_to:,} at {generation.rebuilt_at or 'never'}"
+        )
+        ends = _kafka_ends(hub.settings) if hub.settings.kafka_bootstrap else {}
+        table = Table("projection", "source", "part", "position", "offset", "lag", "updated")
+        newest = generation.rebuilt_to
+        for projection, source, part, position, offset, updated in rows:
+            newest = max(newest, position)
+            end = ends.get(part) if source == hub.settings.kafka_events_topic else None
+            if source == "log":
+                lag = str(head - position)
+            elif end is not None and offset is not None:
+                lag = f"{max(0, end - offset):,} records"
+            else:
+                lag = "?"
+            table.add_row(projection, source, str(part), f"{position:,}", str(offset), lag, updated)
+        console.print(table)
+        console.print(f"behind the store by at most {max(0, head - newest):,} events")
+    finally:
+        db.close()
+
+
+def _kafka_ends(settings: HubSettings) -> dict[int, int]:
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    try:
+        parts = consumer.partitions_for_topic(settings.kafka_events_topic) or set()
+        tps = [TopicPartition(settings.kafka_events_topic, p) for p in parts]
+        return {tp.partition: offset for tp, offset in consumer.end_offsets(tps).items()}
+    finally:
+        consumer.close()
+
+
+# --- reports ------------------------------------------------------------------------------
+
+
+class Format(enum.StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    CSV = "csv"
+
+
+def build_report(hub: Hub, period: Period, cards: list[str], catch: bool) -> ProvinceReport:
+    db = ReadModelDatabase(hub.settings)
+    catalogue_store = CatalogueStore(hub.settings)
+    try:
+        prepare(db)
+        if catch and not hub.settings.kafka_bootstrap:
+            catch_up(db, LogSource(hub.store))
+        catalogue = catalogue_store.current()
+        try:
+            return province_report(db, catalogue, period, cards)
+        except UnknownUnitError as error:
+            raise _fail(str(error.args[0])) from None
+    finally:
+        catalogue_store.close()
+        db.close()
+
+
+def print_report(report: ProvinceReport, fmt: Format, out: Path | None) -> None:
+    if fmt is Format.JSON:
+        _write(orjson.dumps(report_json(report), option=orjson.OPT_INDENT_2) + b"\n", out)
+        return
+    if fmt is Format.CSV:
+        _write(report_csv(report).encode(), out)
+        return
+    render_text(report)
+
+
+def _write(data: bytes, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        out.write_bytes(data)
+        err_console.print(f"wrote {out}")
+
+
+def render_text(report: ProvinceReport) -> None:
+    period = report.period
+    console.print(
+        f"[bold]Report {period.label}[/] ({period.start} – {period.end}), "
+        f"read model at position {report.position:,}"
+    )
+    console.print(report.catalogue.describe() if report.catalogue else "no catalogue loaded")
+    figures = report.figures
+    if figures is not None:
+        console.print(
+            f"Procedures: {figures.procedures:,}; online level 3: {figures.by_service_level[3]:,} "
+            f"({figures.share(3).shown()} %); level 4: {figures.by_service_level[4]:,} "
+            f"({figures.share(4).shown()} %); integrated with the national portal: "
+            f"{figures.integrated:,} ({figures.integrated_share.shown()} % of levels 3 and 4)"
+        )
+    levels = Table("level", "received", "online", "online rate %", title="Online dossiers by level")
+    for level in [lv.value for lv in LEVELS] + [k for k in report.levels if k not in LEVELS]:
+        totals = report.levels.get(level)
+        if totals is None:
+            continue
+        levels.add_row(
+            level, f"{totals.received:,}", f"{totals.received_online:,}", totals.online_rate.shown()
+        )
+    levels.add_row("total", "", f"{report.online_total:,}", "", style="bold")
+    console.print(levels)
+    console.print(f"Online dossiers: {report.online_total:,}")
+    units = Table(
+        "unit",
+        "name",
+        "level",
+        "received",
+        "online %",
+        "resolved",
+        "early/on time %",
+        "late %",
+        "pending within %",
+        "overdue %",
+        title="Per unit",
+    )
+    for row in report.units:
+        t = row.totals
+        units.add_row(
+            row.code,
+            row.name,
+            row.level,
+            f"{t.received:,}",
+            t.online_rate.shown(),
+            f"{t.resolved:,}",
+            t.early_or_on_time_rate.shown(),
+            t.late_rate.shown(),
+            t.within_deadline_rate.shown(),
+            t.overdue_rate.shown(),
+        )
+    console.print(units)
+    for card in report.cards:
+        offered = card.online_procedures
+        console.print(f"[bold]{card.name}[/] ({card.code}, {card.level})")
+        console.print(
+            f"  online procedures: level 3 {offered[3]}, level 4 {offered[4]}, total "
+            f"{offered[3] + offered[4]}; offered below it: {card.online_procedures_below}"
+        )
+        console.print(f"  online dossiers before {period.start}: {card.online_before:,}")
+        console.print(
+            f"  in {period.label}: online dossiers {card.totals.received_online:,} of "
+            f"{card.totals.received:,} received, online rate {card.totals.online_rate.shown()} %; "
+            f"procedures with online dossiers: {card.online_procedures_used}"
+        )
+        names = ", ".join(f"{name} ({count})" for _, name, count in card.below_with_online)
+        console.print(
+            f"  units below it with online dossiers: {len(card.below_with_online)} of "
+            f"{card.below_count}" + (f": {names}" if names else "")
+        )
+
+
+def print_ranking(report: ProvinceReport, by: RankBy, level: str | None, minimum: int) -> None:
+    table = Table("rank", "unit", "name", "level", "rate %", "of", title=f"Ranking by {by.value}")
+    for entry in ranking(report, by, level, minimum):
+        table.add_row(
+            "–" if entry.rank is None else str(entry.rank),
+            entry.code,
+            entry.name,
+            entry.level,
+            entry.rate.shown(),
+            f"{entry.rate.whole:,}",
+        )
+    console.print(table)
+
+
+# --- scenarios ----------------------------------------------------------------------------
+
+
+class Via(enum.StrEnum):
+    AUTO = "auto"
+    STORE = "store"
+    KAFKA = "kafka"
+    HTTP = "http"
+
+
+def simulate(
+    hub: Hub,
+    scenario_file: Path,
+    via: Via,
+    url: str | None,
+    api_key: str | None,
+    batch_size: int,
+    load_catalogue: bool,
+) -> None:
+    try:
+        scenario = load_scenario(scenario_file)
+        plan = plan_scenario(scenario)
+    except (ScenarioError, ValueError) as error:
+        raise _fail(str(error)) from None
+    settings = hub.settings
+    if via is Via.AUTO:
+        via = Via.KAFKA if settings.kafka_bootstrap else Via.STORE
+    if load_catalogue:
+        store = CatalogueStore(settings)
+        try:
+            version, changed = store.load(plan.catalogue, f"scenario {scenario_file.name}")
+        finally:
+            store.close()
+        state = "loaded" if changed else "already loaded"
+        console.print(f"catalogue {state}: {version.describe()}")
+    sink: Sink
+    if via is Via.STORE:
+        sink = StoreSink(hub.ingestor)
+    else:
+        key = api_key or _simulator_key(settings)
+        if via is Via.KAFKA:
+            if not settings.kafka_bootstrap:
+                raise _fail("--via kafka needs DVCHUB_KAFKA_BOOTSTRAP")
+            sink = KafkaSink(settings.kafka_bootstrap, settings.kafka_actions_topic, key)
+        else:
+            sink = HttpSink(url or f"http://{settings.api_host}:{settings.api_port}", key)
+    calendar = build_calendar(settings.calendar_dir, settings.office_hours)
+    report = PublishReport()
+    started = time.perf_counter()
+    console.print(
+        f"scenario {scenario.name!r}: {len(plan.units)} units, "
+        f"{len(plan.catalogue.procedures):,} procedures, {plan.dossiers:,} dossiers, "
+        f"via {via.value}"
+    )
+    try:
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err_console,
+        ) as bar:
+            task = bar.add_task("publishing events", total=None)
+            for batch in batches(scenario_events(plan, calendar), batch_size):
+                sink.send(batch, report)
+                report.published += len(batch)
+                bar.update(task, completed=report.published)
+    finally:
+        sink.close()
+    seconds = time.perf_counter() - started
+    outcomes = ", ".join(f"{k} {v:,}" for k, v in sorted(report.outcomes.items()))
+    console.print(
+        f"published {report.published:,} events in {seconds:.1f} s "
+        f"({report.published / max(seconds, 1e-9):,.0f}/s): {outcomes}"
+    )
+    if report.reasons:
+        console.print("rejections: " + ", ".join(f"{k} {v}" for k, v in report.reasons.items()))
+        raise typer.Exit(3)
+
+
+def _simulator_key(settings: HubSettings) -> str:
+    """A publisher key for the simulator, issued for this run (all units)."""
+    store = CredentialStore(settings)
+    try:
+        _, key = store.issue(f"scenario-simulator-{secrets.token_hex(3)}", Role.PUBLISHER, ["*"])
+        return key
+    finally:
+        store.close()

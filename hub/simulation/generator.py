@@ -1,0 +1,295 @@
+"""Turn a scenario into its catalogue and a realistic, time-ordered stream of dossier events.
+
+The counts a scenario gives are met exactly: every unit receives its dossiers through the
+channels it says, within its spans, and a unit with ``online_procedures_used`` spreads its
+online dossiers over exactly that many procedures. Days, procedures and lifecycle paths
+are drawn from the seed, per unit, so a unit's dossiers do not change when another unit is
+added. Events come out in the order they occurred, generated a day at a time, so memory
+holds only the dossiers in progress.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from events.catalogue import CatalogueContent, ProcedureEntry, UnitEntry, UnitLevel
+from events.enums import Channel, OnlineServiceLevel, TimeUnit
+from events.models import ProcessingTime
+from hub.domain.calendar import VIETNAM, WorkingCalendar
+from hub.simulation.scenario import Scenario, Span, UnitSpec, Volume
+from hub.workload import DemoProcedure, DossierPath, LifecycleMix
+
+FIELDS = (
+    ("TP", "Tư pháp"),
+    ("HT", "Hộ tịch"),
+    ("DD", "Đất đai"),
+    ("XD", "Xây dựng"),
+    ("KD", "Đăng ký kinh doanh"),
+    ("GD", "Giáo dục và Đào tạo"),
+    ("YT", "Y tế"),
+    ("GT", "Giao thông vận tải"),
+    ("LD", "Lao động - Thương binh và Xã hội"),
+    ("NN", "Nông nghiệp và Phát triển nông thôn"),
+)
+_Y_START = {UnitLevel.PROVINCE: 1, UnitLevel.DISTRICT: 60}
+
+
+@dataclass
+class PlannedUnit:
+    code: str
+    name: str
+    level: UnitLevel
+    parent: str | None
+    spec: UnitSpec
+    volumes: list[tuple[Span, Volume]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Plan:
+    scenario: Scenario
+    units: list[PlannedUnit]
+    catalogue: CatalogueContent
+    offered: dict[str, list[ProcedureEntry]]  # unit code -> procedures it offers
+
+    @property
+    def dossiers(self) -> int:
+        return sum(v.received + v.refused for u in self.units for _, v in u.volumes)
+
+
+def plan(scenario: Scenario) -> Plan:
+    units = _expand_units(scenario)
+    catalogue, offered = _catalogue(scenario, units)
+    return Plan(scenario, units, catalogue, offered)
+
+
+def events(plan: Plan, calendar: WorkingCalendar) -> Iterator[dict[str, Any]]:
+    """Every event of the scenario, in the order they occurred."""
+    scenario = plan.scenario
+    mix = LifecycleMix(refused=0.0, **scenario.lifecycle.model_dump())
+    refusing = replace(mix, refused=1.0)
+    by_day: dict[date, list[tuple[PlannedUnit, Channel, ProcedureEntry, bool]]] = {}
+    rngs: dict[str, random.Random] = {}
+    for unit in plan.units:
+        rng = rngs[unit.code] = random.Random(f"{scenario.seed}/{unit.code}")  # noqa: S311
+        for span, volume in unit.volumes:
+            for day, channel, procedure, refused in _dossiers(
+                rng, unit, span, volume, plan, calendar
+            ):
+                by_day.setdefault(day, []).append((unit, channel, procedure, refused))
+    heap: list[tuple[datetime, int, int, dict[str, Any]]] = []
+    serial = 0
+    for day in sorted(by_day):
+        sequences: dict[str, int] = {}
+        for unit, channel, procedure, refused in by_day.pop(day):
+            sequences[unit.code] = sequence = sequences.get(unit.code, 0) + 1
+            code = f"{unit.code}-{day:%y%m%d}-{sequence:04d}"
+            path = DossierPath(
+                calendar,
+                rngs[unit.code],
+                unit.code,
+                _as_demo(procedure),
+                code,
+                day,
+                refusing if refused else mix,
+                scenario.source_system,
+            )
+            serial += 1
+            for index, event in enumerate(path.events(channel, refusable=refused)):
+                at = datetime.fromisoformat(event["occurred_at"])
+                heapq.heappush(heap, (at, serial, index, event))
+        horizon = datetime.combine(day + timedelta(days=1), time(0), VIETNAM)
+        while heap and heap[0][0] < horizon:
+            yield heapq.heappop(heap)[3]
+    while heap:
+        yield heapq.heappop(heap)[3]
+
+
+def _dossiers(
+    rng: random.Random,
+    unit: PlannedUnit,
+    span: Span,
+    volume: Volume,
+    plan: Plan,
+    calendar: WorkingCalendar,
+) -> list[tuple[date, Channel, ProcedureEntry, bool]]:
+    days = [
+        span.start + timedelta(days=n)
+        for n in range((span.end - span.start).days + 1)
+        if calendar.is_working_day(span.start + timedelta(days=n))
+    ]
+    if not days:
+        raise ValueError(f"{unit.name}: no working day between {span.start} and {span.end}")
+    offered = plan.offered.get(unit.code, [])
+    online = [p for p in offered if p.online]
+    if (volume.online and not online) or (volume.received + volume.refused and not offered):
+        raise ValueError(f"{unit.name} receives dossiers of procedures it does not offer")
+    used = unit.spec.online_procedures_used
+    if used is not None:
+        if used > len(online):
+            raise ValueError(f"{unit.name}: uses {used} online procedures, offers {len(online)}")
+        online = rng.sample(online, used)
+    channels = (
+        [Channel.ONLINE] * volume.online
+        + [Channel.POST] * volume.post
+        + [Channel.WALK_IN] * volume.walk_in
+    )
+    online_choices = list(online)  # each used procedure gets at least one online dossier
+    rng.shuffle(online_choices)
+    planned = []
+    for channel in channels:
+        if channel is Channel.ONLINE:
+            procedure = online_choices.pop() if online_choices else rng.choice(online)
+        else:
+            procedure = rng.choice(offered)
+        planned.append((rng.choice(days), channel, procedure, False))
+    for _ in range(volume.refused):
+        channel = rng.choice([Channel.WALK_IN, Channel.ONLINE]) if online else Channel.WALK_IN
+        pool = online if channel is Channel.ONLINE else offered
+        planned.append((rng.choice(days), channel, rng.choice(pool), True))
+    rng.shuffle(planned)
+    return planned
+
+
+def _as_demo(procedure: ProcedureEntry) -> DemoProcedure:
+    return DemoProcedure(
+        procedure.code,
+        procedure.name,
+        procedure.field_code,
+        int(procedure.processing_time.value),
+        int(procedure.service_level),
+    )
+
+
+# --- units --------------------------------------------------------------------------------
+
+
+def _expand_units(scenario: Scenario) -> list[PlannedUnit]:
+    province = scenario.province.code
+    suffix = province.split(".")[-1]
+    rng = random.Random(f"{scenario.seed}/units")  # noqa: S311
+    next_y = dict(_Y_START)
+    next_z: dict[str, int] = {}
+    by_name: dict[str, str] = {scenario.province.name: province}
+    planned: list[PlannedUnit] = []
+    for spec in scenario.units:
+        parents = list(spec.parents) or [spec.parent or scenario.province.name]
+        weights = [rng.uniform(0.4, 1.6) for _ in range(spec.count)]
+        for index in range(spec.count):
+            parent_ref = parents[index % len(parents)]
+            parent = by_name.get(parent_ref, parent_ref)
+            if spec.count == 1:
+                name = spec.name
+            elif index < len(spec.names):
+                name = spec.names[index]
+            else:
+                name = f"{spec.name} {index + 1}"
+            code = spec.code or _next_code(spec.level, parent, suffix, next_y, next_z)
+            by_name[name] = code
+            planned.append(PlannedUnit(code, name, spec.level, parent, spec))
+        group = planned[-spec.count :]
+        _share(group, weights, spec)
+    return planned
+
+
+def _next_code(
+    level: UnitLevel, parent: str, suffix: str, next_y: dict[UnitLevel, int], next_z: dict[str, int]
+) -> str:
+    if level is UnitLevel.COMMUNE:
+        z = next_z[parent] = next_z.get(parent, 0) + 1
+        return f"000.{z:02d}.{parent.split('.')[2]}.{suffix}"
+    y = next_y[level]
+    next_y[level] = y + 1
+    return f"000.00.{y:02d}.{suffix}"
+
+
+def _share(group: list[PlannedUnit], weights: list[float], spec: UnitSpec) -> None:
+    """Split the group's volumes between its units, exactly, in proportion to ``weights``."""
+    spans: list[tuple[Span, Volume]] = [(h, h.dossiers) for h in spec.history]
+    spans.append((Span(start=date.min, end=date.min), spec.dossiers))  # the period: set later
+    for span, volume in spans:
+        received = _split(volume.received, weights)
+        online = _split(volume.online, [float(n) for n in received])
+        post = _split(volume.post, [float(r - o) for r, o in zip(received, online, strict=True)])
+        refused = _split(volume.refused, weights)
+        for unit, r, o, p, x in zip(group, received, online, post, refused, strict=True):
+            unit.volumes.append((span, Volume(received=r, online=o, post=min(p, r - o), refused=x)))
+
+
+def _split(total: int, weights: Sequence[float]) -> list[int]:
+    """``total`` in whole parts proportional to ``weights`` (largest remainders)."""
+    whole = sum(weights)
+    if total == 0 or whole <= 0:
+        return [0] * len(weights)
+    exact = [total * w / whole for w in weights]
+    parts = [int(x) for x in exact]
+    order = sorted(range(len(weights)), key=lambda i: exact[i] - parts[i], reverse=True)
+    for i in order[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
+# --- catalogue ----------------------------------------------------------------------------
+
+
+def _catalogue(
+    scenario: Scenario, units: list[PlannedUnit]
+) -> tuple[CatalogueContent, dict[str, list[ProcedureEntry]]]:
+    period = scenario.period
+    for unit in units:  # the period's span was a placeholder until now
+        unit.volumes = [
+            (period if span.start == date.min else span, volume) for span, volume in unit.volumes
+        ]
+    province = scenario.province
+    entries = [UnitEntry(code=province.code, name=province.name, level=UnitLevel.PROVINCE)]
+    entries += [UnitEntry(code=u.code, name=u.name, level=u.level, parent=u.parent) for u in units]
+    rng = random.Random(f"{scenario.seed}/catalogue")  # noqa: S311
+    suffix = province.code
+    procedures: list[ProcedureEntry] = []
+    offered: dict[str, list[ProcedureEntry]] = {u.code: [] for u in units}
+    serial = 0
+    for level, counts in scenario.catalogue.procedures.items():
+        at_level = [u for u in units if u.level is level]
+        online_total = counts.level_3 + counts.level_4
+        integrated = set(rng.sample(range(online_total), counts.integrated))
+        kinds = [3] * counts.level_3 + [4] * counts.level_4 + [2] * counts.level_2
+        for index, service_level in enumerate(kinds):
+            serial += 1
+            field_code, field_name = FIELDS[serial % len(FIELDS)]
+            national = f"1.{serial:06d}"
+            if index < online_total:
+                takers = [
+                    u
+                    for u in at_level
+                    if u.spec.offers_online is None or index < u.spec.offers_online
+                ]
+            else:
+                takers = list(at_level)
+            if level is UnitLevel.PROVINCE and takers:  # each department has its own
+                takers = [takers[serial % len(takers)]]
+            entry = ProcedureEntry(
+                code=f"{national}.{suffix}",
+                national_code=national,
+                name=f"Thủ tục {field_name.lower()} số {serial}",
+                field_code=field_code,
+                field_name=field_name,
+                level=level,
+                service_level=OnlineServiceLevel(service_level),
+                processing_time=ProcessingTime(
+                    value=rng.choice([1, 3, 5, 7, 10, 15, 20]), unit=TimeUnit.WORKING_DAYS
+                ),
+                integrated=index in integrated,
+                integrated_since=scenario.catalogue.integrated_since
+                if index in integrated
+                else None,
+                units=() if len(takers) == len(at_level) else tuple(u.code for u in takers),
+            )
+            procedures.append(entry)
+            for unit in takers:
+                offered[unit.code].append(entry)
+    content = CatalogueContent(units=tuple(entries), procedures=tuple(procedures))
+    return content, offered

@@ -1,0 +1,132 @@
+"""Where read models live: the store's PostgreSQL database, or a SQLite file when embedded.
+
+A thin adapter: SQL is written once with ``?`` placeholders and runs on both. PostgreSQL
+read models sit in the store's schema beside its tables; SQLite ones in
+``<data_dir>/projections.sqlite3``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from typing import Any, Literal
+
+import psycopg
+
+from hub.settings import HubSettings
+
+Dialect = Literal["postgres", "sqlite"]
+
+
+class ReadModelDatabase:
+    def __init__(self, settings: HubSettings) -> None:
+        self.settings = settings
+        self.dialect: Dialect = "postgres" if settings.uses_postgres else "sqlite"
+        self._pg: psycopg.Connection[tuple[Any, ...]] | None = None
+        self._lite: sqlite3.Connection | None = None
+        self.connect()
+
+    @property
+    def postgres(self) -> bool:
+        return self.dialect == "postgres"
+
+    def connect(self) -> None:
+        """(Re)open the connection, e.g. after the database restarted."""
+        self.close()
+        if self.postgres:
+            self._pg = psycopg.connect(
+                str(self.settings.database_url),
+                autocommit=True,
+                options=f"-c search_path={self.settings.database_schema}",
+            )
+        else:
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            path = self.settings.data_dir / "projections.sqlite3"
+            self._lite = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self._lite.execute("PRAGMA journal_mode=WAL")
+            self._lite.execute("PRAGMA synchronous=NORMAL")
+
+    def close(self) -> None:
+        if self._pg is not None:
+            self._pg.close()
+            self._pg = None
+        if self._lite is not None:
+            self._lite.close()
+            self._lite = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction; on SQLite it takes the write lock at once (BEGIN IMMEDIATE)."""
+        if self._pg is not None:
+            with self._pg.transaction():
+                yield
+            return
+        assert self._lite is not None
+        self._lite.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._lite.execute("ROLLBACK")
+            raise
+        self._lite.execute("COMMIT")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        if self._pg is not None:
+            self._pg.execute(self._sql(sql), params)
+        else:
+            assert self._lite is not None
+            self._lite.execute(sql, params)
+
+    def execute_script(self, statements: Iterable[str]) -> None:
+        for statement in statements:
+            self.execute(statement)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        if self._pg is not None:
+            with self._pg.cursor() as cursor:
+                cursor.executemany(self._sql(sql), rows)
+        else:
+            assert self._lite is not None
+            self._lite.executemany(sql, rows)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if self._pg is not None:
+            return self._pg.execute(self._sql(sql), params).fetchall()
+        assert self._lite is not None
+        return self._lite.execute(sql, params).fetchall()
+
+    def copy_in(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """Bulk-load rows into a table (PostgreSQL COPY; SQLite one multi-row insert)."""
+        if self._pg is not None:
+            with (
+                self._pg.cursor() as cursor,
+                cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = ", ".join("?" * len(columns))
+        self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+    def day(self, value: date) -> Any:
+        """A date as a query parameter (SQLite keeps dates as ISO text)."""
+        return value if self.postgres else value.isoformat()
+
+    @staticmethod
+    def as_date(value: Any) -> date:
+        return value if isinstance(value, date) else date.fromisoformat(value)
+
+    def table_exists(self, name: str) -> bool:
+        if self.postgres:
+            sql = (
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?"
+            )
+            return bool(self.query(sql, (self.settings.database_schema, name)))
+        return bool(
+            self.query("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,))
+        )
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s")

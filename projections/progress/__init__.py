@@ -1,0 +1,1 @@
+"""Unit daily progress: the figures provinces publish, per unit, procedure and day."""

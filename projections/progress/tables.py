@@ -1,0 +1,165 @@
+"""The progress read model's tables, and how a batch or a rebuild writes them.
+
+- ``progress_daily``: one row per (receiving unit, procedure, day) with every metric.
+- ``progress_unit_daily``: the same summed over procedures, which the reports read.
+- ``progress_dossiers``: the fold's memory of dossiers not yet closed, so a worker that
+  restarts carries on where the last one stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from projections.database import ReadModelDatabase
+from projections.progress.fold import METRICS, OpenDossier, RowKey
+
+DAILY = "progress_daily"
+UNIT_DAILY = "progress_unit_daily"
+DOSSIERS = "progress_dossiers"
+TABLES = (DAILY, UNIT_DAILY, DOSSIERS)
+DOSSIER_COLUMNS = (
+    "dossier_code",
+    "unit_code",
+    "procedure_code",
+    "status",
+    "received",
+    "pending",
+    "due",
+)
+
+
+def create_statements(db: ReadModelDatabase, suffix: str = "", tag: str = "0") -> list[str]:
+    """CREATE statements of the tables named with ``suffix``; ``tag`` names their keys."""
+    day = "DATE" if db.postgres else "TEXT"
+    metrics = ", ".join(f"{name} INTEGER NOT NULL DEFAULT 0" for name in METRICS)
+    return [
+        f"CREATE TABLE IF NOT EXISTS {DAILY}{suffix} (unit_code TEXT NOT NULL, "
+        f"procedure_code TEXT NOT NULL, day {day} NOT NULL, {metrics}, "
+        f"CONSTRAINT {DAILY}_{tag}_pk PRIMARY KEY (unit_code, procedure_code, day))",
+        f"CREATE TABLE IF NOT EXISTS {UNIT_DAILY}{suffix} (unit_code TEXT NOT NULL, "
+        f"day {day} NOT NULL, {metrics}, "
+        f"CONSTRAINT {UNIT_DAILY}_{tag}_pk PRIMARY KEY (unit_code, day))",
+        f"CREATE TABLE IF NOT EXISTS {DOSSIERS}{suffix} (dossier_code TEXT NOT NULL, "
+        "unit_code TEXT NOT NULL, procedure_code TEXT NOT NULL, status INTEGER NOT NULL, "
+        f"received INTEGER NOT NULL, pending INTEGER NOT NULL, due {day}, "
+        f"CONSTRAINT {DOSSIERS}_{tag}_pk PRIMARY KEY (dossier_code))",
+    ]
+
+
+def unit_rows(rows: dict[RowKey, list[int]]) -> dict[tuple[str, date], list[int]]:
+    """``rows`` summed over procedures."""
+    summed: dict[tuple[str, date], list[int]] = {}
+    for (unit, _, day), values in rows.items():
+        total = summed.get((unit, day))
+        if total is None:
+            summed[(unit, day)] = list(values)
+        else:
+            for index, value in enumerate(values):
+                total[index] += value
+    return summed
+
+
+def add_rows(db: ReadModelDatabase, rows: dict[RowKey, list[int]], suffix: str = "") -> None:
+    """Add a batch's rows to the tables (upsert, summing every metric)."""
+    if not rows:
+        return
+    names = ", ".join(METRICS)
+    marks = ", ".join("?" * len(METRICS))
+    for table, keys, data in (
+        (DAILY + suffix, ("unit_code", "procedure_code", "day"), _daily(db, rows)),
+        (UNIT_DAILY + suffix, ("unit_code", "day"), _unit_daily(db, unit_rows(rows))),
+    ):
+        sums = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in METRICS)
+        key_marks = ", ".join("?" * len(keys))
+        db.executemany(
+            f"INSERT INTO {table} ({', '.join(keys)}, {names}) VALUES ({key_marks}, {marks}) "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sums}",
+            data,
+        )
+
+
+def write_rows(db: ReadModelDatabase, rows: dict[RowKey, list[int]], suffix: str) -> None:
+    """Bulk-load a rebuild's rows into fresh tables."""
+    db.copy_in(
+        f"{DAILY}{suffix}", ("unit_code", "procedure_code", "day", *METRICS), _daily(db, rows)
+    )
+    db.copy_in(
+        f"{UNIT_DAILY}{suffix}", ("unit_code", "day", *METRICS), _unit_daily(db, unit_rows(rows))
+    )
+
+
+def load_dossiers(
+    db: ReadModelDatabase, codes: Iterable[str], suffix: str = ""
+) -> dict[str, OpenDossier]:
+    wanted = list(codes)
+    found: dict[str, OpenDossier] = {}
+    for offset in range(0, len(wanted), 5_000):
+        chunk = wanted[offset : offset + 5_000]
+        marks = ", ".join("?" * len(chunk))
+        for code, unit, procedure, status, received, pending, due in db.query(
+            f"SELECT {', '.join(DOSSIER_COLUMNS)} FROM {DOSSIERS}{suffix} "
+            f"WHERE dossier_code IN ({marks})",
+            chunk,
+        ):
+            found[code] = OpenDossier(
+                unit,
+                procedure,
+                status,
+                bool(received),
+                bool(pending),
+                None if due is None else db.as_date(due),
+            )
+    return found
+
+
+def save_dossiers(
+    db: ReadModelDatabase,
+    dossiers: dict[str, OpenDossier],
+    touched: Iterable[str],
+    suffix: str = "",
+) -> None:
+    """Write the touched dossiers' state; closed ones (no longer in ``dossiers``) go."""
+    gone, kept = [], []
+    for code in touched:
+        dossier = dossiers.get(code)
+        if dossier is None:
+            gone.append((code,))
+        else:
+            kept.append(_dossier_row(db, code, dossier))
+    if gone:
+        db.executemany(f"DELETE FROM {DOSSIERS}{suffix} WHERE dossier_code = ?", gone)
+    if kept:
+        updates = ", ".join(f"{c} = excluded.{c}" for c in DOSSIER_COLUMNS[1:])
+        db.executemany(
+            f"INSERT INTO {DOSSIERS}{suffix} ({', '.join(DOSSIER_COLUMNS)}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) "
+            f"ON CONFLICT (dossier_code) DO UPDATE SET {updates}",
+            kept,
+        )
+
+
+def write_dossiers(db: ReadModelDatabase, dossiers: dict[str, OpenDossier], suffix: str) -> None:
+    db.copy_in(
+        f"{DOSSIERS}{suffix}",
+        DOSSIER_COLUMNS,
+        (_dossier_row(db, code, dossier) for code, dossier in dossiers.items()),
+    )
+
+
+def _dossier_row(db: ReadModelDatabase, code: str, d: OpenDossier) -> tuple[Any, ...]:
+    due = None if d.due is None else db.day(d.due)
+    return (code, d.unit, d.procedure, d.status, int(d.received), int(d.pending), due)
+
+
+def _daily(db: ReadModelDatabase, rows: dict[RowKey, list[int]]) -> list[tuple[Any, ...]]:
+    return [
+        (unit, proc, db.day(day), *values) for (unit, proc, day), values in sorted(rows.items())
+    ]
+
+
+def _unit_daily(
+    db: ReadModelDatabase, rows: dict[tuple[str, date], list[int]]
+) -> list[tuple[Any, ...]]:
+    return [(unit, db.day(day), *values) for (unit, day), values in sorted(rows.items())]

@@ -1,0 +1,174 @@
+"""Where a projection worker reads published events from: Kafka, or the store's log.
+
+Both give :class:`Delivery` values: the part (Kafka partition; 0 for the log), the offset
+to resume after, the event's position in the hub's log, and a way to read its fact only
+when it is needed (events already applied are skipped unread).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import orjson
+import structlog
+from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
+
+from events.bus import POSITION_HEADER
+from hub.application import DossierStore
+from hub.log_reader import LoggedEvent, log_page
+from projections.checkpoints import Checkpoint
+from projections.progress.facts import Fact, fact_of
+
+logger = structlog.get_logger("projections.sources")
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    part: int
+    offset: int
+    position: int
+    value: bytes | LoggedEvent
+
+    def fact(self) -> Fact:
+        if isinstance(self.value, LoggedEvent):
+            return fact_of(self.position, self.value.record, self.value.transition)
+        data = orjson.loads(self.value)
+        return fact_of(self.position, data["record"], data["transition"])
+
+
+class Source(Protocol):
+    name: str
+
+    def start(self, resume: Callable[[list[int]], dict[int, Checkpoint]]) -> None:
+        """Begin reading; ``resume(parts)`` gives the checkpoints of parts it is handed."""
+
+    def poll(self, stop: threading.Event) -> list[Delivery]: ...
+
+    def restart(self) -> None:
+        """Forget what was read and resume from the checkpoints again."""
+
+    def rewind(self, batch: list[Delivery]) -> None:
+        """Read ``batch`` again (it was not applied)."""
+
+    def close(self) -> None: ...
+
+
+class LogSource:
+    """The embedded bus: the store's log, polled (one part, offsets are positions)."""
+
+    name = "log"
+
+    def __init__(self, store: DossierStore, page: int = 5_000, poll_seconds: float = 0.2) -> None:
+        self.store, self.page, self.poll_seconds = store, page, poll_seconds
+        self._resume: Callable[[list[int]], dict[int, Checkpoint]] | None = None
+        self._after = 0
+
+    def start(self, resume: Callable[[list[int]], dict[int, Checkpoint]]) -> None:
+        self._resume = resume
+        self.restart()
+
+    def restart(self) -> None:
+        assert self._resume is not None
+        checkpoint = self._resume([0]).get(0)
+        self._after = 0 if checkpoint is None else checkpoint.position
+
+    def poll(self, stop: threading.Event) -> list[Delivery]:
+        events = log_page(self.store, self._after + 1, self.page)
+        if not events:
+            if not stop.is_set():
+                stop.wait(self.poll_seconds)
+            return []
+        self._after = events[-1].position
+        return [Delivery(0, e.position, e.position, e) for e in events]
+
+    def rewind(self, batch: list[Delivery]) -> None:
+        if batch:
+            self._after = min(self._after, batch[0].position - 1)
+
+    def close(self) -> None:
+        """Nothing to release: the store belongs to the caller."""
+
+
+class KafkaSource:
+    """The events topic, read by a consumer group whose offsets live with the read model."""
+
+    def __init__(self, bootstrap: str, topic: str, group: str, client_id: str, poll_records: int):
+        self.name = topic
+        self.topic = topic
+        self._resume: Callable[[list[int]], dict[int, Checkpoint]] | None = None
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            max_poll_records=poll_records,
+            max_partition_fetch_bytes=8 * 2**20,
+            fetch_max_bytes=64 * 2**20,
+            client_id=client_id,
+        )
+
+    def start(self, resume: Callable[[list[int]], dict[int, Checkpoint]]) -> None:
+        self._resume = resume
+        self.consumer.subscribe([self.topic], listener=_Seeker(self))
+
+    def poll(self, stop: threading.Event) -> list[Delivery]:
+        polled = self.consumer.poll(timeout_ms=500)
+        return [_delivery(r) for batch in polled.values() for r in batch]
+
+    def restart(self) -> None:
+        self.seek(sorted(tp.partition for tp in self.consumer.assignment()))
+
+    def rewind(self, batch: list[Delivery]) -> None:
+        first: dict[int, int] = {}
+        for delivery in batch:
+            first.setdefault(delivery.part, delivery.offset - 1)
+        assigned = {tp.partition for tp in self.consumer.assignment()}
+        for part, offset in first.items():
+            if part in assigned:  # a partition lost in a rebalance resumes at its new owner
+                self.consumer.seek(TopicPartition(self.topic, part), offset)
+
+    def seek(self, parts: list[int]) -> None:
+        assert self._resume is not None
+        found = self._resume(parts)
+        for part in parts:
+            tp = TopicPartition(self.topic, part)
+            checkpoint = found.get(part)
+            if checkpoint is None or checkpoint.offset is None:
+                self.consumer.seek_to_beginning(tp)
+            else:
+                self.consumer.seek(tp, checkpoint.offset)
+        logger.info("projections.seek", parts=parts, checkpoints=len(found))
+
+    def lag(self) -> int:
+        total = 0
+        for tp in self.consumer.assignment():
+            high = self.consumer.highwater(tp)
+            if high is not None:
+                total += max(0, high - self.consumer.position(tp))
+        return total
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+class _Seeker(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, source: KafkaSource) -> None:
+        self.source = source
+
+    def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        """Offsets are committed with each batch's read-model transaction: nothing to do."""
+
+    def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self.source.seek(sorted(tp.partition for tp in assigned))
+
+
+def _delivery(record: ConsumerRecord) -> Delivery:
+    header = next((v for k, v in record.headers or [] if k == POSITION_HEADER), None)
+    value = record.value or b""
+    position = int(header) if header is not None else int(orjson.loads(value)["position"])
+    return Delivery(record.partition, record.offset + 1, position, value)
