@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import takewhile
-from multiprocessing.sharedctypes import Synchronized
+from typing import Any
 
 import structlog
 
@@ -135,22 +136,41 @@ def _fold_shards(
     settings: HubSettings, upto: int, shards: int, progress: Progress | None
 ) -> tuple[dict[RowKey, list[int]], dict[str, OpenDossier], int]:
     context = multiprocessing.get_context("spawn")
-    counters = [context.Value("q", 0) for _ in range(shards)]
+    counters = [context.Value("q", 0, lock=False) for _ in range(shards)]
+    results: multiprocessing.Queue[ShardResult] = context.Queue()
     url, schema = str(settings.database_url), settings.database_schema
-    with context.Pool(shards) as pool:
-        pending = [
-            pool.apply_async(_fold_shard, (url, schema, shard, shards, upto, counters[shard]))
-            for shard in range(shards)
-        ]
-        while not all(result.ready() for result in pending):
+    workers = [
+        context.Process(
+            target=_fold_shard,
+            args=(url, schema, shard, shards, upto, counters[shard], results),
+            name=f"rebuild-shard-{shard}",
+        )
+        for shard in range(shards)
+    ]
+    for worker in workers:
+        worker.start()
+    collected: list[ShardResult] = []
+    try:
+        while len(collected) < shards:
+            try:
+                collected.append(results.get(timeout=0.2))
+            except queue.Empty:
+                failed = [w for w in workers if w.exitcode not in (None, 0)]
+                if failed:
+                    raise RebuildError(
+                        f"{failed[0].name} exited with status {failed[0].exitcode}; see its log"
+                    ) from None
             if progress is not None:
-                progress(sum(c.value for c in counters), upto)
-            time.sleep(0.2)
-        results = [result.get() for result in pending]
+                progress(sum(int(c.value) for c in counters), upto)
+    finally:
+        for worker in workers:
+            if len(collected) < shards:
+                worker.terminate()
+            worker.join()
     rows: dict[RowKey, list[int]] = {}
     dossiers: dict[str, OpenDossier] = {}
     events = 0
-    for shard_rows, shard_dossiers, shard_events in results:
+    for shard_rows, shard_dossiers, shard_events in collected:
         events += shard_events
         dossiers.update(shard_dossiers)
         for key, values in shard_rows.items():
@@ -165,9 +185,22 @@ def _fold_shards(
     return rows, dossiers, events
 
 
+class RebuildError(RuntimeError):
+    """A shard of the rebuild failed; the live read model is unchanged."""
+
+
+ShardResult = tuple[dict[RowKey, list[int]], dict[str, OpenDossier], int]
+
+
 def _fold_shard(
-    url: str, schema: str, shard: int, shards: int, upto: int, counter: Synchronized[int]
-) -> tuple[dict[RowKey, list[int]], dict[str, OpenDossier], int]:
+    url: str,
+    schema: str,
+    shard: int,
+    shards: int,
+    upto: int,
+    counter: Any,
+    results: multiprocessing.Queue[ShardResult],
+) -> None:
     fold = ProgressFold()
     events = 0
     for fact in scan_postgres(url, schema, shard, shards, upto):
@@ -177,4 +210,4 @@ def _fold_shard(
             counter.value = events
     counter.value = events
     rows, _ = fold.take()
-    return rows, fold.dossiers, events
+    results.put((rows, fold.dossiers, events))

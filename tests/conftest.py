@@ -113,3 +113,24 @@ def kafka() -> Iterator[Broker]:
         [script, "bootstrap"], check=True, capture_output=True, text=True
     ).stdout.strip()
     yield Broker(bootstrap, script)
+
+
+@pytest.fixture
+def bus_settings(
+    kafka: Broker, postgres_url: str, postgres_schema: str, tmp_path: Path
+) -> HubSettings:
+    """Settings of a hub on Kafka and PostgreSQL, with topics and groups of its own."""
+    suffix = uuid.uuid4().hex[:8]
+    return HubSettings(
+        data_dir=tmp_path / "var",
+        database_url=postgres_url,
+        database_schema=postgres_schema,
+        kafka_bootstrap=kafka.bootstrap,
+        kafka_actions_topic=f"test.actions.{suffix}",
+        kafka_events_topic=f"test.events.{suffix}",
+        kafka_rejects_topic=f"test.rejects.{suffix}",
+        kafka_inbound_group=f"test-ingest-{suffix}",
+        kafka_projections_group=f"test-projections-{suffix}",
+        kafka_relay_transactional_id=f"test-relay-{suffix}",
+        kafka_poll_records=200,
+    )

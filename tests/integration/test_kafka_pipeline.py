@@ -5,9 +5,7 @@ SIGKILL and a broker restarted mid-stream."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -37,66 +35,19 @@ from hub.bus.rejects import KafkaRejectSink, Reject
 from hub.bus.topics import ensure_topics
 from hub.ingest import Outcome
 from hub.log_reader import read_log
-from hub.settings import HubSettings, settings_env
+from hub.settings import HubSettings
 from hub.workload import Workload
 from tests.conftest import ROOT, Broker
+from tests.processes import CliProcess
 
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture
-def bus_settings(
-    kafka: Broker, postgres_url: str, postgres_schema: str, tmp_path: Path
-) -> HubSettings:
-    suffix = uuid.uuid4().hex[:8]
-    return HubSettings(
-        data_dir=tmp_path / "var",
-        database_url=postgres_url,
-        database_schema=postgres_schema,
-        kafka_bootstrap=kafka.bootstrap,
-        kafka_actions_topic=f"test.actions.{suffix}",
-        kafka_events_topic=f"test.events.{suffix}",
-        kafka_rejects_topic=f"test.rejects.{suffix}",
-        kafka_inbound_group=f"test-ingest-{suffix}",
-        kafka_relay_transactional_id=f"test-relay-{suffix}",
-        kafka_poll_records=200,
-    )
-
-
-def _env(settings: HubSettings) -> dict[str, str]:
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("DVCHUB_")}
-    return {**inherited, **settings_env(settings)}
-
-
-class HubProcess:
+class HubProcess(CliProcess):
     """``dvchub serve --no-api`` in a child process, as an operator would run it."""
 
     def __init__(self, settings: HubSettings, log: Path) -> None:
-        self.settings, self.log = settings, log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        out = self.log.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "hub.cli", "serve", "--no-api"],
-            env=_env(self.settings),
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        super().__init__(settings, log, "serve", "--no-api")
 
 
 @pytest.fixture

@@ -1,0 +1,183 @@
+"""The progress read model on SQLite and PostgreSQL: a scenario's figures come out as built,
+and a rebuild from scratch equals the live read model row for row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from events.catalogue import UnitLevel
+from hub.bootstrap import Hub
+from hub.catalogue.store import CatalogueStore
+from hub.simulation.generator import events, plan
+from hub.simulation.scenario import load_scenario
+from hub.simulation.publish import PublishReport, StoreSink, batches
+from hub.workload import Workload
+from projections.database import ReadModelDatabase
+from projections.periods import Period
+from projections.progress.tables import TABLES
+from projections.rebuild import rebuild
+from projections.reports import province_report
+from projections.runner import catch_up
+from projections.sources import LogSource
+from tests.conftest import ROOT
+
+SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
+
+
+@pytest.fixture
+def db(hub: Hub) -> Iterator[ReadModelDatabase]:
+    database = ReadModelDatabase(hub.settings)
+    yield database
+    database.close()
+
+
+def snapshot(db: ReadModelDatabase) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of the read model's tables, in key order."""
+    return {table: db.query(f"SELECT * FROM {table} ORDER BY 1, 2, 3") for table in TABLES}
+
+
+def ingest(hub: Hub, items: list[dict[str, Any]]) -> None:
+    report = PublishReport()
+    for batch in batches(items, 500):
+        StoreSink(hub.ingestor).send(batch, report)
+    assert set(report.outcomes) == {"accepted"}, report
+
+
+def test_a_scenario_report_shows_the_figures_it_was_built_with(
+    hub: Hub, db: ReadModelDatabase
+) -> None:
+    scenario = load_scenario(SMALL)
+    built = plan(scenario)
+    catalogue = CatalogueStore(hub.settings)
+    version, changed = catalogue.load(built.catalogue, "small.yaml")
+    assert changed and version.version == 1
+    assert catalogue.load(built.catalogue, "small.yaml again")[1] is False  # same content
+    ingest(hub, list(events(built, hub.rules.calendar)))
+    catch_up(db, LogSource(hub.store))
+
+    period = Period.parse("2021-03-01..2021-04-30")
+    district_one = next(u.code for u in built.units if u.name == "UBND huyện Một")
+    report = province_report(db, catalogue.current(), period, [district_one])
+    catalogue.close()
+
+    by_name = {row.name: row.totals for row in report.units}
+    for spec in scenario.units:
+        if spec.count == 1:
+            assert by_name[spec.name].received == spec.dossiers.received
+            assert by_name[spec.name].received_online == spec.dossiers.online
+            assert by_name[spec.name].received_post == spec.dossiers.post
+    assert report.levels[UnitLevel.DISTRICT].received == 400
+    assert report.levels[UnitLevel.DISTRICT].received_online == 52
+    assert report.levels[UnitLevel.COMMUNE].received == 290
+    assert report.online_total == 220 + 90 + 40 + 12 + 2
+    card = report.cards[0]
+    assert card.online_procedures == {3: 4, 4: 2}
+    assert card.online_before == 17  # the history span before the period
+    assert card.online_procedures_used == 3
+    assert [(name, n) for _, name, n in card.below_with_online] == [("UBND xã Một A", 2)]
+    assert card.below_count == 3
+    assert report.catalogue is not None and report.catalogue.version == 1
+    for row in report.units:  # every received dossier is resolved, withdrawn or pending
+        t = row.totals
+        assert t.resolved + t.withdrawn + t.pending <= t.received + t.carried_over
+
+
+def test_a_rebuild_equals_the_live_read_model_row_for_row(hub: Hub, db: ReadModelDatabase) -> None:
+    items = Workload(date(2021, 3, 1), 40, 25, seed=11).events()
+    third = len(items) // 3
+    for part in (items[:third], items[third : 2 * third]):
+        ingest(hub, part)
+        assert catch_up(db, LogSource(hub.store, page=97)) == len(part)
+    live = snapshot(db)
+    assert live["progress_daily"], "the live worker wrote nothing"
+
+    report = rebuild(hub.settings, hub.store, shards=2)
+    assert report.events == 2 * third
+    assert snapshot(db) == live
+
+    # After the swap, the live worker carries on from where the rebuild stopped.
+    ingest(hub, items[2 * third :])
+    assert catch_up(db, LogSource(hub.store, page=113)) == len(items) - 2 * third
+    carried_on = snapshot(db)
+    rebuild(hub.settings, hub.store)
+    assert snapshot(db) == carried_on
+
+
+def test_reports_read_the_same_whatever_the_period_granularity(
+    hub: Hub, db: ReadModelDatabase
+) -> None:
+    from projections.periods import Granularity
+    from projections.progress.queries import series, unit_totals
+
+    ingest(hub, Workload(date(2021, 1, 4), 120, 10, seed=3).events())
+    catch_up(db, LogSource(hub.store))
+    half = Period.parse("2021H1")
+    whole = unit_totals(db, half)
+    units = sorted(whole)
+    for by in (Granularity.DAY, Granularity.MONTH, Granularity.QUARTER):
+        points = series(db, units, half, by)
+        assert sum(p.totals.received for p in points) == sum(t.received for t in whole.values())
+        assert sum(p.totals.resolved_late for p in points) == sum(
+            t.resolved_late for t in whole.values()
+        )
+        last = points[-1].totals
+        assert last.pending_within_deadline == sum(
+            t.pending_within_deadline for t in whole.values()
+        )
+        assert last.overdue == sum(t.overdue for t in whole.values())
+    months = series(db, units, half, Granularity.MONTH)
+    for before, after in zip(months, months[1:], strict=False):
+        assert after.totals.carried_over == before.totals.pending
+
+
+def test_the_report_commands_print_and_export(tmp_path: Path) -> None:
+    """The CLI over the embedded store: simulate, report as text, JSON and CSV, rank."""
+    from tests.processes import run_cli
+    from hub.settings import HubSettings
+
+    settings = HubSettings(data_dir=tmp_path / "var", log_level="WARNING")
+    run_cli(settings, "simulate", "--scenario", str(SMALL))
+    text = run_cli(
+        settings, "report", "--period", "2021-03-01..2021-04-30", "--unit", "000.00.60.H99"
+    )
+    assert "Online dossiers: 364" in text
+    assert "UBND huyện Một" in text and "procedures with online dossiers: 3" in text
+    out = tmp_path / "report.json"
+    run_cli(
+        settings,
+        "report",
+        "--period",
+        "2021-03-01..2021-04-30",
+        "--format",
+        "json",
+        "--out",
+        str(out),
+    )
+    import orjson
+
+    data = orjson.loads(out.read_bytes())
+    assert data["online_total"] == 364
+    assert data["levels"]["district"]["online_rate"] == {
+        "part": 52,
+        "whole": 400,
+        "percent": "13.00",
+    }
+    csv_text = run_cli(settings, "report", "--period", "2021-03-01..2021-04-30", "--format", "csv")
+    header, *rows = csv_text.splitlines()
+    assert header.startswith("code,name,level,received")
+    assert any(row.startswith("000.00.01.H99,Sở Tư pháp,province,400,") for row in rows)
+    ranked = run_cli(settings, "ranking", "--period", "2021-03-01..2021-04-30", "--by", "online")
+    assert ranked.index("Sở Tư pháp") < ranked.index("Sở Xây dựng")  # 55 % before 30 %
+    failed = __import__("subprocess").run(
+        [__import__("sys").executable, "-m", "hub.cli", "report", "--period", "2021H3"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert failed.returncode == 2 and "not a period" in failed.stderr

@@ -1,0 +1,70 @@
+"""Hub commands run in child processes, as an operator runs them, for tests that kill them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from hub.settings import HubSettings, settings_env
+from tests.conftest import ROOT
+
+
+def child_env(settings: HubSettings) -> dict[str, str]:
+    """This process's environment without its ``DVCHUB_*`` variables, plus ``settings``."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("DVCHUB_")}
+    return {**inherited, **settings_env(settings)}
+
+
+class CliProcess:
+    """``python -m hub.cli ARGS`` in a child process, its output appended to ``log``."""
+
+    def __init__(self, settings: HubSettings, log: Path, *args: str) -> None:
+        self.settings, self.log, self.args = settings, log, args
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        out = self.log.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", *self.args],
+            env=child_env(self.settings),
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to finish anything."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def run_cli(settings: HubSettings, *args: str, timeout: float = 600) -> str:
+    """Run a command to the end; its standard output (raises if it fails)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "hub.cli", *args],
+        env=child_env(settings),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"dvchub {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
