@@ -265,22 +265,27 @@ def serve(
     api: Annotated[bool, typer.Option(help="Run the HTTP API")] = True,
     inbound: Annotated[bool, typer.Option(help="Consume the actions topic (Kafka)")] = True,
     relay: Annotated[bool, typer.Option(help="Publish accepted events (Kafka)")] = True,
+    projections: Annotated[bool, typer.Option(help="Keep the read models up to date")] = True,
     host: Annotated[str | None, typer.Option(help="API address (default: settings)")] = None,
     port: Annotated[int | None, typer.Option(help="API port (default: settings)")] = None,
 ) -> None:
-    """Run the hub: the API, and with Kafka configured, the inbound consumer and the relay."""
+    """Run the hub: the API and the projections, and with Kafka configured, the inbound
+    consumer and the relay."""
     hub = _hub()
     settings = hub.settings
-    if not settings.kafka_bootstrap and not api:
+    if not settings.kafka_bootstrap and not api and not projections:
         hub.close()
-        err_console.print("[bold red]error:[/] without DVCHUB_KAFKA_BOOTSTRAP only the API runs")
+        err_console.print(
+            "[bold red]error:[/] without DVCHUB_KAFKA_BOOTSTRAP only the API and the "
+            "projections run"
+        )
         raise typer.Exit(2)
     from hub.serve import Parts
     from hub.serve import serve as run_services
 
     run_services(
         hub,
-        Parts(api=api, inbound=inbound, relay=relay),
+        Parts(api=api, inbound=inbound, relay=relay, projections=projections),
         host or settings.api_host,
         settings.api_port if port is None else port,
     )

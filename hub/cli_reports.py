@@ -29,6 +29,7 @@ from hub.auth.store import CredentialStore
 from hub.bootstrap import Hub
 from hub.catalogue.store import CatalogueStore
 from hub.log_reader import last_position
+from hub.serve import projection_source
 from hub.settings import HubSettings
 from hub.simulation.generator import events as scenario_events
 from hub.simulation.generator import plan as plan_scenario
@@ -49,7 +50,7 @@ from projections.reports import (
     report_json,
 )
 from projections.runner import PROJECTION, ProgressWorker, catch_up, prepare
-from projections.sources import KafkaSource, LogSource, Source
+from projections.sources import LogSource
 
 catalogue_app = typer.Typer(help="The unit and procedure catalogue, kept as events.")
 projections_app = typer.Typer(help="Read models: run, rebuild, status.")
@@ -101,21 +102,8 @@ def catalogue_show(hub: Hub) -> None:
 # --- projections --------------------------------------------------------------------------
 
 
-def source_for(hub: Hub) -> Source:
-    settings = hub.settings
-    if settings.kafka_bootstrap:
-        return KafkaSource(
-            settings.kafka_bootstrap,
-            settings.kafka_events_topic,
-            settings.kafka_projections_group,
-            f"dvchub-projections-{settings.instance_id}",
-            settings.kafka_poll_records,
-        )
-    return LogSource(hub.store)
-
-
 def projections_run(hub: Hub, stop: threading.Event) -> None:
-    ProgressWorker(ReadModelDatabase(hub.settings), source_for(hub)).run(stop)
+    ProgressWorker(ReadModelDatabase(hub.settings), projection_source(hub)).run(stop)
 
 
 def projections_rebuild(hub: Hub, shards: int | None) -> None:

@@ -1,8 +1,9 @@
 """``dvchub serve``: the API, the inbound consumer and the relay, together or alone.
 
 Each part runs in its own thread of one process, or alone in its own process for scale-out
-(``--no-api``, ``--no-inbound``, ``--no-relay``). With no Kafka configured, the API runs on
-the embedded store and rejects go to a file under the data directory.
+(``--no-api``, ``--no-inbound``, ``--no-relay``, ``--no-projections``). With no Kafka
+configured, the API and the projections run on the embedded store and rejects go to a file
+under the data directory.
 """
 
 from __future__ import annotations
@@ -18,12 +19,16 @@ import uvicorn
 from kafka import KafkaAdminClient
 
 from hub.api.app import create_app
+from hub.api.progress import ReadModels
 from hub.auth.store import CredentialStore
 from hub.bootstrap import Hub
 from hub.bus.inbound import InboundConsumer
 from hub.bus.rejects import FileRejectSink, KafkaRejectSink, RejectSink
 from hub.bus.relay import Relay
 from hub.bus.topics import ensure_topics
+from projections.database import ReadModelDatabase
+from projections.runner import ProgressWorker
+from projections.sources import KafkaSource, LogSource, Source
 
 logger = structlog.get_logger("hub.serve")
 
@@ -33,6 +38,7 @@ class Parts:
     api: bool = True
     inbound: bool = True
     relay: bool = True
+    projections: bool = True
 
 
 @dataclass
@@ -65,6 +71,20 @@ class Services:
         self.hub.close()
 
 
+def projection_source(hub: Hub) -> Source:
+    """The events topic when Kafka is configured, else the store's log (embedded)."""
+    settings = hub.settings
+    if settings.kafka_bootstrap:
+        return KafkaSource(
+            settings.kafka_bootstrap,
+            settings.kafka_events_topic,
+            settings.kafka_projections_group,
+            f"dvchub-projections-{settings.instance_id}",
+            settings.kafka_poll_records,
+        )
+    return LogSource(hub.store)
+
+
 def kafka_readiness(bootstrap: str) -> Callable[[], None]:
     def check() -> None:
         admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3_000)
@@ -91,6 +111,9 @@ def running(hub: Hub, parts: Parts) -> Iterator[Services]:
             services.start("inbound", consumer.run)
         if settings.kafka_bootstrap and parts.relay:
             services.start("relay", Relay(settings, hub.store).run)
+        if parts.projections:
+            worker = ProgressWorker(ReadModelDatabase(settings), projection_source(hub))
+            services.start("projections", worker.run)
         yield services
     finally:
         services.shutdown()
@@ -103,9 +126,13 @@ def serve(hub: Hub, parts: Parts, host: str, port: int) -> None:
             readiness = (
                 kafka_readiness(settings.kafka_bootstrap) if settings.kafka_bootstrap else None
             )
-            app = create_app(hub, services.credentials, services.rejects, readiness)
+            read_models = ReadModels(settings)
+            app = create_app(hub, services.credentials, services.rejects, readiness, read_models)
             logger.info("api.listening", url=f"http://{host}:{port}")
-            uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+            try:
+                uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+            finally:
+                read_models.close()
         else:
             signal.signal(signal.SIGTERM, lambda *_: services.stop.set())
             with contextlib.suppress(KeyboardInterrupt):

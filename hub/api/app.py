@@ -23,6 +23,7 @@ from events.errors import EventRejected
 from events.models import DossierEvent
 from events.reasons import RejectReason
 from hub import metrics
+from hub.api.progress import ReadModels, progress_router
 from hub.api.schemas import DossierView, EventResult, IngestResponse, Problem
 from hub.auth.credentials import Principal, Role
 from hub.auth.store import AuthenticationError, CredentialStore
@@ -55,6 +56,7 @@ def create_app(
     credentials: CredentialStore,
     rejects: RejectSink,
     readiness: Callable[[], None] | None = None,
+    read_models: ReadModels | None = None,
 ) -> FastAPI:
     """The API over ``hub``; ``readiness`` raises when a dependency besides the store is down."""
     settings = hub.settings
@@ -63,10 +65,13 @@ def create_app(
         version="1",
         description=(
             "Dossier events of the province's one-stop system. Publish events with a "
-            "publisher credential; read with a reader or auditor credential."
+            "publisher credential; read dossiers with a reader or auditor credential. The "
+            "published figures (/v1/units, /v1/reports, /v1/rankings) are public."
         ),
     )
     body_schema, definitions = _request_body_schema()
+    if read_models is not None:
+        app.include_router(progress_router(read_models))
 
     @app.exception_handler(HTTPException)
     async def _problem_handler(_: Request, error: HTTPException) -> JSONResponse:

@@ -1,0 +1,166 @@
+"""Public figures over HTTP: a unit's progress, a period's report, rankings.
+
+These are the figures the province publishes, so they need no credential. Each request
+reads the read model through this thread's own connection.
+"""
+
+import threading
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from hub.catalogue.store import CatalogueStore
+from hub.settings import HubSettings
+from projections.database import ReadModelDatabase
+from projections.periods import Granularity, Period, PeriodError
+from projections.progress import queries
+from projections.reports import (
+    RankBy,
+    UnknownUnitError,
+    province_report,
+    ranking,
+    report_csv,
+    report_json,
+    totals_json,
+)
+from projections.runner import prepare
+
+
+class ReadModels:
+    """One read-model connection per server thread, and the catalogue store."""
+
+    def __init__(self, settings: HubSettings) -> None:
+        self.settings = settings
+        self.catalogue = CatalogueStore(settings)
+        self._local = threading.local()
+        self._prepared = False
+
+    def db(self) -> ReadModelDatabase:
+        db: ReadModelDatabase | None = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = ReadModelDatabase(self.settings)
+            if not self._prepared:
+                prepare(db)
+                self._prepared = True
+        return db
+
+    def close(self) -> None:
+        self.catalogue.close()
+
+
+def _period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except PeriodError as error:
+        raise HTTPException(422, {"error": "invalid_period", "message": str(error)}) from None
+
+
+PeriodText = Annotated[str, Path(description="2021, 2021H1, 2021Q2, 2021-03 or A..B")]
+
+
+def progress_router(models: ReadModels) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["figures"])
+
+    @router.get("/units/{code}/progress", summary="A unit's progress over a period, by bucket")
+    def unit_progress(
+        code: Annotated[str, Path(max_length=32)],
+        period: Annotated[str, Query(description="2021H1, 2021-03, ...")],
+        by: Granularity = Granularity.DAY,
+        subtree: Annotated[bool, Query(description="Include the units below it")] = False,
+    ) -> dict[str, Any]:
+        span = _period(period)
+        catalogue = models.catalogue.current()
+        entry = None if catalogue is None else catalogue.units.get(code)
+        if entry is None or catalogue is None:
+            raise HTTPException(404, {"error": "unknown_unit", "message": f"no unit {code}"})
+        units = catalogue.subtree(code) if subtree else [code]
+        db = models.db()
+        points = queries.series(db, units, span, by)
+        procedures = queries.procedure_totals(db, units, span)
+        return {
+            "unit": {"code": code, "name": entry.name, "level": entry.level.value},
+            "units": units,
+            "period": {"label": span.label, "start": span.start, "end": span.end},
+            "by": by.value,
+            "position": queries.position(db),
+            "catalogue_version": catalogue.version,
+            "series": [
+                {
+                    "label": p.period.label,
+                    "start": p.period.start,
+                    "end": p.period.end,
+                    **totals_json(p.totals),
+                }
+                for p in points
+            ],
+            "procedures": [
+                {
+                    "code": procedure,
+                    "name": catalogue.procedures[procedure].name
+                    if procedure in catalogue.procedures
+                    else None,
+                    **totals_json(totals),
+                }
+                for procedure, totals in sorted(procedures.items())
+            ],
+        }
+
+    @router.get(
+        "/reports/{period}",
+        summary="The period's report: online dossiers by level, per-unit table (JSON or CSV)",
+        responses={200: {"content": {"text/csv": {}}}},
+    )
+    async def report(
+        period: PeriodText,
+        unit: Annotated[list[str] | None, Query(description="Units to add a card for")] = None,
+        format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    ) -> Response:
+        span = _period(period)
+
+        def build() -> Any:
+            try:
+                return province_report(models.db(), models.catalogue.current(), span, unit or [])
+            except UnknownUnitError as error:
+                raise HTTPException(
+                    404, {"error": "unknown_unit", "message": str(error.args[0])}
+                ) from None
+
+        built = await run_in_threadpool(build)
+        if format == "csv":
+            return Response(
+                report_csv(built),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="report-{span.label}.csv"'},
+            )
+        return Response(orjson.dumps(report_json(built)), media_type="application/json")
+
+    @router.get("/rankings/{period}", summary="Units ranked by on-time rate or online rate")
+    def rankings(
+        period: PeriodText,
+        by: RankBy = RankBy.ON_TIME,
+        level: Annotated[str | None, Query(pattern="^(province|district|commune)$")] = None,
+        minimum: Annotated[int, Query(ge=1, description="Fewer dossiers: not ranked")] = 30,
+    ) -> dict[str, Any]:
+        span = _period(period)
+        built = province_report(models.db(), models.catalogue.current(), span)
+        return {
+            "period": span.label,
+            "by": by.value,
+            "level": level,
+            "minimum": minimum,
+            "units": [
+                {
+                    "rank": r.rank,
+                    "code": r.code,
+                    "name": r.name,
+                    "level": r.level,
+                    "rate": r.rate.to_json(),
+                }
+                for r in ranking(built, by, level, minimum)
+            ],
+        }
+
+    return router
