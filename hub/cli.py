@@ -16,21 +16,21 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from events.enums import Channel
 from events.schema_export import event_schemas
 from hub import cli_reports as reports
 from hub.adapters.calendar_files import CalendarFileError
 from hub.auth.credentials import Role
 from hub.auth.store import CredentialStore
 from hub.bootstrap import Hub, bootstrap
+from hub.catalogue.store import CatalogueStore
 from hub.contract_docs import render
 from hub.domain.calendar import VIETNAM
 from hub.file_ingest import IngestReport, ingest_file
-from hub.log_reader import dossier_history, read_log
+from hub.log_reader import dossier_history
 from hub.settings import load_settings
-from hub.workload import DEMO_UNITS, Workload
+from hub.workload import Workload, demo_catalogue
+from projections.periods import Period
 from projections.reports import RankBy
-from projections.unit_summary import UnitSummary, summarise
 
 app = typer.Typer(help="DVC Hub: dossier events of the province's one-stop system.")
 schema_app = typer.Typer(help="The published event contract.")
@@ -158,65 +158,6 @@ def dossier(code: str) -> None:
     typer.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
 
 
-@app.command()
-def summary(
-    as_of: Annotated[
-        datetime | None, typer.Option(help="Instant of the figures (default: now)")
-    ] = None,
-) -> None:
-    """Per-unit figures as of an instant, from the log of accepted events."""
-    hub = _hub()
-    try:
-        _print_summary(hub, as_of.replace(tzinfo=VIETNAM) if as_of else datetime.now(VIETNAM))
-    finally:
-        hub.close()
-
-
-def _print_summary(hub: Hub, as_of: datetime) -> None:
-    units = summarise(((e.record, e.transition) for e in read_log(hub.store)), as_of)
-    names = {unit.code: unit.name for unit in DEMO_UNITS}
-    table = Table(title=f"Progress per receiving unit as of {as_of:%Y-%m-%d %H:%M} (Vietnam)")
-    for column in (
-        "unit",
-        "received",
-        "walk-in",
-        "online",
-        "post",
-        "online %",
-        "resolved",
-        "early/on time %",
-        "late %",
-        "pending",
-        "overdue",
-        "withdrawn",
-        "refused",
-    ):
-        table.add_column(column, justify="left" if column == "unit" else "right")
-    for code in sorted(units):
-        table.add_row(names.get(code, code), *_summary_cells(units[code]))
-    console.print(table)
-
-
-def _summary_cells(s: UnitSummary) -> list[str]:
-    def pct(part: int, whole: int) -> str:
-        return "-" if whole == 0 else f"{100 * part / whole:.2f}"
-
-    return [
-        str(s.received_total),
-        str(s.received[Channel.WALK_IN]),
-        str(s.received[Channel.ONLINE]),
-        str(s.received[Channel.POST]),
-        pct(s.received[Channel.ONLINE], s.received_total),
-        str(s.resolved),
-        pct(s.early + s.on_time, s.resolved),
-        pct(s.late, s.resolved),
-        str(s.pending_within_deadline),
-        str(s.overdue),
-        str(s.withdrawn),
-        str(s.refused),
-    ]
-
-
 @workload_app.command("generate")
 def workload_generate(
     out: Path,
@@ -255,7 +196,13 @@ def demo(
             for outcome in hub.ingestor.submit_json(events[offset : offset + size]):
                 report.add(outcome)
         _print_report(report, Path("-"))
-        _print_summary(hub, now)
+        catalogue = CatalogueStore(hub.settings)
+        try:
+            catalogue.load(demo_catalogue(), "demo")
+        finally:
+            catalogue.close()
+        period = Period(now.date() - timedelta(days=days), now.date(), f"the last {days} days")
+        reports.render_text(reports.build_report(hub, period, [], catch=True))
     finally:
         hub.close()
 

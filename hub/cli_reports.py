@@ -38,7 +38,7 @@ from hub.simulation.scenario import ScenarioError, load_scenario
 from projections import checkpoints
 from projections.database import ReadModelDatabase
 from projections.periods import Period, PeriodError
-from projections.rebuild import rebuild
+from projections.rebuild import RebuildError, rebuild
 from projections.reports import (
     LEVELS,
     ProvinceReport,
@@ -121,7 +121,10 @@ def projections_rebuild(hub: Hub, shards: int | None) -> None:
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=max(total, 1))
 
-        report = rebuild(hub.settings, hub.store, shards=shards, progress=progress)
+        try:
+            report = rebuild(hub.settings, hub.store, shards=shards, progress=progress)
+        except RebuildError as error:
+            raise _fail(str(error)) from None
     console.print(
         f"rebuilt unit_progress: {report.events:,} events in {report.seconds:.1f} s "
         f"({report.events_per_second:,.0f} events/s, {report.shards} shard(s)); "

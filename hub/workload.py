@@ -16,7 +16,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from events.enums import Channel, TimeUnit
+from events.catalogue import CatalogueContent, ProcedureEntry, UnitEntry, UnitLevel
+from events.enums import Channel, OnlineServiceLevel, TimeUnit
 from events.identity import applicant_id_hash
 from events.models import ProcessingTime
 from hub.domain.calendar import VIETNAM, WorkingCalendar
@@ -55,6 +56,31 @@ DEMO_PROCEDURES: tuple[DemoProcedure, ...] = (
     DemoProcedure("1.000404", "Chứng thực bản sao từ bản chính", "CT01", 1, 3),
     DemoProcedure("1.000505", "Đăng ký khai sinh", "HT01", 1, 4),
 )
+
+
+def demo_catalogue() -> CatalogueContent:
+    """The demo units and procedures as a catalogue (every demo unit offers every procedure)."""
+    top = "000.00.00.H12"
+    units = [UnitEntry(code=top, name="UBND tỉnh Cà Mau", level=UnitLevel.PROVINCE)]
+    for unit in DEMO_UNITS:
+        parent = top if unit.level != "commune" else f"000.00.{unit.code.split('.')[2]}.H12"
+        units.append(
+            UnitEntry(code=unit.code, name=unit.name, level=UnitLevel(unit.level), parent=parent)
+        )
+    procedures = [
+        ProcedureEntry(
+            code=p.code,
+            name=p.name,
+            field_code=p.field_code,
+            level=UnitLevel.PROVINCE,
+            service_level=OnlineServiceLevel(p.service_level),
+            processing_time=_processing_time(p.days),
+            integrated=p.service_level == OnlineServiceLevel.FULL,
+            units=tuple(u.code for u in DEMO_UNITS),
+        )
+        for p in DEMO_PROCEDURES
+    ]
+    return CatalogueContent(units=tuple(units), procedures=tuple(procedures))
 
 
 @dataclass

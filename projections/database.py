@@ -7,11 +7,13 @@ read models sit in the store's schema beside its tables; SQLite ones in
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import psycopg
 
@@ -26,6 +28,7 @@ class ReadModelDatabase:
         self.dialect: Dialect = "postgres" if settings.uses_postgres else "sqlite"
         self._pg: psycopg.Connection[tuple[Any, ...]] | None = None
         self._lite: sqlite3.Connection | None = None
+        self._lock_files: list[IO[str]] = []
         self.connect()
 
     @property
@@ -49,6 +52,9 @@ class ReadModelDatabase:
             self._lite.execute("PRAGMA synchronous=NORMAL")
 
     def close(self) -> None:
+        for handle in self._lock_files:
+            handle.close()
+        self._lock_files.clear()
         if self._pg is not None:
             self._pg.close()
             self._pg = None
@@ -117,6 +123,22 @@ class ReadModelDatabase:
     @staticmethod
     def as_date(value: Any) -> date:
         return value if isinstance(value, date) else date.fromisoformat(value)
+
+    def try_lock(self, name: str) -> bool:
+        """Take the named lock for as long as this connection lives, if no one holds it
+        (PostgreSQL: a session advisory lock; SQLite: an exclusive lock on a file)."""
+        if self._pg is not None:
+            key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+            row = self._pg.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+            return bool(row and row[0])
+        handle = (self.settings.data_dir / f"{name}.lock").open("a")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return False
+        self._lock_files.append(handle)
+        return True
 
     def table_exists(self, name: str) -> bool:
         if self.postgres:

@@ -64,6 +64,8 @@ def rebuild(
     started = time.perf_counter()
     db = ReadModelDatabase(settings)
     try:
+        if not db.try_lock(f"dvchub-rebuild-{PROJECTION}"):
+            raise RebuildError("another rebuild of the read models is running")
         prepare(db)
         generation = checkpoints.generation(db, PROJECTION).number + 1
         suffix, tag = f"__g{generation}", f"g{generation}"

@@ -27,7 +27,8 @@ def test_demo_ingests_a_workload_and_prints_figures_and_is_idempotent(env: HubSe
     first = runner.invoke(app, ["demo", "--days", "10", "--per-day", "5"])
     assert first.exit_code == 0, first.output
     assert "rejected  │ 0" in first.output
-    assert "Progress per receiving unit" in first.output
+    assert "Per unit" in first.output
+    assert "Online dossiers by level" in first.output
     assert "Sở Tư pháp" in first.output
     again = runner.invoke(app, ["demo", "--days", "10", "--per-day", "5"])
     assert again.exit_code == 0, again.output
@@ -35,7 +36,7 @@ def test_demo_ingests_a_workload_and_prints_figures_and_is_idempotent(env: HubSe
     assert "rejected  │ 0" in again.output
 
 
-def test_workload_file_ingests_cleanly_and_summary_reads_it(
+def test_workload_file_ingests_cleanly_and_the_report_reads_it(
     env: HubSettings, tmp_path: Path
 ) -> None:
     path = tmp_path / "w.jsonl"
@@ -45,14 +46,15 @@ def test_workload_file_ingests_cleanly_and_summary_reads_it(
     result = runner.invoke(app, ["ingest", str(path), "--json", "--strict"])
     assert result.exit_code == 0, result.output
     assert f'"accepted":{lines}' in result.stdout
-    summary = runner.invoke(app, ["summary", "--as-of", "2021-01-30T17:00:00"])
-    assert summary.exit_code == 0, summary.output
-    assert "as of 2021-01-30 17:00" in summary.output
+    report = runner.invoke(app, ["report", "--period", "2021-01"])
+    assert report.exit_code == 0, report.output
+    assert "Report 2021-01 (2021-01-01 – 2021-01-31)" in report.output
+    assert "no catalogue loaded" in report.output
 
 
 def test_bad_settings_exit_with_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DVCHUB_SUPPLEMENT_RULE", "sometimes")
-    result = runner.invoke(app, ["summary"])
+    result = runner.invoke(app, ["report", "--period", "2021"])
     assert result.exit_code == 2
     assert "invalid settings" in result.output
     assert "supplement_rule" in result.output
@@ -64,7 +66,7 @@ def test_a_bad_calendar_file_exits_with_its_name(
     (tmp_path / "2025.yaml").write_text("year: 2025\ndays_off: [{date: 2024-12-31}]\n")
     monkeypatch.setenv("DVCHUB_CALENDAR_DIR", str(tmp_path))
     monkeypatch.setenv("DVCHUB_DATA_DIR", str(tmp_path / "var"))
-    result = runner.invoke(app, ["summary"])
+    result = runner.invoke(app, ["report", "--period", "2021"])
     assert result.exit_code == 2
     assert "2025.yaml" in result.output
 

@@ -238,3 +238,15 @@ def test_the_figures_over_http_equal_the_report(hub: Hub, db: ReadModelDatabase)
         assert client.get(f"/v1/units/000.00.99.H99/progress?period={period}").status_code == 404
     models.close()
     credentials.close()
+
+
+def test_only_one_rebuild_runs_at_a_time(hub: Hub, db: ReadModelDatabase) -> None:
+    from projections.rebuild import RebuildError
+
+    ingest(hub, Workload(date(2021, 3, 1), 5, 10, seed=2).events())
+    holder = ReadModelDatabase(hub.settings)
+    assert holder.try_lock("dvchub-rebuild-unit_progress")
+    with pytest.raises(RebuildError, match="another rebuild"):
+        rebuild(hub.settings, hub.store)
+    holder.close()  # released with its connection
+    assert rebuild(hub.settings, hub.store).events > 0
