@@ -47,7 +47,10 @@ class ReadModelDatabase:
         else:
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
             path = self.settings.data_dir / "projections.sqlite3"
-            self._lite = sqlite3.connect(path, timeout=30, isolation_level=None)
+            # One owner at a time (a worker, or one server thread), possibly not its creator.
+            self._lite = sqlite3.connect(
+                path, timeout=30, isolation_level=None, check_same_thread=False
+            )
             self._lite.execute("PRAGMA journal_mode=WAL")
             self._lite.execute("PRAGMA synchronous=NORMAL")
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import psycopg
 import structlog
 
-from projections import checkpoints
+from projections import checkpoints, metrics
 from projections.checkpoints import Checkpoint
 from projections.database import ReadModelDatabase
 from projections.progress import tables
@@ -110,6 +110,14 @@ class ProgressWorker:
                 )
         result.applied = len(fresh)
         self.applied_total += result.applied
+        metrics.EVENTS.labels(PROJECTION, "applied").inc(result.applied)
+        metrics.EVENTS.labels(PROJECTION, "skipped").inc(result.skipped)
+        metrics.EVENTS.labels(PROJECTION, "unknown").inc(result.unknown)
+        if fresh:
+            metrics.POSITION.labels(PROJECTION).set(max(d.position for d in fresh))
+        lag = getattr(self.source, "lag", None)
+        if lag is not None:
+            metrics.LAG.labels(PROJECTION).set(lag())
         return result
 
     def run(self, stop: threading.Event, idle: threading.Event | None = None) -> None:

@@ -27,6 +27,7 @@ from hub.api.progress import ReadModels, progress_router
 from hub.api.schemas import DossierView, EventResult, IngestResponse, Problem
 from hub.auth.credentials import Principal, Role
 from hub.auth.store import AuthenticationError, CredentialStore
+from hub.board.pages import board_router
 from hub.bootstrap import Hub
 from hub.bus.rejects import Reject, RejectSink
 from hub.ingest import Outcome
@@ -72,6 +73,7 @@ def create_app(
     body_schema, definitions = _request_body_schema()
     if read_models is not None:
         app.include_router(progress_router(read_models))
+        app.include_router(board_router(read_models))
 
     @app.exception_handler(HTTPException)
     async def _problem_handler(_: Request, error: HTTPException) -> JSONResponse:

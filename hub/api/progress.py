@@ -4,6 +4,8 @@ These are the figures the province publishes, so they need no credential. Each r
 reads the read model through this thread's own connection.
 """
 
+import csv
+import io
 import threading
 from typing import Annotated, Any
 
@@ -17,6 +19,7 @@ from hub.settings import HubSettings
 from projections.database import ReadModelDatabase
 from projections.periods import Granularity, Period, PeriodError
 from projections.progress import queries
+from projections.progress.queries import Totals
 from projections.reports import (
     RankBy,
     UnknownUnitError,
@@ -64,13 +67,18 @@ PeriodText = Annotated[str, Path(description="2021, 2021H1, 2021Q2, 2021-03 or A
 def progress_router(models: ReadModels) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["figures"])
 
-    @router.get("/units/{code}/progress", summary="A unit's progress over a period, by bucket")
+    @router.get(
+        "/units/{code}/progress",
+        summary="A unit's progress over a period, by bucket (JSON or CSV)",
+        responses={200: {"content": {"text/csv": {}}}},
+    )
     def unit_progress(
         code: Annotated[str, Path(max_length=32)],
         period: Annotated[str, Query(description="2021H1, 2021-03, ...")],
         by: Granularity = Granularity.DAY,
         subtree: Annotated[bool, Query(description="Include the units below it")] = False,
-    ) -> dict[str, Any]:
+        format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    ) -> Any:
         span = _period(period)
         catalogue = models.catalogue.current()
         entry = None if catalogue is None else catalogue.units.get(code)
@@ -79,6 +87,11 @@ def progress_router(models: ReadModels) -> APIRouter:
         units = catalogue.subtree(code) if subtree else [code]
         db = models.db()
         points = queries.series(db, units, span, by)
+        if format == "csv":
+            return _csv(
+                [{"label": p.period.label, **_flat(p.totals)} for p in points],
+                f"progress-{code}-{span.label}.csv",
+            )
         procedures = queries.procedure_totals(db, units, span)
         return {
             "unit": {"code": code, "name": entry.name, "level": entry.level.value},
@@ -143,9 +156,24 @@ def progress_router(models: ReadModels) -> APIRouter:
         by: RankBy = RankBy.ON_TIME,
         level: Annotated[str | None, Query(pattern="^(province|district|commune)$")] = None,
         minimum: Annotated[int, Query(ge=1, description="Fewer dossiers: not ranked")] = 30,
-    ) -> dict[str, Any]:
+        format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    ) -> Any:
         span = _period(period)
         built = province_report(models.db(), models.catalogue.current(), span)
+        if format == "csv":
+            rows = [
+                {
+                    "rank": "" if r.rank is None else r.rank,
+                    "code": r.code,
+                    "name": r.name,
+                    "level": r.level,
+                    "part": r.rate.part,
+                    "whole": r.rate.whole,
+                    "percent": r.rate.shown(),
+                }
+                for r in ranking(built, by, level, minimum)
+            ]
+            return _csv(rows, f"ranking-{by.value}-{span.label}.csv")
         return {
             "period": span.label,
             "by": by.value,
@@ -164,3 +192,24 @@ def progress_router(models: ReadModels) -> APIRouter:
         }
 
     return router
+
+
+def _flat(totals: Totals) -> dict[str, Any]:
+    data = totals_json(totals)
+    for key, value in list(data.items()):
+        if isinstance(value, dict):
+            data[key] = value["percent"] or ""
+    return data
+
+
+def _csv(rows: list[dict[str, Any]], filename: str) -> Response:
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

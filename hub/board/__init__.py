@@ -1,0 +1,1 @@
+"""The public transparency board: server-rendered pages of the published figures."""
