@@ -179,21 +179,26 @@ def workload_generate(
 def demo(
     days: Annotated[int, typer.Option(min=1, help="Days of history")] = 45,
     per_day: Annotated[int, typer.Option(min=1, help="Dossiers per working day")] = 30,
+    serve_board: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Then serve the board and the API")
+    ] = True,
+    port: Annotated[int | None, typer.Option(help="Board and API port (default: settings)")] = None,
 ) -> None:
-    """Run the hub embedded on a demo workload ending now, and print the figures."""
+    """Run the hub embedded on a demo workload ending now, print the figures, then serve the
+    board while the rest of today's dossiers arrive as their time comes."""
     hub = _hub()
     now = datetime.now(VIETNAM)
     try:
-        workload = Workload(
-            now.date() - timedelta(days=days), days + 1, per_day, seed=now.toordinal(), until=now
-        )
+        workload = Workload(now.date() - timedelta(days=days), days + 2, per_day, now.toordinal())
         events = workload.events()
+        past = [e for e in events if datetime.fromisoformat(e["occurred_at"]) <= now]
+        coming = events[len(past) :]
         where = hub.settings.database_url or hub.settings.data_dir
-        console.print(f"DVC Hub, embedded: {len(events)} demo events of {days} days into {where}")
-        report = IngestReport(lines=len(events))
+        console.print(f"DVC Hub, embedded: {len(past)} demo events of {days} days into {where}")
+        report = IngestReport(lines=len(past))
         size = hub.settings.ingest_batch_size
-        for offset in range(0, len(events), size):
-            for outcome in hub.ingestor.submit_json(events[offset : offset + size]):
+        for offset in range(0, len(past), size):
+            for outcome in hub.ingestor.submit_json(past[offset : offset + size]):
                 report.add(outcome)
         _print_report(report, Path("-"))
         catalogue = CatalogueStore(hub.settings)
@@ -203,8 +208,29 @@ def demo(
             catalogue.close()
         period = Period(now.date() - timedelta(days=days), now.date(), f"the last {days} days")
         reports.render_text(reports.build_report(hub, period, [], catch=True))
-    finally:
+    except BaseException:
         hub.close()
+        raise
+    if not serve_board:
+        hub.close()
+        return
+    from hub.serve import Parts
+    from hub.serve import serve as run_services
+
+    host, chosen = hub.settings.api_host, hub.settings.api_port if port is None else port
+    console.print(f"[bold]Board: http://{host}:{chosen}/[/]  (API: http://{host}:{chosen}/docs)")
+    console.print(f"{len(coming)} more demo events arrive as their time comes; Ctrl-C stops.")
+
+    def feed(stop: threading.Event) -> None:
+        pending = list(coming)
+        while pending and not stop.wait(5.0):
+            moment = datetime.now(VIETNAM)
+            due = [e for e in pending if datetime.fromisoformat(e["occurred_at"]) <= moment]
+            if due:
+                hub.ingestor.submit_json(due)
+                pending = pending[len(due) :]
+
+    run_services(hub, Parts(inbound=False, relay=False), host, chosen, [("demo-feed", feed)])
 
 
 @app.command()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -119,16 +119,27 @@ def running(hub: Hub, parts: Parts) -> Iterator[Services]:
         services.shutdown()
 
 
-def serve(hub: Hub, parts: Parts, host: str, port: int) -> None:
+def serve(
+    hub: Hub,
+    parts: Parts,
+    host: str,
+    port: int,
+    extra: Sequence[tuple[str, Callable[[threading.Event], None]]] = (),
+) -> None:
+    """Run the parts (and ``extra`` background tasks) until interrupted."""
     settings = hub.settings
     with running(hub, parts) as services:
+        for name, target in extra:
+            services.start(name, target)
         if parts.api:
             readiness = (
                 kafka_readiness(settings.kafka_bootstrap) if settings.kafka_bootstrap else None
             )
             read_models = ReadModels(settings)
             app = create_app(hub, services.credentials, services.rejects, readiness, read_models)
-            logger.info("api.listening", url=f"http://{host}:{port}")
+            logger.info(
+                "api.listening", url=f"http://{host}:{port}", board=f"http://{host}:{port}/"
+            )
             try:
                 uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
             finally:

@@ -24,13 +24,13 @@ def env(settings: HubSettings, monkeypatch: pytest.MonkeyPatch) -> HubSettings:
 
 
 def test_demo_ingests_a_workload_and_prints_figures_and_is_idempotent(env: HubSettings) -> None:
-    first = runner.invoke(app, ["demo", "--days", "10", "--per-day", "5"])
+    first = runner.invoke(app, ["demo", "--days", "10", "--per-day", "5", "--no-serve"])
     assert first.exit_code == 0, first.output
     assert "rejected  │ 0" in first.output
     assert "Per unit" in first.output
     assert "Online dossiers by level" in first.output
     assert "Sở Tư pháp" in first.output
-    again = runner.invoke(app, ["demo", "--days", "10", "--per-day", "5"])
+    again = runner.invoke(app, ["demo", "--days", "10", "--per-day", "5", "--no-serve"])
     assert again.exit_code == 0, again.output
     assert "accepted  │ 0" in again.output
     assert "rejected  │ 0" in again.output
