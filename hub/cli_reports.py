@@ -27,6 +27,7 @@ from hub.adapters.catalogue_files import CatalogueFileError, read_catalogue
 from hub.auth.credentials import Role
 from hub.auth.store import CredentialStore
 from hub.bootstrap import Hub
+from hub.bus.sources import LogSource
 from hub.catalogue.store import CatalogueStore
 from hub.log_reader import last_position
 from hub.serve import projection_source
@@ -50,7 +51,6 @@ from projections.reports import (
     report_json,
 )
 from projections.runner import PROJECTION, ProgressWorker, catch_up, prepare
-from projections.sources import LogSource
 
 catalogue_app = typer.Typer(help="The unit and procedure catalogue, kept as events.")
 projections_app = typer.Typer(help="Read models: run, rebuild, status.")

@@ -25,10 +25,10 @@ from hub.bootstrap import Hub
 from hub.bus.inbound import InboundConsumer
 from hub.bus.rejects import FileRejectSink, KafkaRejectSink, RejectSink
 from hub.bus.relay import Relay
+from hub.bus.sources import KafkaSource, LogSource, Source
 from hub.bus.topics import ensure_topics
 from projections.database import ReadModelDatabase
 from projections.runner import ProgressWorker
-from projections.sources import KafkaSource, LogSource, Source
 
 logger = structlog.get_logger("hub.serve")
 

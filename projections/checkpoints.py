@@ -12,17 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from hub.bus.sources import Checkpoint
 from projections.database import ReadModelDatabase
 
 CHECKPOINTS = "projection_checkpoints"
 GENERATIONS = "projection_generations"
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    part: int
-    position: int
-    offset: int | None  # the next offset to read; None: unknown, read from the start
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 import psycopg
 import structlog
 
+from hub.bus.sources import Checkpoint, Delivery, Source
 from projections import checkpoints, metrics
-from projections.checkpoints import Checkpoint
 from projections.database import ReadModelDatabase
 from projections.progress import tables
+from projections.progress.facts import fact_of
 from projections.progress.fold import ProgressFold
-from projections.sources import Delivery, Source
 
 PROJECTION = "unit_progress"
 logger = structlog.get_logger("projections.runner")
@@ -85,7 +85,7 @@ class ProgressWorker:
                 fresh.append(delivery)
                 floors[delivery.part] = delivery.position
             if fresh:
-                facts = [d.fact() for d in fresh]
+                facts = [fact_of(d.position, *d.decode()) for d in fresh]
                 fold = ProgressFold(tables.load_dossiers(self.db, {f.dossier_code for f in facts}))
                 for fact in facts:
                     fold.apply(fact)

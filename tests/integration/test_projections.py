@@ -13,6 +13,7 @@ import pytest
 
 from events.catalogue import UnitLevel
 from hub.bootstrap import Hub
+from hub.bus.sources import LogSource
 from hub.catalogue.store import CatalogueStore
 from hub.simulation.generator import events, plan
 from hub.simulation.publish import PublishReport, StoreSink, batches
@@ -24,7 +25,6 @@ from projections.progress.tables import TABLES
 from projections.rebuild import rebuild
 from projections.reports import province_report
 from projections.runner import catch_up
-from projections.sources import LogSource
 from tests.conftest import ROOT
 
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"

@@ -1,8 +1,11 @@
-"""Where a projection worker reads published events from: Kafka, or the store's log.
+"""Where consumers of published events (projections, connectors) read them from: the
+events topic in Kafka, or, embedded, the store's log.
 
 Both give :class:`Delivery` values: the part (Kafka partition; 0 for the log), the offset
-to resume after, the event's position in the hub's log, and a way to read its fact only
-when it is needed (events already applied are skipped unread).
+to resume from, the event's position in the hub's log, and its record and transition,
+decoded only when asked for (events a consumer has already applied are skipped unread).
+A consumer keeps its own checkpoints; a source asks it for them (:class:`Resume`) whenever
+it is handed parts, so offsets live with the consumer's data, not in Kafka.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import orjson
 import structlog
@@ -20,10 +23,21 @@ from kafka.consumer.fetcher import ConsumerRecord
 from events.bus import POSITION_HEADER
 from hub.application import DossierStore
 from hub.log_reader import LoggedEvent, log_page
-from projections.checkpoints import Checkpoint
-from projections.progress.facts import Fact, fact_of
 
-logger = structlog.get_logger("projections.sources")
+logger = structlog.get_logger("hub.bus.sources")
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Where a consumer stands in one part: the last position it applied, and the next
+    offset to read (None: unknown, read the part from its start and skip by position)."""
+
+    part: int
+    position: int
+    offset: int | None
+
+
+Resume = Callable[[list[int]], dict[int, Checkpoint]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,17 +47,18 @@ class Delivery:
     position: int
     value: bytes | LoggedEvent
 
-    def fact(self) -> Fact:
+    def decode(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The event's contract record and its transition, as JSON objects."""
         if isinstance(self.value, LoggedEvent):
-            return fact_of(self.position, self.value.record, self.value.transition)
+            return self.value.record, self.value.transition
         data = orjson.loads(self.value)
-        return fact_of(self.position, data["record"], data["transition"])
+        return data["record"], data["transition"]
 
 
 class Source(Protocol):
     name: str
 
-    def start(self, resume: Callable[[list[int]], dict[int, Checkpoint]]) -> None:
+    def start(self, resume: Resume) -> None:
         """Begin reading; ``resume(parts)`` gives the checkpoints of parts it is handed."""
 
     def poll(self, stop: threading.Event) -> list[Delivery]: ...
@@ -64,10 +79,10 @@ class LogSource:
 
     def __init__(self, store: DossierStore, page: int = 5_000, poll_seconds: float = 0.2) -> None:
         self.store, self.page, self.poll_seconds = store, page, poll_seconds
-        self._resume: Callable[[list[int]], dict[int, Checkpoint]] | None = None
+        self._resume: Resume | None = None
         self._after = 0
 
-    def start(self, resume: Callable[[list[int]], dict[int, Checkpoint]]) -> None:
+    def start(self, resume: Resume) -> None:
         self._resume = resume
         self.restart()
 
@@ -99,7 +114,7 @@ class KafkaSource:
     def __init__(self, bootstrap: str, topic: str, group: str, client_id: str, poll_records: int):
         self.name = topic
         self.topic = topic
-        self._resume: Callable[[list[int]], dict[int, Checkpoint]] | None = None
+        self._resume: Resume | None = None
         self.consumer = KafkaConsumer(
             bootstrap_servers=bootstrap,
             group_id=group,
@@ -112,7 +127,7 @@ class KafkaSource:
             client_id=client_id,
         )
 
-    def start(self, resume: Callable[[list[int]], dict[int, Checkpoint]]) -> None:
+    def start(self, resume: Resume) -> None:
         self._resume = resume
         self.consumer.subscribe([self.topic], listener=_Seeker(self))
 
