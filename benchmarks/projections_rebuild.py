@@ -36,11 +36,11 @@ from eventsourcing.projection import Projection, ProjectionRunner
 
 from benchmarks.services import ROOT, child_env, postgres_url
 from hub.adapters.persistence import HubApplication, eventsourcing_env
+from hub.adapters.sql import ReadModelDatabase
 from hub.bootstrap import bootstrap
 from hub.catalogue.store import CatalogueStore
 from hub.log_reader import last_position
 from hub.settings import HubSettings, settings_env
-from projections.database import ReadModelDatabase
 from projections.periods import Granularity, Period
 from projections.progress import queries
 from projections.progress.facts import fact_of
@@ -125,9 +125,6 @@ class LogApplication(HubApplication):
 
 class BaselineView(PostgresTrackingRecorder):
     """The same rows as progress_daily, written with each event's tracking record."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, tracking_table_name="baseline_tracking", **kwargs)
 
     def create_table(self) -> None:
         super().create_table()

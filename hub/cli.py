@@ -239,6 +239,9 @@ def serve(
     inbound: Annotated[bool, typer.Option(help="Consume the actions topic (Kafka)")] = True,
     relay: Annotated[bool, typer.Option(help="Publish accepted events (Kafka)")] = True,
     projections: Annotated[bool, typer.Option(help="Keep the read models up to date")] = True,
+    connector: Annotated[
+        bool, typer.Option(help="Sync to the national portal (DVCHUB_DVCQG_URL)")
+    ] = True,
     host: Annotated[str | None, typer.Option(help="API address (default: settings)")] = None,
     port: Annotated[int | None, typer.Option(help="API port (default: settings)")] = None,
 ) -> None:
@@ -258,7 +261,7 @@ def serve(
 
     run_services(
         hub,
-        Parts(api=api, inbound=inbound, relay=relay, projections=projections),
+        Parts(api=api, inbound=inbound, relay=relay, projections=projections, connector=connector),
         host or settings.api_host,
         settings.api_port if port is None else port,
     )
@@ -442,6 +445,124 @@ def simulate(
         reports.simulate(hub, scenario, via, url, api_key, batch_size, catalogue)
     finally:
         hub.close()
+
+
+connector_app = typer.Typer(help="The national portal (DVCQG) sync.")
+app.add_typer(connector_app, name="connector")
+
+
+@app.command("portal-sim")
+def portal_sim(
+    password: Annotated[
+        str, typer.Option(envvar="DVCHUB_DVCQG_PASSWORD", help="The password it accepts")
+    ],
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8900,
+    username: Annotated[str, typer.Option(envvar="DVCHUB_DVCQG_USERNAME")] = "dvchub",
+    session_seconds: Annotated[float, typer.Option(help="Sessions expire after this")] = 300.0,
+    error_5xx: Annotated[float, typer.Option(help="Chance of a 503 per call")] = 0.0,
+    timeout: Annotated[float, typer.Option(help="Chance of an answer too late")] = 0.0,
+    timeout_seconds: Annotated[float, typer.Option(help="How late that answer is")] = 12.0,
+    slow: Annotated[float, typer.Option(help="Chance of a slow answer")] = 0.0,
+    drop_session: Annotated[float, typer.Option(help="Chance of dropping the session")] = 0.0,
+    rate_limit: Annotated[float, typer.Option(help="Chance of a 429")] = 0.0,
+    wrong_body: Annotated[float, typer.Option(help="Chance of a body that is not JSON")] = 0.0,
+    seed: Annotated[int | None, typer.Option(help="Seed of the faults")] = None,
+) -> None:
+    """Run a simulator of the national portal's sync interface, with faults to inject."""
+    import uvicorn
+
+    from connectors.dvcqg.simulator import Faults, create_simulator
+
+    faults = Faults(
+        error_5xx=error_5xx,
+        timeout=timeout,
+        timeout_seconds=timeout_seconds,
+        slow=slow,
+        drop_session=drop_session,
+        rate_limit=rate_limit,
+        wrong_body=wrong_body,
+    )
+    sim = create_simulator(username, password, session_seconds, faults, seed)
+    console.print(f"portal simulator on http://{host}:{port} (faults: {faults.model_dump()})")
+    uvicorn.run(sim, host=host, port=port, log_level="warning", access_log=False)
+
+
+@connector_app.command("run")
+def connector_run() -> None:
+    """Sync dossiers of integrated procedures to the portal (intake and sender)."""
+    from hub.cli_connector import NotConfigured, connector_tasks
+
+    hub = _hub()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        tasks = connector_tasks(hub)
+    except NotConfigured as error:
+        hub.close()
+        err_console.print(f"[bold red]error:[/] {error}")
+        raise typer.Exit(2) from None
+    threads = [threading.Thread(target=t, args=(stop,), name=n, daemon=True) for n, t in tasks]
+    for thread in threads:
+        thread.start()
+    try:
+        while not stop.wait(1.0):
+            if not all(t.is_alive() for t in threads):
+                raise SystemExit("a connector thread stopped; see the log")
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+        hub.close()
+
+
+@connector_app.command("status")
+def connector_status(
+    period: Annotated[str, typer.Option(help="Days of the events, e.g. 2021H1")],
+    unit: Annotated[str | None, typer.Option(help="One receiving unit")] = None,
+) -> None:
+    """Synced, pending and parked updates per unit and day, and the oldest pending age."""
+    from hub.cli_connector import show_status
+
+    span = reports.period_of(period)
+    show_status(load_settings(), span.start, span.end, unit)
+
+
+@connector_app.command("parked")
+def connector_parked() -> None:
+    """Updates the portal refused for good, with its answer and what waits behind them."""
+    from hub.cli_connector import show_parked
+
+    show_parked(load_settings())
+
+
+@connector_app.command("retry")
+def connector_retry(
+    dossier: Annotated[str | None, typer.Option(help="Only this dossier's parked updates")] = None,
+) -> None:
+    """Put parked updates back in the queue (after the cause was fixed)."""
+    from hub.cli_connector import retry
+
+    count = retry(load_settings(), dossier)
+    console.print(f"{count} parked update(s) queued again")
+
+
+@connector_app.command("reconcile")
+def connector_reconcile(
+    period: Annotated[str, typer.Option(help="Dossiers received in this period")],
+) -> None:
+    """Compare the portal's view of each integrated dossier with the hub's; queue again what
+    differs."""
+    from hub.cli_connector import NotConfigured, run_reconcile
+
+    span = reports.period_of(period)
+    try:
+        run_reconcile(load_settings(), span.start, span.end)
+    except NotConfigured as error:
+        err_console.print(f"[bold red]error:[/] {error}")
+        raise typer.Exit(2) from None
 
 
 if __name__ == "__main__":

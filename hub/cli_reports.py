@@ -24,6 +24,7 @@ from rich.table import Table
 
 from hub.adapters.calendar_files import build_calendar
 from hub.adapters.catalogue_files import CatalogueFileError, read_catalogue
+from hub.adapters.sql import ReadModelDatabase
 from hub.auth.credentials import Role
 from hub.auth.store import CredentialStore
 from hub.bootstrap import Hub
@@ -37,7 +38,6 @@ from hub.simulation.generator import plan as plan_scenario
 from hub.simulation.publish import HttpSink, KafkaSink, PublishReport, Sink, StoreSink, batches
 from hub.simulation.scenario import ScenarioError, load_scenario
 from projections import checkpoints
-from projections.database import ReadModelDatabase
 from projections.periods import Period, PeriodError
 from projections.rebuild import RebuildError, rebuild
 from projections.reports import (

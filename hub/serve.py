@@ -18,6 +18,7 @@ import structlog
 import uvicorn
 from kafka import KafkaAdminClient
 
+from hub.adapters.sql import ReadModelDatabase
 from hub.api.app import create_app
 from hub.api.progress import ReadModels
 from hub.auth.store import CredentialStore
@@ -27,7 +28,6 @@ from hub.bus.rejects import FileRejectSink, KafkaRejectSink, RejectSink
 from hub.bus.relay import Relay
 from hub.bus.sources import KafkaSource, LogSource, Source
 from hub.bus.topics import ensure_topics
-from projections.database import ReadModelDatabase
 from projections.runner import ProgressWorker
 
 logger = structlog.get_logger("hub.serve")
@@ -39,6 +39,7 @@ class Parts:
     inbound: bool = True
     relay: bool = True
     projections: bool = True
+    connector: bool = True  # when DVCHUB_DVCQG_URL is set
 
 
 @dataclass
@@ -114,6 +115,11 @@ def running(hub: Hub, parts: Parts) -> Iterator[Services]:
         if parts.projections:
             worker = ProgressWorker(ReadModelDatabase(settings), projection_source(hub))
             services.start("projections", worker.run)
+        if parts.connector and settings.dvcqg_url:
+            from hub.cli_connector import connector_tasks
+
+            for name, task in connector_tasks(hub):
+                services.start(name, task)
         yield services
     finally:
         services.shutdown()

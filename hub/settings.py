@@ -12,7 +12,7 @@ import socket
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, PostgresDsn, field_validator
+from pydantic import Field, PostgresDsn, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.domain.calendar import OfficeHours
@@ -58,6 +58,23 @@ class HubSettings(BaseSettings):
     kafka_relay_transactional_id: str = "dvchub-relay"
     kafka_poll_records: int = Field(5_000, ge=1, le=50_000)
 
+    # The national portal (DVCQG) connector. Unset URL: the connector does not run.
+    dvcqg_url: str | None = Field(None, description="Base URL of the portal's sync interface")
+    dvcqg_username: str = "dvchub"
+    dvcqg_password: SecretStr = SecretStr("")
+    dvcqg_dstcode: str = Field("000.00.00.H12", description="The province's code at the portal")
+    dvcqg_madonvi: str = Field("000.00.00.H12", description="madonvi sent with every call")
+    dvcqg_timeout_seconds: float = Field(10.0, gt=0)
+    dvcqg_batch_size: int = Field(100, ge=1, le=1_000, description="Dossiers per portal call")
+    dvcqg_refusals_before_parking: int = Field(
+        3, ge=1, description="Times the portal may refuse an update before it is parked"
+    )
+    dvcqg_breaker_failures: int = Field(
+        5, ge=1, description="Failed rounds in a row that open the circuit breaker"
+    )
+    dvcqg_breaker_seconds: float = Field(30.0, gt=0, description="How long it stays open")
+    kafka_connector_group: str = "dvchub-dvcqg"
+
     # The HTTP API.
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=0, le=65_535)
@@ -77,10 +94,12 @@ class HubSettings(BaseSettings):
 
 def settings_env(settings: HubSettings) -> dict[str, str]:
     """``settings`` as the ``DVCHUB_*`` variables that give them to another process."""
+    data = settings.model_dump(mode="json")
+    for name, value in settings:
+        if isinstance(value, SecretStr):
+            data[name] = value.get_secret_value()
     return {
-        f"DVCHUB_{name.upper()}": str(value)
-        for name, value in settings.model_dump(mode="json").items()
-        if value is not None
+        f"DVCHUB_{name.upper()}": str(value) for name, value in data.items() if value is not None
     }
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from hub.adapters.sql import ReadModelDatabase
 from hub.bus.sources import Checkpoint
-from projections.database import ReadModelDatabase
 
 CHECKPOINTS = "projection_checkpoints"
 GENERATIONS = "projection_generations"

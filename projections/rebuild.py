@@ -24,14 +24,14 @@ from typing import Any
 
 import structlog
 
+from hub.adapters.sql import ReadModelDatabase
 from hub.application import DossierStore
 from hub.log_reader import last_position, read_log
 from hub.settings import HubSettings
 from projections import checkpoints
-from projections.database import ReadModelDatabase
 from projections.progress import tables
 from projections.progress.facts import fact_of
-from projections.progress.fold import OpenDossier, ProgressFold, RowKey
+from projections.progress.fold import METRICS, OpenDossier, ProgressFold, RowKey
 from projections.progress.log_scan import scan_postgres
 from projections.runner import PROJECTION, prepare
 
@@ -72,37 +72,40 @@ def rebuild(
         with db.transaction():
             for table in tables.TABLES:
                 db.execute(f"DROP TABLE IF EXISTS {table}{suffix}")
-            db.execute_script(tables.create_statements(db, suffix, tag))
+            db.execute_script(tables.create_statements(db, suffix, tag, keys=not db.postgres))
         upto = last_position(store)
         count = shards if shards is not None else (os.cpu_count() or 1) if db.postgres else 1
-        if db.postgres and count > 1:
-            rows, dossiers, events = _fold_shards(settings, upto, count, progress)
+        if db.postgres:
+            events = _fold_postgres(db, settings, suffix, tag, upto, count, progress)
         else:
-            rows, dossiers, events = _fold_one(settings, store, upto, progress)
+            rows, dossiers, events = _fold_one(store, upto, progress)
+            tables.write_rows(db, rows, suffix)
+            tables.write_dossiers(db, dossiers, suffix)
             count = 1
-        logger.info("projections.rebuild_folded", events=events, rows=len(rows), upto=upto)
-        tables.write_rows(db, rows, suffix)
-        tables.write_dossiers(db, dossiers, suffix)
-        written = len(rows)
-        fold = ProgressFold(dossiers)
+        logger.info("projections.rebuild_folded", events=events, upto=upto, shards=count)
         with db.transaction():
             checkpoints.generation(db, PROJECTION, lock="UPDATE")
-            position = upto
+            position, tail = upto, []
             for event in read_log(store, start=upto + 1):
-                fold.apply(fact_of(event.position, event.record, event.transition))
+                tail.append(fact_of(event.position, event.record, event.transition))
                 position, events = event.position, events + 1
-            tail, touched = fold.take()
-            tables.add_rows(db, tail, suffix)
+            fold = ProgressFold(tables.load_dossiers(db, {f.dossier_code for f in tail}, suffix))
+            for fact in tail:
+                fold.apply(fact)
+            tail_rows, touched = fold.take()
+            tables.add_rows(db, tail_rows, suffix)
             tables.save_dossiers(db, fold.dossiers, touched, suffix)
             for table in tables.TABLES:
                 db.execute(f"DROP TABLE IF EXISTS {table}")
                 db.execute(f"ALTER TABLE {table}{suffix} RENAME TO {table}")
             number = checkpoints.start_generation(db, PROJECTION, position)
+            rows_written = int(db.query(f"SELECT COUNT(*) FROM {tables.DAILY}")[0][0])
+            open_dossiers = int(db.query(f"SELECT COUNT(*) FROM {tables.DOSSIERS}")[0][0])
         return RebuildReport(
             events=events,
             seconds=time.perf_counter() - started,
-            rows=written + len(tail),
-            open_dossiers=len(fold.dossiers),
+            rows=rows_written,
+            open_dossiers=open_dossiers,
             position=position,
             generation=number,
             shards=count,
@@ -112,19 +115,13 @@ def rebuild(
 
 
 def _fold_one(
-    settings: HubSettings, store: DossierStore, upto: int, progress: Progress | None
+    store: DossierStore, upto: int, progress: Progress | None
 ) -> tuple[dict[RowKey, list[int]], dict[str, OpenDossier], int]:
+    """The whole log folded in this process (SQLite: the embedded store is small)."""
     fold = ProgressFold()
     events = 0
-    if settings.uses_postgres:
-        facts = scan_postgres(str(settings.database_url), settings.database_schema, 0, 1, upto)
-    else:
-        facts = (
-            fact_of(e.position, e.record, e.transition)
-            for e in takewhile(lambda e: e.position <= upto, read_log(store))
-        )
-    for fact in facts:
-        fold.apply(fact)
+    for event in takewhile(lambda e: e.position <= upto, read_log(store)):
+        fold.apply(fact_of(event.position, event.record, event.transition))
         events += 1
         if progress is not None and events % 10_000 == 0:
             progress(events, upto)
@@ -134,28 +131,47 @@ def _fold_one(
     return rows, fold.dossiers, events
 
 
-def _fold_shards(
-    settings: HubSettings, upto: int, shards: int, progress: Progress | None
-) -> tuple[dict[RowKey, list[int]], dict[str, OpenDossier], int]:
+def _fold_postgres(
+    db: ReadModelDatabase,
+    settings: HubSettings,
+    suffix: str,
+    tag: str,
+    upto: int,
+    shards: int,
+    progress: Progress | None,
+) -> int:
+    """Fold in ``shards`` processes that stream their rows into an unlogged staging table
+    every ``FLUSH_EVENTS`` events (so their memory stays flat), then let PostgreSQL sum
+    them into the new tables."""
+    stage = f"{tables.DAILY}{suffix}_stage"
+    names = ", ".join(METRICS)
+    with db.transaction():
+        db.execute(f"DROP TABLE IF EXISTS {stage}")
+        db.execute(
+            f"CREATE UNLOGGED TABLE {stage} (unit_code TEXT, procedure_code TEXT, day DATE, "
+            + ", ".join(f"{name} INTEGER" for name in METRICS)
+            + ")"
+        )
+    began = time.perf_counter()
     context = multiprocessing.get_context("spawn")
     counters = [context.Value("q", 0, lock=False) for _ in range(shards)]
-    results: multiprocessing.Queue[ShardResult] = context.Queue()
+    results: multiprocessing.Queue[int] = context.Queue()
     url, schema = str(settings.database_url), settings.database_schema
     workers = [
         context.Process(
             target=_fold_shard,
-            args=(url, schema, shard, shards, upto, counters[shard], results),
+            args=(url, schema, suffix, shard, shards, upto, counters[shard], results),
             name=f"rebuild-shard-{shard}",
         )
         for shard in range(shards)
     ]
     for worker in workers:
         worker.start()
-    collected: list[ShardResult] = []
+    folded: list[int] = []
     try:
-        while len(collected) < shards:
+        while len(folded) < shards:
             try:
-                collected.append(results.get(timeout=0.2))
+                folded.append(results.get(timeout=0.2))
             except queue.Empty:
                 failed = [w for w in workers if w.exitcode not in (None, 0)]
                 if failed:
@@ -166,43 +182,54 @@ def _fold_shards(
                 progress(sum(int(c.value) for c in counters), upto)
     finally:
         for worker in workers:
-            if len(collected) < shards:
+            if len(folded) < shards:
                 worker.terminate()
             worker.join()
-    rows: dict[RowKey, list[int]] = {}
-    dossiers: dict[str, OpenDossier] = {}
-    events = 0
-    for shard_rows, shard_dossiers, shard_events in collected:
-        events += shard_events
-        dossiers.update(shard_dossiers)
-        for key, values in shard_rows.items():
-            total = rows.get(key)
-            if total is None:
-                rows[key] = values
-            else:
-                for index, value in enumerate(values):
-                    total[index] += value
+    logger.info("projections.rebuild_shards_done", seconds=round(time.perf_counter() - began, 1))
+    sums = ", ".join(f"SUM({name})" for name in METRICS)
+    with db.transaction():
+        db.execute("SET LOCAL work_mem = '256MB'")
+        db.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        db.execute(
+            f"INSERT INTO {tables.DAILY}{suffix} (unit_code, procedure_code, day, {names}) "
+            f"SELECT unit_code, procedure_code, day, {sums} FROM {stage} GROUP BY 1, 2, 3"
+        )
+        db.execute(
+            f"INSERT INTO {tables.UNIT_DAILY}{suffix} (unit_code, day, {names}) "
+            f"SELECT unit_code, day, {sums} FROM {tables.DAILY}{suffix} GROUP BY 1, 2"
+        )
+        db.execute(f"DROP TABLE {stage}")
+        tables.add_keys(db, suffix, tag)
+        for table in tables.TABLES:
+            db.execute(f"ANALYZE {table}{suffix}")
+    logger.info("projections.rebuild_summed", seconds=round(time.perf_counter() - began, 1))
+    events = sum(folded)
     if progress is not None:
         progress(events, upto)
-    return rows, dossiers, events
+    return events
 
 
 class RebuildError(RuntimeError):
     """A shard of the rebuild failed; the live read model is unchanged."""
 
 
-ShardResult = tuple[dict[RowKey, list[int]], dict[str, OpenDossier], int]
+FLUSH_EVENTS = 200_000
 
 
 def _fold_shard(
     url: str,
     schema: str,
+    suffix: str,
     shard: int,
     shards: int,
     upto: int,
     counter: Any,
-    results: multiprocessing.Queue[ShardResult],
+    results: multiprocessing.Queue[int],
 ) -> None:
+    settings = HubSettings(database_url=url, database_schema=schema)
+    db = ReadModelDatabase(settings)
+    stage = f"{tables.DAILY}{suffix}_stage"
+    columns = ("unit_code", "procedure_code", "day", *METRICS)
     fold = ProgressFold()
     events = 0
     for fact in scan_postgres(url, schema, shard, shards, upto):
@@ -210,6 +237,12 @@ def _fold_shard(
         events += 1
         if events % 10_000 == 0:
             counter.value = events
-    counter.value = events
+            if events % FLUSH_EVENTS == 0:
+                rows, _ = fold.take()
+                db.copy_in(stage, columns, ((*key, *values) for key, values in rows.items()))
     rows, _ = fold.take()
-    results.put((rows, fold.dossiers, events))
+    db.copy_in(stage, columns, ((*key, *values) for key, values in rows.items()))
+    tables.write_dossiers(db, fold.dossiers, suffix)
+    db.close()
+    counter.value = events
+    results.put(events)

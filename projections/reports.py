@@ -23,8 +23,8 @@ from typing import Any
 
 from events.catalogue import UnitLevel
 from events.enums import OnlineServiceLevel
+from hub.adapters.sql import ReadModelDatabase
 from hub.catalogue.versions import CatalogueVersion
-from projections.database import ReadModelDatabase
 from projections.periods import Period
 from projections.progress import queries
 from projections.progress.queries import Totals

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 import psycopg
 import structlog
 
+from hub.adapters.sql import ReadModelDatabase
 from hub.bus.sources import Checkpoint, Delivery, Source
 from projections import checkpoints, metrics
-from projections.database import ReadModelDatabase
 from projections.progress import tables
 from projections.progress.facts import fact_of
 from projections.progress.fold import ProgressFold

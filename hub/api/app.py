@@ -18,6 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import TypeAdapter
 
+from connectors.dvcqg import status as sync_status
 from events.codes import CodeFormatError, parse_dossier_code
 from events.errors import EventRejected
 from events.models import DossierEvent
@@ -32,6 +33,7 @@ from hub.bootstrap import Hub
 from hub.bus.rejects import Reject, RejectSink
 from hub.ingest import Outcome
 from hub.log_reader import last_position
+from projections.periods import Period, PeriodError
 
 logger = structlog.get_logger("hub.api")
 
@@ -192,6 +194,49 @@ def create_app(
         if dossier is None:
             raise _problem(404, "not_found", f"dossier {code} is not in the store")
         return DossierView.of(dossier)
+
+    if read_models is not None:
+        models = read_models
+
+        @app.get(
+            "/v1/sync/units",
+            tags=["figures"],
+            summary="National portal sync per unit and day: synced, pending, parked, oldest age",
+        )
+        def sync_units(period: str, unit: str | None = None) -> dict[str, Any]:
+            try:
+                span = Period.parse(period)
+            except PeriodError as error:
+                raise _problem(422, "invalid_period", str(error)) from None
+            rows = sync_status.by_unit_and_day(models.db(), span.start, span.end, unit)
+            return {
+                "period": span.label,
+                "rows": [
+                    {
+                        "unit_code": r.unit_code,
+                        "day": r.day.isoformat(),
+                        "synced": r.synced,
+                        "pending": r.pending,
+                        "parked": r.parked,
+                        "oldest_pending_seconds": r.oldest_pending_seconds,
+                    }
+                    for r in rows
+                ],
+            }
+
+        @app.get(
+            "/v1/sync/dossiers/{code}",
+            responses={404: {"model": Problem}, 401: {"model": Problem}},
+            summary="A dossier's sync with the national portal: each update and its status",
+        )
+        def sync_dossier(
+            code: Annotated[str, Path(max_length=64)],
+            _: Annotated[Principal, Depends(reader)],
+        ) -> dict[str, Any]:
+            found = sync_status.dossier(models.db(), code)
+            if found is None:
+                raise _problem(404, "not_found", f"the connector has not seen dossier {code}")
+            return found
 
     @app.get("/healthz", summary="Liveness: the process answers")
     def healthz() -> dict[str, str]:

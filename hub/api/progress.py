@@ -14,9 +14,10 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from connectors.dvcqg import outbox
+from hub.adapters.sql import ReadModelDatabase
 from hub.catalogue.store import CatalogueStore
 from hub.settings import HubSettings
-from projections.database import ReadModelDatabase
 from projections.periods import Granularity, Period, PeriodError
 from projections.progress import queries
 from projections.progress.queries import Totals
@@ -47,6 +48,7 @@ class ReadModels:
             db = self._local.db = ReadModelDatabase(self.settings)
             if not self._prepared:
                 prepare(db)
+                outbox.create(db)
                 self._prepared = True
         return db
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date
 
-from projections.database import ReadModelDatabase
+from hub.adapters.sql import ReadModelDatabase
 from projections.periods import Granularity, Period
 from projections.progress.fold import METRICS
 from projections.progress.tables import DAILY, UNIT_DAILY

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from projections.database import ReadModelDatabase
+from hub.adapters.sql import ReadModelDatabase
 from projections.progress.fold import METRICS, OpenDossier, RowKey
 
 DAILY = "progress_daily"
@@ -30,22 +30,42 @@ DOSSIER_COLUMNS = (
 )
 
 
-def create_statements(db: ReadModelDatabase, suffix: str = "", tag: str = "0") -> list[str]:
-    """CREATE statements of the tables named with ``suffix``; ``tag`` names their keys."""
+KEYS = {DAILY: ("unit_code", "procedure_code", "day"), UNIT_DAILY: ("unit_code", "day")}
+
+
+def create_statements(
+    db: ReadModelDatabase, suffix: str = "", tag: str = "0", keys: bool = True
+) -> list[str]:
+    """CREATE statements of the tables named with ``suffix``; ``tag`` names their keys.
+    Without ``keys`` the two row tables get their primary keys later (:func:`add_keys`):
+    building an index once after a bulk load is faster than growing it row by row."""
     day = "DATE" if db.postgres else "TEXT"
     metrics = ", ".join(f"{name} INTEGER NOT NULL DEFAULT 0" for name in METRICS)
+
+    def key(table: str) -> str:
+        if not keys:
+            return ""
+        return f", CONSTRAINT {table}_{tag}_pk PRIMARY KEY ({', '.join(KEYS[table])})"
+
     return [
         f"CREATE TABLE IF NOT EXISTS {DAILY}{suffix} (unit_code TEXT NOT NULL, "
-        f"procedure_code TEXT NOT NULL, day {day} NOT NULL, {metrics}, "
-        f"CONSTRAINT {DAILY}_{tag}_pk PRIMARY KEY (unit_code, procedure_code, day))",
+        f"procedure_code TEXT NOT NULL, day {day} NOT NULL, {metrics}{key(DAILY)})",
         f"CREATE TABLE IF NOT EXISTS {UNIT_DAILY}{suffix} (unit_code TEXT NOT NULL, "
-        f"day {day} NOT NULL, {metrics}, "
-        f"CONSTRAINT {UNIT_DAILY}_{tag}_pk PRIMARY KEY (unit_code, day))",
+        f"day {day} NOT NULL, {metrics}{key(UNIT_DAILY)})",
         f"CREATE TABLE IF NOT EXISTS {DOSSIERS}{suffix} (dossier_code TEXT NOT NULL, "
         "unit_code TEXT NOT NULL, procedure_code TEXT NOT NULL, status INTEGER NOT NULL, "
         f"received INTEGER NOT NULL, pending INTEGER NOT NULL, due {day}, "
         f"CONSTRAINT {DOSSIERS}_{tag}_pk PRIMARY KEY (dossier_code))",
     ]
+
+
+def add_keys(db: ReadModelDatabase, suffix: str, tag: str) -> None:
+    """Give the row tables created without keys their primary keys (PostgreSQL)."""
+    for table, columns in KEYS.items():
+        db.execute(
+            f"ALTER TABLE {table}{suffix} ADD CONSTRAINT {table}_{tag}_pk "
+            f"PRIMARY KEY ({', '.join(columns)})"
+        )
 
 
 def unit_rows(rows: dict[RowKey, list[int]]) -> dict[tuple[str, date], list[int]]:

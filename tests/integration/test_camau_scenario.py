@@ -18,9 +18,9 @@ from pathlib import Path
 import orjson
 import pytest
 
+from hub.adapters.sql import ReadModelDatabase
 from hub.bus.topics import ensure_topics
 from hub.settings import HubSettings
-from projections.database import ReadModelDatabase
 from projections.rates import Rate
 from projections.runner import prepare
 from tests.conftest import ROOT

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from kafka import KafkaConsumer
 
+from hub.adapters.sql import ReadModelDatabase
 from hub.bootstrap import bootstrap
 from hub.log_reader import last_position
 from hub.settings import HubSettings
 from hub.workload import Workload
-from projections.database import ReadModelDatabase
 from projections.progress.tables import TABLES
 from projections.rebuild import rebuild
 from projections.runner import PROJECTION, prepare

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from events.catalogue import UnitLevel
+from hub.adapters.sql import ReadModelDatabase
 from hub.bootstrap import Hub
 from hub.bus.sources import LogSource
 from hub.catalogue.store import CatalogueStore
@@ -19,7 +20,6 @@ from hub.simulation.generator import events, plan
 from hub.simulation.publish import PublishReport, StoreSink, batches
 from hub.simulation.scenario import load_scenario
 from hub.workload import Workload
-from projections.database import ReadModelDatabase
 from projections.periods import Period
 from projections.progress.tables import TABLES
 from projections.rebuild import rebuild

@@ -1,0 +1,1 @@
+"""The National Public Service Portal (Cổng DVCQG): the dossier sync, and a portal simulator."""

@@ -1,0 +1,131 @@
+"""A client of the portal's sync interface: log in, keep the session, call services.
+
+Failures are specific exceptions, so the sender can tell what to do:
+:class:`PortalUnavailable` (5xx, timeouts, connection errors, a body that is not the
+portal's answer: retry, and count towards the circuit breaker), :class:`RateLimited` (retry
+after the time it asks), :class:`SessionExpired` (log in again, then retry) and
+:class:`PortalRefused` (the portal understood and said no: retrying the same payload will
+not help).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import httpx
+import structlog
+from pydantic import ValidationError
+
+from connectors.dvcqg.protocol import INVALID_SESSION, PortalAnswer, Service
+
+logger = structlog.get_logger("connectors.dvcqg.client")
+
+
+class PortalError(Exception):
+    """Anything that kept a call from succeeding."""
+
+
+class PortalUnavailable(PortalError):
+    """The portal did not answer usefully: down, slow, or garbled. Worth retrying."""
+
+
+class RateLimited(PortalUnavailable):
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SessionExpired(PortalError):
+    """The session is no longer valid: log in again."""
+
+
+class PortalRefused(PortalError):
+    """The portal answered with an error about the request itself."""
+
+    def __init__(self, answer: PortalAnswer) -> None:
+        super().__init__(f"error_code {answer.error_code}: {answer.message}")
+        self.answer = answer
+
+
+class PortalClient:
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        dstcode: str,
+        madonvi: str,
+        timeout: float = 10.0,
+    ) -> None:
+        self.username, self.password, self.dstcode, self.madonvi = (
+            username,
+            password,
+            dstcode,
+            madonvi,
+        )
+        self.http = httpx.Client(base_url=base_url, timeout=timeout)
+        self._session: str | None = None
+        self._lock = threading.Lock()
+        self.logins = 0
+
+    def close(self) -> None:
+        self.http.close()
+
+    def session(self) -> str:
+        with self._lock:
+            if self._session is None:
+                answer = self._post(
+                    "/login",
+                    {"username": self.username, "password": self.password},
+                    headers={"dstcode": self.dstcode},
+                )
+                if not answer.ok or not answer.session:
+                    raise PortalRefused(answer)
+                self._session = answer.session
+                self.logins += 1
+                logger.info("dvcqg.logged_in")
+            return self._session
+
+    def forget_session(self) -> None:
+        with self._lock:
+            self._session = None
+
+    def call(self, service: Service, **body: Any) -> PortalAnswer:
+        """Call ``service`` with this client's session; log in again once if it expired."""
+        for attempt in (1, 2):
+            session = self.session()
+            answer = self._post(
+                "/service",
+                {"session": session, "madonvi": self.madonvi, "service": service, **body},
+            )
+            if answer.error_code == INVALID_SESSION:
+                self.forget_session()
+                if attempt == 1:
+                    continue
+                raise SessionExpired(answer.message or "session expired")
+            if not answer.ok:
+                raise PortalRefused(answer)
+            return answer
+        raise AssertionError("unreachable")
+
+    def _post(
+        self, path: str, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> PortalAnswer:
+        try:
+            response = self.http.post(path, json=body, headers=headers)
+        except httpx.TimeoutException as error:
+            raise PortalUnavailable(f"timed out: {error!r}") from error
+        except httpx.TransportError as error:
+            raise PortalUnavailable(f"no connection: {error!r}") from error
+        if response.status_code == 429:
+            retry_after = float(response.headers.get("retry-after", "1") or 1)
+            raise RateLimited("rate limited", retry_after)
+        if response.status_code >= 500:
+            raise PortalUnavailable(f"HTTP {response.status_code}")
+        if response.status_code == 401:
+            return PortalAnswer(error_code=INVALID_SESSION, message="HTTP 401")
+        try:
+            return PortalAnswer.model_validate_json(response.content)
+        except ValidationError as error:
+            raise PortalUnavailable(f"not the portal's answer: {response.text[:200]!r}") from error

@@ -1,0 +1,131 @@
+"""Read the bus and enqueue the updates the portal must receive.
+
+One transaction per polled batch: the dossiers' sync states, the outbox rows of dossiers of
+procedures integrated at the event's date, and the checkpoint. Events of other procedures
+only update the state (a procedure may become integrated later; its dossiers' later events
+are then synced with the whole dossier as it stands).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from datetime import date, datetime
+from typing import Any
+
+import psycopg
+import structlog
+
+from connectors.dvcqg import outbox
+from connectors.dvcqg.mapping import SyncState, dossier_payload, fold, progress_step
+from connectors.dvcqg.protocol import VIETNAM
+from hub.adapters.sql import ReadModelDatabase
+from hub.bus.sources import Checkpoint, Delivery, Source
+from hub.catalogue.store import CatalogueStore
+from hub.catalogue.versions import CatalogueVersion
+
+logger = structlog.get_logger("connectors.dvcqg.intake")
+
+
+class Intake:
+    def __init__(self, db: ReadModelDatabase, source: Source, catalogue: CatalogueStore) -> None:
+        self.db, self.source, self.catalogue_store = db, source, catalogue
+        self._catalogue: CatalogueVersion | None = None
+        self._catalogue_read = 0.0
+        self.enqueued = 0
+
+    def start(self) -> None:
+        outbox.create(self.db)
+        self.source.start(self._resume)
+
+    def _resume(self, parts: list[int]) -> dict[int, Checkpoint]:
+        found = outbox.checkpoints(self.db, self.source.name)
+        return {p: found.get(p, Checkpoint(p, 0, None)) for p in parts}
+
+    def catalogue(self) -> CatalogueVersion | None:
+        if self._catalogue is None or time.monotonic() - self._catalogue_read > 10:
+            self._catalogue = self.catalogue_store.current()
+            self._catalogue_read = time.monotonic()
+        return self._catalogue
+
+    def handle(self, batch: list[Delivery]) -> int:
+        """Enqueue the batch's updates; the number enqueued."""
+        catalogue = self.catalogue()
+        with self.db.transaction():
+            done = outbox.checkpoints(self.db, self.source.name)
+            floors = {part: cp.position for part, cp in done.items()}
+            fresh = []
+            for delivery in batch:
+                if delivery.position > floors.get(delivery.part, 0):
+                    fresh.append(delivery)
+                    floors[delivery.part] = delivery.position
+            decoded = [(d.position, *d.decode()) for d in fresh]
+            codes = sorted({record["dossier_code"] for _, record, _ in decoded})
+            states = {
+                code: SyncState.model_validate(data)
+                for code, data in outbox.load_states(self.db, codes).items()
+            }
+            changed: dict[str, tuple[str, date | None, dict[str, Any], bool]] = {}
+            updates: list[outbox.Update] = []
+            for position, record, transition in decoded:
+                code = record["dossier_code"]
+                state = fold(states.get(code), record, transition)
+                states[code] = state
+                day = _day(record["occurred_at"])
+                procedure = None
+                if catalogue is not None and state.procedure_code:
+                    procedure = catalogue.procedures.get(state.procedure_code)
+                integrated = procedure is not None and procedure.integrated_on(day)
+                received = None if state.received_at is None else _day(state.received_at)
+                changed[code] = (state.unit, received, state.model_dump(), integrated)
+                if integrated and procedure is not None:
+                    step = progress_step(record, transition)
+                    updates.append(
+                        outbox.Update(
+                            code,
+                            position,
+                            record["event_type"],
+                            record["dossier_code"].split("-")[0],
+                            day,
+                            dossier_payload(state, procedure).model_dump(mode="json"),
+                            step.model_dump(mode="json"),
+                        )
+                    )
+            outbox.save_states(self.db, changed)
+            outbox.enqueue(self.db, updates)
+            last: dict[int, Delivery] = {}
+            for delivery in batch:
+                last[delivery.part] = delivery
+            for part, delivery in last.items():
+                position = max(floors.get(part, 0), delivery.position)
+                outbox.advance(self.db, self.source.name, part, position, delivery.offset)
+        self.enqueued += len(updates)
+        return len(updates)
+
+    def run(self, stop: threading.Event) -> None:
+        self.start()
+        delay = 0.5
+        try:
+            while not stop.is_set():
+                batch = self.source.poll(stop)
+                if not batch:
+                    continue
+                try:
+                    self.handle(batch)
+                    delay = 0.5
+                except (psycopg.Error, sqlite3.OperationalError) as error:
+                    logger.warning("dvcqg.intake_failed", error=repr(error), size=len(batch))
+                    self.source.rewind(batch)
+                    stop.wait(delay)
+                    delay = min(delay * 2, 30.0)
+                    try:
+                        self.db.connect()
+                    except (psycopg.Error, sqlite3.OperationalError) as again:
+                        logger.warning("dvcqg.reconnect_failed", error=repr(again))
+        finally:
+            self.source.close()
+
+
+def _day(instant: str) -> date:
+    return datetime.fromisoformat(instant).astimezone(VIETNAM).date()

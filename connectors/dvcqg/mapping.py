@@ -1,0 +1,184 @@
+"""From the hub's events to the portal's payloads. No I/O.
+
+The connector keeps, per dossier, what the portal's dossier record needs (:class:`SyncState`,
+folded from the dossier's events); each event then becomes one *update*: the dossier as it
+stands after the event (``DongBoHoSoMC``) and the processing step the event is
+(``CapNhatTienDoHoSoMC``). Local procedure codes map to national ones through the catalogue;
+the hub's statuses are the portal's own codes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from connectors.dvcqg.protocol import (
+    Fee,
+    PortalDossier,
+    ProgressStep,
+    ResultPaper,
+    SubmittedFile,
+    Supplement,
+    portal_time,
+)
+from events.catalogue import ProcedureEntry
+
+#: What each event type says it did, as the portal's NoiDungXuLy.
+STEP_TEXT = {
+    "dossier.registered": "Nộp hồ sơ trực tuyến",
+    "dossier.received": "Tiếp nhận hồ sơ",
+    "dossier.refused": "Từ chối tiếp nhận hồ sơ",
+    "dossier.transferred": "Chuyển xử lý",
+    "dossier.supplement_requested": "Yêu cầu bổ sung hồ sơ",
+    "dossier.supplement_received": "Tiếp nhận hồ sơ bổ sung",
+    "dossier.financial_obligation_requested": "Yêu cầu thực hiện nghĩa vụ tài chính",
+    "dossier.fee_paid": "Đã nộp phí, lệ phí",
+    "dossier.processing_stopped": "Dừng xử lý",
+    "dossier.processing_resumed": "Tiếp tục xử lý",
+    "dossier.deadline_extended": "Gia hạn, hẹn lại ngày trả kết quả",
+    "dossier.resolved": "Hoàn thành xử lý",
+    "dossier.result_returned": "Trả kết quả",
+    "dossier.withdrawn": "Công dân rút hồ sơ",
+}
+OPENING = frozenset({"dossier.registered", "dossier.received", "dossier.refused"})
+
+
+class SyncState(BaseModel):
+    """What the connector remembers of a dossier (stored as JSON between events)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    procedure_code: str | None = None
+    channel: int = 1
+    applicant_type: int = 1
+    applicant: str = ""
+    summary: str | None = None
+    received_at: str | None = None
+    due_at: str | None = None
+    status: int = 1
+    unit: str = ""
+    finished_at: str | None = None
+    returned_at: str | None = None
+    return_method: int | None = None
+    files: list[dict[str, Any]] = []
+    fees: list[dict[str, Any]] = []
+    supplements: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
+    synced: int = 0  # updates the portal has acknowledged (0: the dossier is not there yet)
+
+
+def fold(state: SyncState | None, record: dict[str, Any], transition: dict[str, Any]) -> SyncState:
+    """The dossier's sync state after ``record``."""
+    kind, payload, at = record["event_type"], record["payload"], record["occurred_at"]
+    if state is None:
+        state = SyncState(code=record["dossier_code"], unit=record["unit_code"])
+    else:
+        state = state.model_copy(deep=True)
+    if kind in OPENING:
+        state.procedure_code = payload.get("procedure_code") or state.procedure_code
+        state.channel = payload.get("channel") or state.channel
+        if "applicant_type" in payload:
+            state.applicant_type = payload["applicant_type"]
+            # Names are personal data the hub does not hold in events: a stable pseudonym.
+            state.applicant = f"Người nộp {payload['applicant_id_hash'][:10]}"
+            state.summary = payload.get("summary")
+            state.files = [
+                {"TenTepDinhKem": c["name"], "MaThanhPhanHoSo": c["code"]}
+                for c in payload.get("components", ())
+            ]
+        if kind == "dossier.received":
+            state.received_at = at
+    elif kind == "dossier.transferred" and payload.get("to_unit_code"):
+        state.unit = payload["to_unit_code"]
+    elif kind == "dossier.supplement_requested":
+        state.supplements.append(
+            {
+                "NgayYeuCau": _time(at),
+                "NoiDungYeuCau": payload["reason"],
+                "NgayHenTraTruoc": _time(transition.get("due_before")),
+            }
+        )
+    elif kind == "dossier.supplement_received" and state.supplements:
+        state.supplements[-1].update(
+            NgayBoSung=_time(at), NgayHenTraMoi=_time(transition.get("due_after"))
+        )
+    elif kind == "dossier.fee_paid":
+        state.fees.append(
+            {
+                "TenPhiLePhi": payload.get("fee_name") or "Phí, lệ phí",
+                "SoTien": str(payload["amount"]),
+                "MaBienLai": payload["receipt_number"],
+            }
+        )
+    elif kind == "dossier.resolved":
+        state.finished_at = at
+        state.results = [
+            {
+                "TenGiayTo": d["name"],
+                "SoKyHieu": d["reference_number"],
+                "NgayBanHanh": date.fromisoformat(d["issued_on"]).strftime("%Y%m%d"),
+            }
+            for d in payload.get("result_documents", ())
+        ]
+    elif kind == "dossier.result_returned":
+        state.returned_at = at
+        state.return_method = payload["method"]
+    state.due_at = transition.get("due_after") or state.due_at
+    state.status = int(transition["status_after"])
+    return state
+
+
+def dossier_payload(state: SyncState, procedure: ProcedureEntry) -> PortalDossier:
+    """The dossier as the portal records it."""
+    received = state.received_at or state.finished_at
+    return PortalDossier(
+        MaHoSo=state.code,
+        MaTTHC=procedure.national_code or procedure.code,
+        TenTTHC=procedure.name,
+        MaLinhVuc=procedure.field_code,
+        TenLinhVuc=procedure.field_name,
+        KenhThucHien=state.channel,
+        ChuHoSo=state.applicant or "Không rõ",
+        LoaiDoiTuong=state.applicant_type,
+        TrichYeuHoSo=state.summary,
+        NgayTiepNhan=_time(received) or _time(_now_iso()),
+        NgayHenTra=_time(state.due_at),
+        TrangThaiHoSo=state.status,
+        NgayTra=_time(state.returned_at),
+        HinhThuc=None if state.return_method is None else (1 if state.return_method == 1 else 0),
+        NgayKetThucXuLy=_time(state.finished_at),
+        DonViXuLy=state.unit,
+        TaiLieuNop=tuple(SubmittedFile(**f) for f in state.files),
+        DanhSachLePhi=tuple(Fee(**f) for f in state.fees),
+        DanhSachHoSoBoSung=tuple(Supplement(**s) for s in state.supplements),
+        DanhSachGiayToKetQua=tuple(ResultPaper(**r) for r in state.results),
+    )
+
+
+def progress_step(record: dict[str, Any], transition: dict[str, Any]) -> ProgressStep:
+    """The processing step an event is."""
+    actor = record["actor"]
+    note = record["payload"].get("note") or record["payload"].get("reason")
+    text = STEP_TEXT[record["event_type"]] + (f": {note}" if note else "")
+    return ProgressStep(
+        MaHoSo=record["dossier_code"],
+        NguoiXuLy=actor.get("name") or actor["id"],
+        ChucDanh=actor.get("title"),
+        ThoiDiemXuLy=portal_time(datetime.fromisoformat(record["occurred_at"])),
+        PhongBanXuLy=actor.get("department"),
+        NoiDungXuLy=text[:500],
+        TrangThai=int(transition["status_after"]),
+        NgayBatDau=_time(record["occurred_at"]),
+        NgayKetThucTheoQuyDinh=_time(transition.get("due_after")),
+    )
+
+
+def _time(instant: str | None) -> str | None:
+    return None if instant is None else portal_time(datetime.fromisoformat(instant))
+
+
+def _now_iso() -> str:
+    return datetime.now().astimezone().isoformat()

@@ -1,0 +1,239 @@
+"""A simulator of the national portal's sync interface, faithful to what provincial
+connectors see, with faults to inject (``dvchub portal-sim``).
+
+It keeps what it receives (dossiers and processing steps) so that tests can read it back
+(``GET /_sim/...``), logs sessions in and expires them, validates fields, codes and dates
+with the portal's error answers, answers an insert of an existing dossier with
+"đã tồn tại", and counts a processing step received twice (same dossier, time, status and
+text) as a duplicate instead of applying it again.
+
+Faults, each a probability per call (``PUT /_sim/faults`` or the command's options):
+``error_5xx``, ``timeout`` (the call is applied, then the answer comes too late),
+``slow``, ``drop_session``, ``rate_limit`` (429 with Retry-After) and ``wrong_body``; and
+``refuse``, dossier codes whose updates are refused for good.
+"""
+
+import asyncio
+import random
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Header, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel, ValidationError
+
+from connectors.dvcqg.protocol import (
+    ALREADY_EXISTS,
+    INVALID_SESSION,
+    NOT_FOUND,
+    SUCCESS,
+    VALIDATION_FAILED,
+    PortalDossier,
+    ProgressStep,
+)
+from events.codes import CodeFormatError, parse_dossier_code
+
+
+class Faults(BaseModel):
+    error_5xx: float = 0.0
+    timeout: float = 0.0
+    timeout_seconds: float = 12.0
+    slow: float = 0.0
+    slow_seconds: float = 1.0
+    drop_session: float = 0.0
+    rate_limit: float = 0.0
+    wrong_body: float = 0.0
+    refuse: dict[str, str] = {}
+
+
+@dataclass
+class PortalStore:
+    dossiers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    steps: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    step_keys: set[tuple[str, str, int, str]] = field(default_factory=set)
+    duplicates: int = 0
+    inserts: int = 0
+    updates: int = 0
+    calls: int = 0
+    faults: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _answer(code: int, message: str | None = None, result: Any = None) -> JSONResponse:
+    return JSONResponse({"error_code": code, "message": message, "result": result})
+
+
+def create_simulator(
+    username: str,
+    password: str,
+    session_seconds: float = 300.0,
+    faults: Faults | None = None,
+    seed: int | None = None,
+) -> FastAPI:
+    app = FastAPI(title="National portal simulator (DVCQG sync interface)")
+    store = PortalStore()
+    sessions: dict[str, float] = {}
+    state = {"faults": faults or Faults()}
+    rng = random.Random(seed)  # noqa: S311 - fault injection, not secrets
+    app.state.store = store
+
+    def roll(name: str) -> bool:
+        chance: float = getattr(state["faults"], name)
+        hit = chance > 0 and rng.random() < chance
+        if hit:
+            store.faults[name] = store.faults.get(name, 0) + 1
+        return hit
+
+    @app.post("/login")
+    async def login(
+        request: Request, dstcode: Annotated[str | None, Header()] = None
+    ) -> JSONResponse:
+        body = await request.json()
+        if not dstcode:
+            return _answer(VALIDATION_FAILED, "Thiếu mã đơn vị (dstcode)")
+        if body.get("username") != username or body.get("password") != password:
+            return _answer(INVALID_SESSION, "Sai tên đăng nhập hoặc mật khẩu")
+        token = secrets.token_hex(16)
+        sessions[token] = time.monotonic() + session_seconds
+        return JSONResponse({"error_code": SUCCESS, "session": token})
+
+    @app.post("/service")
+    async def service(request: Request) -> Response:
+        store.calls += 1
+        if roll("rate_limit"):
+            return JSONResponse({"error": "too many requests"}, 429, headers={"Retry-After": "1"})
+        if roll("error_5xx"):
+            return PlainTextResponse("Service Unavailable", 503)
+        if roll("wrong_body"):
+            return PlainTextResponse("<html><body>Bảo trì hệ thống</body></html>", 200)
+        if roll("slow"):
+            await asyncio.sleep(state["faults"].slow_seconds)
+        body = await request.json()
+        session = body.get("session")
+        if roll("drop_session") and session in sessions:
+            del sessions[session]
+        expires = sessions.get(session or "")
+        if expires is None or expires < time.monotonic():
+            sessions.pop(session or "", None)
+            return _answer(INVALID_SESSION, "Phiên làm việc không hợp lệ hoặc đã hết hạn")
+        if not body.get("madonvi"):
+            return _answer(VALIDATION_FAILED, "Thiếu mã đơn vị (madonvi)")
+        late = roll("timeout")
+        with store.lock:
+            answer = _handle(store, state["faults"], body)
+        if late:  # applied, but the answer comes after the client has given up
+            await asyncio.sleep(state["faults"].timeout_seconds)
+        return answer
+
+    @app.put("/_sim/faults")
+    def set_faults(new: Faults) -> dict[str, Any]:
+        state["faults"] = new
+        return new.model_dump()
+
+    @app.post("/_sim/expire-sessions")
+    def expire_sessions() -> dict[str, int]:
+        count = len(sessions)
+        sessions.clear()
+        return {"expired": count}
+
+    @app.get("/_sim/stats")
+    def stats() -> dict[str, Any]:
+        return {
+            "dossiers": len(store.dossiers),
+            "steps": sum(len(s) for s in store.steps.values()),
+            "duplicates": store.duplicates,
+            "inserts": store.inserts,
+            "updates": store.updates,
+            "calls": store.calls,
+            "faults": store.faults,
+        }
+
+    @app.get("/_sim/dossiers")
+    def dossiers() -> dict[str, Any]:
+        return {
+            code: {"dossier": d, "steps": store.steps.get(code, [])}
+            for code, d in store.dossiers.items()
+        }
+
+    return app
+
+
+def _handle(store: PortalStore, faults: Faults, body: dict[str, Any]) -> JSONResponse:
+    name = body.get("service")
+    if name == "TraCuuHoSo":
+        code = body.get("mahoso")
+        found = store.dossiers.get(code or "")
+        if found is None:
+            return _answer(SUCCESS, f"Không tìm thấy hồ sơ {code}", None)
+        return _answer(SUCCESS, None, {**found, "TienDoXuLy": store.steps.get(code or "", [])})
+    if name == "DongBoHoSoMC":
+        updating = body.get("isUpdating")
+        if updating not in ("True", "False"):
+            return _answer(VALIDATION_FAILED, "isUpdating phải là 'True' hoặc 'False'")
+        items, problem = _validated(body.get("data"), PortalDossier, faults)
+        if problem:
+            return _answer(VALIDATION_FAILED, problem)
+        for item in items:
+            exists = item["MaHoSo"] in store.dossiers
+            if updating == "False" and exists:
+                return _answer(ALREADY_EXISTS, f"Hồ sơ {item['MaHoSo']} đã tồn tại")
+            if updating == "True" and not exists:
+                return _answer(NOT_FOUND, f"Hồ sơ {item['MaHoSo']} không tồn tại")
+        for item in items:
+            store.dossiers[item["MaHoSo"]] = item
+            if updating == "True":
+                store.updates += 1
+            else:
+                store.inserts += 1
+        return _answer(SUCCESS, "Đồng bộ thành công", {"count": len(items)})
+    if name == "CapNhatTienDoHoSoMC":
+        items, problem = _validated(body.get("data"), ProgressStep, faults)
+        if problem:
+            return _answer(VALIDATION_FAILED, problem)
+        missing = [i["MaHoSo"] for i in items if i["MaHoSo"] not in store.dossiers]
+        if missing:
+            return _answer(NOT_FOUND, f"Hồ sơ {missing[0]} không tồn tại")
+        for item in items:
+            key = (item["MaHoSo"], item["ThoiDiemXuLy"], item["TrangThai"], item["NoiDungXuLy"])
+            if key in store.step_keys:
+                store.duplicates += 1
+                continue
+            store.step_keys.add(key)
+            store.steps.setdefault(item["MaHoSo"], []).append(item)
+        return _answer(SUCCESS, "Cập nhật tiến độ thành công", {"count": len(items)})
+    return _answer(VALIDATION_FAILED, f"Dịch vụ không hợp lệ: {name!r}")
+
+
+def _validated(
+    data: Any, model: type[PortalDossier] | type[ProgressStep], faults: Faults
+) -> tuple[list[dict[str, Any]], str | None]:
+    if not isinstance(data, list) or not data:
+        return [], "data phải là một danh sách không rỗng"
+    items = []
+    for index, raw in enumerate(data):
+        try:
+            item = model.model_validate(raw)
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            code = raw.get("MaHoSo") if isinstance(raw, dict) else None
+            return [], f"Dữ liệu không hợp lệ (mục {index}, hồ sơ {code}): {where}: {first['msg']}"
+        try:
+            parse_dossier_code(item.MaHoSo)
+        except CodeFormatError as error:
+            return [], f"Mã hồ sơ không hợp lệ: {item.MaHoSo}: {error}"
+        if isinstance(item, PortalDossier) and not _national(item.MaTTHC):
+            return [], f"Mã thủ tục không hợp lệ: {item.MaTTHC} (hồ sơ {item.MaHoSo})"
+        refusal = faults.refuse.get(item.MaHoSo)
+        if refusal:
+            return [], f"Hồ sơ {item.MaHoSo} bị từ chối: {refusal}"
+        items.append(item.model_dump(mode="json"))
+    return items, None
+
+
+def _national(code: str) -> bool:
+    head, _, tail = code.partition(".")
+    return head.isdigit() and len(head) == 1 and tail.isdigit() and len(tail) == 6
