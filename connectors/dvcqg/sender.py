@@ -13,13 +13,16 @@ A call the portal refuses is split up to find the update it refuses; that update
 again later and, after ``refusals_before_parking`` refusals, parked: its dossier's later
 updates wait, other dossiers flow on. Transient failures (5xx, timeouts, garbled answers,
 rate limits, expired sessions) are retried with jittered exponential backoff (stamina);
-rounds that keep failing open a circuit breaker that holds calls off for a while.
+rounds that keep failing open a circuit breaker that holds calls off for a while. A call
+whose answer never came may still have been applied: dossiers are sent again (harmless),
+but steps are not; their heads stay ``in_flight`` and are checked by a look-up first.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import stamina
@@ -34,7 +37,8 @@ from connectors.dvcqg.client import (
     RateLimited,
     SessionExpired,
 )
-from connectors.dvcqg.protocol import ALREADY_EXISTS
+from connectors.dvcqg.protocol import ALREADY_EXISTS, Service
+from connectors.dvcqg.status import refresh_gauges
 from hub.adapters.sql import ReadModelDatabase
 
 logger = structlog.get_logger("connectors.dvcqg.sender")
@@ -84,25 +88,34 @@ class Sender:
         refusals_before_parking: int = 3,
         breaker: Breaker | None = None,
         idle_seconds: float = 0.5,
+        lookups: int = 8,
     ) -> None:
         self.db, self.client = db, client
         self.batch_size, self.budget = batch_size, refusals_before_parking
         self.breaker = breaker or Breaker(5, 30.0)
         self.idle_seconds = idle_seconds
+        # Look-ups are one call per dossier: a few at once keep the round short.
+        self.pool = ThreadPoolExecutor(max_workers=lookups, thread_name_prefix="dvcqg-lookup")
 
     def run(self, stop: threading.Event) -> None:
         outbox.create(self.db)
+        try:
+            self._loop(stop)
+        finally:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def _loop(self, stop: threading.Event) -> None:
+        refreshed = 0.0
         while not stop.is_set():
+            if time.monotonic() - refreshed > 5:
+                refresh_gauges(self.db)
+                refreshed = time.monotonic()
             wait = self.breaker.remaining()
             if wait:
                 stop.wait(min(wait, 1.0))
                 continue
             try:
-                for attempt in stamina.retry_context(
-                    on=_TRANSIENT, attempts=4, wait_initial=0.2, wait_max=5.0, wait_jitter=0.5
-                ):
-                    with attempt:
-                        done = self.round()
+                done = self.round()
                 self.breaker.success()
             except _TRANSIENT as error:
                 logger.warning("dvcqg.round_failed", error=repr(error))
@@ -116,20 +129,48 @@ class Sender:
         batch = outbox.heads(self.db, self.batch_size)
         if not batch:
             return 0
-        try:
-            return self._deliver(batch)
-        except RateLimited as error:
-            time.sleep(min(error.retry_after, 30.0))
-            raise
+        return self._deliver(batch)
+
+    def _call(self, service: Service, replayable: bool, **body: Any) -> Any:
+        """Call with retries. A call that may have been applied though it failed (a timeout,
+        a 5xx, a garbled answer) is retried only if ``replayable``; otherwise the failure is
+        raised and its updates stay ``in_flight``, to be checked before they are sent again.
+        Refusals, rate limits and expired sessions were not applied: always retried."""
+
+        def retry_on(error: Exception) -> bool:
+            if isinstance(error, RateLimited):
+                time.sleep(min(error.retry_after, 10.0))
+                return True
+            if isinstance(error, SessionExpired):
+                return True
+            return replayable and isinstance(error, PortalUnavailable)
+
+        for attempt in stamina.retry_context(
+            on=retry_on, attempts=5, wait_initial=0.1, wait_max=3.0, wait_jitter=0.3
+        ):
+            with attempt:
+                return self.client.call(service, **body).result
+        raise AssertionError("unreachable: stamina re-raises after the last attempt")
 
     def _deliver(self, batch: list[outbox.Head]) -> int:
-        settled = 0
+        unsure = [h for h in batch if h.on_portal == 0 or h.status == "in_flight"]
+
+        def look_up(head: outbox.Head) -> dict[str, Any] | Exception | None:
+            try:
+                found: dict[str, Any] | None = self._call(
+                    "TraCuuHoSo", replayable=True, mahoso=head.dossier_code
+                )
+                return found
+            except _TRANSIENT as error:
+                return error
+
         known: dict[str, int] = {}
         already: list[outbox.Head] = []
-        for head in batch:
-            if head.on_portal != 0 and head.status != "in_flight":
+        unreachable: list[outbox.Head] = []
+        for head, found in zip(unsure, self.pool.map(look_up, unsure), strict=True):
+            if isinstance(found, Exception):
+                unreachable.append(head)  # try this one again next round
                 continue
-            found = self.client.call("TraCuuHoSo", mahoso=head.dossier_code).result
             head.on_portal = 1 if found else -1
             known[head.dossier_code] = head.on_portal
             if head.status == "in_flight" and found and _has_step(found, head.step):
@@ -139,25 +180,30 @@ class Sender:
         if already:
             outbox.mark_sent(self.db, already)
             SENT.inc(len(already))
-            settled += len(already)
-        todo = [h for h in batch if h not in already]
+        todo = [h for h in batch if h not in already and h not in unreachable]
+        if unreachable and len(unreachable) == len(unsure) and not todo:
+            raise PortalUnavailable(f"{len(unreachable)} look-ups failed")
         if not todo:
-            return settled
+            return len(already)
         outbox.mark_in_flight(self.db, todo)
         upserted = self._upsert([h for h in todo if h.on_portal < 0], inserting=True)
         upserted += self._upsert([h for h in todo if h.on_portal > 0], inserting=False)
         stepped = self._steps(upserted)
         outbox.mark_sent(self.db, stepped)
         SENT.inc(len(stepped))
-        return settled + len(todo)
+        return len(already) + len(todo)
 
     def _upsert(self, heads: list[outbox.Head], inserting: bool) -> list[outbox.Head]:
-        """Send the dossiers; those the portal took (refusals recorded, transients raised)."""
+        """Send the dossiers; those the portal took (refusals recorded, transients raised).
+        Sending a dossier again is harmless: an update rewrites it, an insert is answered
+        "đã tồn tại" and becomes an update."""
         if not heads:
             return []
         flag = "False" if inserting else "True"
         try:
-            self.client.call("DongBoHoSoMC", isUpdating=flag, data=[h.dossier for h in heads])
+            self._call(
+                "DongBoHoSoMC", replayable=True, isUpdating=flag, data=[h.dossier for h in heads]
+            )
             return heads
         except PortalRefused as error:
             if len(heads) > 1:  # find the one it refuses
@@ -173,11 +219,13 @@ class Sender:
             return []
 
     def _steps(self, heads: list[outbox.Head]) -> list[outbox.Head]:
+        """Send the heads' processing steps; a step sent twice would be recorded twice, so an
+        answer that never came leaves them ``in_flight`` for the next round to check."""
         with_steps = [h for h in heads if h.step is not None]
         if not with_steps:
             return heads
         try:
-            self.client.call("CapNhatTienDoHoSoMC", data=[h.step for h in with_steps])
+            self._call("CapNhatTienDoHoSoMC", replayable=False, data=[h.step for h in with_steps])
             return heads
         except PortalRefused as error:
             if len(heads) > 1:

@@ -1,0 +1,254 @@
+"""The national portal connector against the portal simulator, run as processes.
+
+- A dossier whose update the portal refuses for good is parked, its later updates wait,
+  every other dossier is synced; a retry after the fix drains it.
+- Under random 5xx, late answers, dropped sessions and rate limits, with the connector killed
+  and restarted mid-sync, every update of every dossier of an integrated procedure reaches
+  the portal once, in order, with the right status; no other dossier is ever sent.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from connectors.dvcqg import outbox
+from connectors.dvcqg.mapping import STEP_TEXT
+from hub.adapters.sql import ReadModelDatabase
+from hub.bootstrap import bootstrap
+from hub.catalogue.store import CatalogueStore
+from hub.log_reader import read_log
+from hub.settings import HubSettings
+from tests.conftest import ROOT
+from tests.processes import CliProcess, run_cli
+
+SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
+CA_MAU = ROOT / "scenarios" / "camau-2021h1.yaml"
+PASSWORD = "mat-khau-thu-nghiem"
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Portal:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.http = httpx.Client(base_url=url, timeout=60)
+
+    def faults(self, **faults: Any) -> None:
+        self.http.put("/_sim/faults", json=faults).raise_for_status()
+
+    def dossiers(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.http.get("/_sim/dossiers").json()
+        return data
+
+    def stats(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.http.get("/_sim/stats").json()
+        return data
+
+
+@pytest.fixture
+def portal(tmp_path: Path) -> Iterator[Portal]:
+    port = _port()
+    settings = HubSettings(data_dir=tmp_path / "sim", dvcqg_password=PASSWORD)
+    process = CliProcess(
+        settings,
+        tmp_path / "portal.log",
+        "portal-sim",
+        "--port",
+        str(port),
+        "--password",
+        PASSWORD,
+        "--timeout-seconds",
+        "1.5",
+        "--session-seconds",
+        "20",
+        "--seed",
+        "7",
+    )
+    process.start()
+    portal = Portal(f"http://127.0.0.1:{port}")
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            portal.stats()
+            break
+        except httpx.TransportError:
+            assert process.running, (tmp_path / "portal.log").read_text()
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    yield portal
+    process.stop()
+
+
+def _settings(tmp_path: Path, portal: Portal, **extra: Any) -> HubSettings:
+    return HubSettings(
+        data_dir=tmp_path / "var",
+        log_level="WARNING",
+        dvcqg_url=portal.url,
+        dvcqg_password=PASSWORD,
+        dvcqg_timeout_seconds=1.0,
+        dvcqg_breaker_seconds=2.0,
+        **extra,
+    )
+
+
+def _expected(settings: HubSettings) -> tuple[dict[str, list[tuple[str, int]]], set[str]]:
+    """Per dossier of an integrated procedure: (step text, status) of each event, in order;
+    and the codes of the other dossiers."""
+    hub = bootstrap(settings, configure_logs=False)
+    store = CatalogueStore(settings)
+    catalogue = store.current()
+    assert catalogue is not None
+    procedure_of: dict[str, str] = {}
+    synced: dict[str, list[tuple[str, int]]] = {}
+    others: set[str] = set()
+    try:
+        for event in read_log(hub.store):
+            record, code = event.record, event.record["dossier_code"]
+            procedure = record["payload"].get("procedure_code") or procedure_of.get(code)
+            if procedure:
+                procedure_of[code] = procedure
+            entry = catalogue.procedures.get(procedure_of.get(code, ""))
+            if entry is not None and entry.integrated:
+                synced.setdefault(code, []).append(
+                    (STEP_TEXT[record["event_type"]], event.transition["status_after"])
+                )
+            else:
+                others.add(code)
+    finally:
+        store.close()
+        hub.close()
+    return synced, others - set(synced)
+
+
+def _portal_steps(found: dict[str, Any]) -> list[tuple[str, int]]:
+    return [(s["NoiDungXuLy"].split(":")[0], s["TrangThai"]) for s in found["steps"]]
+
+
+def _wait_synced(settings: HubSettings, connector: CliProcess, timeout: float) -> None:
+    db = ReadModelDatabase(settings)
+    outbox.create(db)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            rows = db.query(f"SELECT status, COUNT(*) FROM {outbox.OUTBOX} GROUP BY status")
+            counts = {status: int(n) for status, n in rows}
+            enqueued = db.query(f"SELECT COUNT(*) FROM {outbox.CHECKPOINTS}")[0][0]
+            if enqueued and counts and set(counts) == {"sent"}:
+                return
+            assert connector.running, (connector.log.read_text())[-3000:]
+            assert time.monotonic() < deadline, f"not synced in time: {counts}"
+            time.sleep(1)
+    finally:
+        db.close()
+
+
+def test_a_refused_update_is_parked_and_blocks_only_its_dossier(
+    tmp_path: Path, portal: Portal
+) -> None:
+    settings = _settings(tmp_path, portal, dvcqg_refusals_before_parking=2)
+    run_cli(settings, "simulate", "--scenario", str(SMALL))
+    synced, others = _expected(settings)
+    victim = sorted(code for code, steps in synced.items() if len(steps) >= 3)[0]
+    portal.faults(refuse={victim: "MaTTHC không khớp danh mục"})
+    connector = CliProcess(settings, tmp_path / "connector.log", "connector", "run")
+    connector.start()
+    try:
+        db = ReadModelDatabase(settings)
+        outbox.create(db)
+        deadline = time.monotonic() + 120
+        while not outbox.parked(db):
+            assert connector.running, connector.log.read_text()[-3000:]
+            assert time.monotonic() < deadline, "nothing was parked"
+            time.sleep(0.5)
+        # Every other dossier flows on to the end.
+        while True:
+            on_portal = portal.dossiers()
+            done = all(
+                code in on_portal and _portal_steps(on_portal[code]) == steps
+                for code, steps in synced.items()
+                if code != victim
+            )
+            if done:
+                break
+            assert time.monotonic() < deadline, "the other dossiers were not synced"
+            time.sleep(0.5)
+        parked = outbox.parked(db)
+        assert [row[0] for row in parked] == [victim]
+        assert parked[0][4] == 2  # refused twice, then parked
+        assert "từ chối" in str(parked[0][6])  # the portal's answer is kept
+        assert parked[0][8] == len(synced[victim]) - 1  # its later updates wait behind it
+        assert victim not in portal.dossiers()
+        listing = run_cli(settings, "connector", "parked")
+        assert victim in listing
+        # The cause is fixed; an operator retries; the dossier drains, in order.
+        portal.faults(refuse={})
+        assert "1 parked update(s) queued again" in run_cli(settings, "connector", "retry")
+        deadline = time.monotonic() + 60
+        while _portal_steps(portal.dossiers().get(victim, {"steps": []})) != synced[victim]:
+            assert time.monotonic() < deadline, "the parked dossier did not drain"
+            time.sleep(0.5)
+        on_portal = portal.dossiers()
+        assert not set(on_portal) & others  # non-integrated procedures never sent
+        assert portal.stats()["duplicates"] == 0
+        db.close()
+    finally:
+        connector.stop()
+
+
+@pytest.mark.parametrize(
+    "scenario", [pytest.param(SMALL, id="small"), pytest.param(CA_MAU, id="camau-2021h1")]
+)
+def test_everything_arrives_once_in_order_through_faults_and_a_killed_connector(
+    tmp_path: Path, portal: Portal, scenario: Path
+) -> None:
+    settings = _settings(tmp_path, portal, dvcqg_batch_size=200)
+    run_cli(settings, "simulate", "--scenario", str(scenario), timeout=1800)
+    synced, others = _expected(settings)
+    portal.faults(
+        error_5xx=0.03,
+        timeout=0.01,
+        timeout_seconds=1.5,
+        drop_session=0.02,
+        rate_limit=0.01,
+        wrong_body=0.01,
+    )
+    connector = CliProcess(settings, tmp_path / "connector.log", "connector", "run")
+    connector.start()
+    try:
+        # Kill it with SIGKILL once part of the work is delivered, and start it again.
+        deadline = time.monotonic() + 600
+        third = sum(len(steps) for steps in synced.values()) // 3
+        while portal.stats()["steps"] < third:
+            assert connector.running, connector.log.read_text()[-3000:]
+            assert time.monotonic() < deadline
+            time.sleep(0.5)
+        connector.kill()
+        portal.http.post("/_sim/expire-sessions").raise_for_status()
+        connector.start()
+        _wait_synced(settings, connector, timeout=3600)
+    finally:
+        connector.stop()
+    on_portal = portal.dossiers()
+    stats = portal.stats()
+    assert set(on_portal) == set(synced), "a dossier is missing on the portal, or one too many"
+    wrong = [code for code, steps in synced.items() if _portal_steps(on_portal[code]) != steps]
+    assert not wrong, f"steps missing, doubled or out of order for {wrong[:5]}"
+    statuses = [
+        c for c, s in synced.items() if on_portal[c]["dossier"]["TrangThaiHoSo"] != s[-1][1]
+    ]
+    assert not statuses, f"wrong status on the portal for {statuses[:5]}"
+    assert stats["duplicates"] == 0, "an update was applied twice"
+    assert not set(on_portal) & others
+    for fault in ("error_5xx", "timeout", "drop_session"):
+        assert stats["faults"].get(fault, 0) > 0, f"no {fault} was injected"
