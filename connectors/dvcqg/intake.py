@@ -88,6 +88,7 @@ class Intake:
                             record["event_type"],
                             record["dossier_code"].split("-")[0],
                             day,
+                            record.get("recorded_at"),
                             dossier_payload(state, procedure).model_dump(mode="json"),
                             step.model_dump(mode="json"),
                         )

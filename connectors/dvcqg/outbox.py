@@ -40,7 +40,8 @@ def create(db: ReadModelDatabase) -> None:
                 "last_synced_position BIGINT, last_synced_at TEXT)",
                 f"CREATE TABLE IF NOT EXISTS {OUTBOX} (dossier_code TEXT NOT NULL, "
                 "position BIGINT NOT NULL, event_type TEXT NOT NULL, unit_code TEXT NOT NULL, "
-                f"day {day} NOT NULL, enqueued_at TEXT NOT NULL, dossier TEXT NOT NULL, "
+                f"day {day} NOT NULL, recorded_at TEXT, enqueued_at TEXT NOT NULL, "
+                "dossier TEXT NOT NULL, "
                 "step TEXT, status TEXT NOT NULL DEFAULT 'pending', "
                 "attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, answer TEXT, "
                 "sent_at TEXT, PRIMARY KEY (dossier_code, position))",
@@ -111,6 +112,7 @@ class Update:
     event_type: str
     unit_code: str
     day: date
+    recorded_at: str | None  # when the hub accepted the event
     dossier: dict[str, Any]
     step: dict[str, Any] | None
 
@@ -119,7 +121,7 @@ def enqueue(db: ReadModelDatabase, updates: list[Update]) -> None:
     stamp = now()
     db.executemany(
         f"INSERT INTO {OUTBOX} (dossier_code, position, event_type, unit_code, day, "
-        "enqueued_at, dossier, step) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "recorded_at, enqueued_at, dossier, step) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (dossier_code, position) DO NOTHING",
         [
             (
@@ -128,6 +130,7 @@ def enqueue(db: ReadModelDatabase, updates: list[Update]) -> None:
                 u.event_type,
                 u.unit_code,
                 db.day(u.day),
+                u.recorded_at,
                 stamp,
                 orjson.dumps(u.dossier).decode(),
                 None if u.step is None else orjson.dumps(u.step).decode(),
