@@ -59,6 +59,14 @@ WORDS: Final[dict[str, dict[str, str]]] = {
     "data_as_table": {"vi": "Số liệu của biểu đồ", "en": "The chart's data"},
     "downloads": {"vi": "Tải số liệu", "en": "Download the data"},
     "sync": {"vi": "Đồng bộ Cổng DVCQG", "en": "National portal sync"},
+    "synced": {"vi": "Đã đồng bộ", "en": "Synced"},
+    "sync_pending": {"vi": "Đang chờ", "en": "Pending"},
+    "sync_parked": {"vi": "Bị từ chối, tạm dừng", "en": "Refused, parked"},
+    "oldest_pending": {"vi": "Chờ lâu nhất", "en": "Oldest pending"},
+    "no_sync": {
+        "vi": "Chưa có cập nhật nào gửi Cổng DVCQG trong kỳ",
+        "en": "No update for the national portal in this period",
+    },
     "integrated_dossiers": {
         "vi": "Hồ sơ thuộc thủ tục tích hợp",
         "en": "Dossiers of integrated procedures",

@@ -6,6 +6,7 @@ and gets ``304 Not Modified`` until new events are applied.
 """
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from connectors.dvcqg import status as sync_status
 from hub.api.progress import ReadModels
 from hub.board import charts
 from hub.board.i18n import words
@@ -117,6 +119,7 @@ def board_router(models: ReadModels) -> APIRouter:
             page["rows"] = [r for r in report.units if not level or r.level == level]
             page["report"] = report
             page["presets"] = _presets()
+            page["sync"] = _sync(models, span, {r.code for r in page["rows"]})
             return page
 
         page = await run_in_threadpool(build)
@@ -211,6 +214,31 @@ def board_router(models: ReadModels) -> APIRouter:
         )
 
     return router
+
+
+@dataclass
+class SyncFigures:
+    synced: int = 0
+    pending: int = 0
+    parked: int = 0
+    oldest_pending_seconds: float | None = None
+
+
+def _sync(models: ReadModels, span: Period, units: set[str]) -> dict[str, SyncFigures]:
+    """Per unit, the national portal sync of the period's updates."""
+    figures: dict[str, SyncFigures] = {}
+    for row in sync_status.by_unit_and_day(models.db(), span.start, span.end):
+        if row.unit_code not in units:
+            continue
+        unit = figures.setdefault(row.unit_code, SyncFigures())
+        unit.synced += row.synced
+        unit.pending += row.pending
+        unit.parked += row.parked
+        if row.oldest_pending_seconds is not None:
+            unit.oldest_pending_seconds = max(
+                unit.oldest_pending_seconds or 0.0, row.oldest_pending_seconds
+            )
+    return figures
 
 
 def _query(request: Request, lang: str, **changes: Any) -> str:

@@ -37,10 +37,26 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, HubSettings]]:
     tmp = tmp_path_factory.mktemp("board")
-    port = _free_port()
-    settings = HubSettings(data_dir=tmp / "var", api_port=port, log_level="WARNING")
+    port, portal_port = _free_port(), _free_port()
+    settings = HubSettings(
+        data_dir=tmp / "var",
+        api_port=port,
+        log_level="WARNING",
+        dvcqg_url=f"http://127.0.0.1:{portal_port}",
+        dvcqg_password="board-test",
+    )
     run_cli(settings, "simulate", "--scenario", str(SMALL))
-    server = CliProcess(settings, tmp / "serve.log", "serve")
+    portal = CliProcess(
+        settings,
+        tmp / "portal.log",
+        "portal-sim",
+        "--port",
+        str(portal_port),
+        "--password",
+        "board-test",
+    )
+    portal.start()
+    server = CliProcess(settings, tmp / "serve.log", "serve")  # with the connector
     server.start()
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -56,6 +72,7 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, HubSe
         time.sleep(0.3)
     yield url, settings
     server.stop()
+    portal.stop()
 
 
 @pytest.fixture(scope="module")
@@ -214,3 +231,29 @@ def test_the_province_table_keyboard_language_and_phone(
     assert page.locator("h1").inner_text() == "Province half-year table"
     _shot(page, "province-phone-en")
     context.close()
+
+
+def test_the_board_shows_the_national_portal_sync_per_unit(
+    board: tuple[str, HubSettings], page: Page
+) -> None:
+    url, _ = board
+    deadline = time.monotonic() + 120
+    while True:  # the connector syncs the integrated procedures' dossiers
+        rows = httpx.get(f"{url}/v1/sync/units", params={"period": PERIOD}).json()["rows"]
+        if rows and sum(r["pending"] for r in rows) == 0:
+            break
+        assert time.monotonic() < deadline, "the sync did not finish"
+        time.sleep(0.5)
+    expected: dict[str, int] = {}
+    for row in rows:
+        expected[row["unit_code"]] = expected.get(row["unit_code"], 0) + row["synced"]
+    page.goto(f"{url}/?period={PERIOD}")
+    _shot(page, "board-sync")
+    shown = {
+        str(row.get_attribute("data-unit")): _number(
+            row.locator("[data-field=synced]").inner_text()
+        )
+        for row in page.locator("#sync tbody tr[data-unit]").all()
+    }
+    assert shown == expected
+    assert sum(shown.values()) > 0
