@@ -77,7 +77,9 @@ class Intake:
                 if catalogue is not None and state.procedure_code:
                     procedure = catalogue.procedures.get(state.procedure_code)
                 integrated = procedure is not None and procedure.integrated_on(day)
-                received = None if state.received_at is None else _day(state.received_at)
+                # The day it was received, or submitted if never received (reconcile's period).
+                submitted = state.received_at or state.opened_at
+                received = None if submitted is None else _day(submitted)
                 changed[code] = (state.unit, received, state.model_dump(), integrated)
                 if integrated and procedure is not None:
                     step = progress_step(record, transition)

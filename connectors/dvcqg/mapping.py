@@ -56,6 +56,7 @@ class SyncState(BaseModel):
     applicant_type: int = 1
     applicant: str = ""
     summary: str | None = None
+    opened_at: str | None = None
     received_at: str | None = None
     due_at: str | None = None
     status: int = 1
@@ -74,7 +75,7 @@ def fold(state: SyncState | None, record: dict[str, Any], transition: dict[str, 
     """The dossier's sync state after ``record``."""
     kind, payload, at = record["event_type"], record["payload"], record["occurred_at"]
     if state is None:
-        state = SyncState(code=record["dossier_code"], unit=record["unit_code"])
+        state = SyncState(code=record["dossier_code"], unit=record["unit_code"], opened_at=at)
     else:
         state = state.model_copy(deep=True)
     if kind in OPENING:

@@ -139,6 +139,22 @@ def create_simulator(
         sessions.clear()
         return {"expired": count}
 
+    @app.post("/_sim/forget/{code}")
+    def forget(code: str) -> dict[str, int]:
+        """Lose a dossier and its steps, as a portal that lost data would."""
+        with store.lock:
+            store.dossiers.pop(code, None)
+            steps = store.steps.pop(code, [])
+            store.step_keys -= {k for k in store.step_keys if k[0] == code}
+        return {"forgotten_steps": len(steps)}
+
+    @app.post("/_sim/status/{code}")
+    def overwrite_status(code: str, status: int) -> dict[str, int]:
+        """Change a dossier's status behind the connector's back."""
+        with store.lock:
+            store.dossiers[code] = {**store.dossiers[code], "TrangThaiHoSo": status}
+        return {"status": status}
+
     @app.get("/_sim/stats")
     def stats() -> dict[str, Any]:
         return {

@@ -206,6 +206,41 @@ def test_a_refused_update_is_parked_and_blocks_only_its_dossier(
         connector.stop()
 
 
+def test_reconcile_finds_what_the_portal_lost_and_sends_it_again(
+    tmp_path: Path, portal: Portal
+) -> None:
+    settings = _settings(tmp_path, portal)
+    run_cli(settings, "simulate", "--scenario", str(SMALL))
+    synced, _ = _expected(settings)
+    connector = CliProcess(settings, tmp_path / "connector.log", "connector", "run")
+    connector.start()
+    try:
+        _wait_synced(settings, connector, timeout=120)
+        lost, changed = sorted(code for code, steps in synced.items() if len(steps) >= 2)[:2]
+        portal.http.post(f"/_sim/forget/{lost}").raise_for_status()
+        portal.http.post(f"/_sim/status/{changed}", params={"status": 8}).raise_for_status()
+        out = run_cli(settings, "connector", "reconcile", "--period", "2021-01-01..2021-12-31")
+        assert f"checked {len(synced)} integrated dossiers" in out
+        assert "differences: missing_steps 1, not_on_portal 1, status 1; queued again: 2" in out
+        deadline = time.monotonic() + 60
+        while True:
+            on_portal = portal.dossiers()
+            if all(
+                code in on_portal
+                and _portal_steps(on_portal[code]) == steps
+                and on_portal[code]["dossier"]["TrangThaiHoSo"] == steps[-1][1]
+                for code, steps in synced.items()
+            ):
+                break
+            assert time.monotonic() < deadline, "reconcile did not repair the portal"
+            time.sleep(0.5)
+        assert portal.stats()["duplicates"] == 0
+        again = run_cli(settings, "connector", "reconcile", "--period", "2021-01-01..2021-12-31")
+        assert "differences: none; queued again: 0" in again
+    finally:
+        connector.stop()
+
+
 @pytest.mark.parametrize(
     "scenario", [pytest.param(SMALL, id="small"), pytest.param(CA_MAU, id="camau-2021h1")]
 )
