@@ -168,6 +168,19 @@ def unit_card(
     )
 
 
+def field_totals(
+    catalogue: CatalogueVersion | None, by_procedure: dict[str, Totals]
+) -> dict[str, tuple[str, Totals]]:
+    """Procedure figures rolled up by field (lĩnh vực): field code -> (field name, totals)."""
+    fields: dict[str, tuple[str, Totals]] = {}
+    for code, totals in by_procedure.items():
+        entry = None if catalogue is None else catalogue.procedures.get(code)
+        field_code = entry.field_code if entry is not None else "unknown"
+        name = (entry.field_name or entry.field_code) if entry is not None else "unknown"
+        fields.setdefault(field_code, (name, Totals()))[1].add(totals)
+    return dict(sorted(fields.items()))
+
+
 class RankBy(StrEnum):
     ON_TIME = "on_time"
     ONLINE = "online"

@@ -24,6 +24,7 @@ from projections.progress.queries import Totals
 from projections.reports import (
     RankBy,
     UnknownUnitError,
+    field_totals,
     province_report,
     ranking,
     report_csv,
@@ -110,6 +111,10 @@ def progress_router(models: ReadModels) -> APIRouter:
                     **totals_json(p.totals),
                 }
                 for p in points
+            ],
+            "fields": [
+                {"code": code, "name": name, **totals_json(totals)}
+                for code, (name, totals) in field_totals(catalogue, procedures).items()
             ],
             "procedures": [
                 {

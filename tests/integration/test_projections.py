@@ -223,6 +223,13 @@ def test_the_figures_over_http_equal_the_report(hub: Hub, db: ReadModelDatabase)
         assert [p["label"] for p in monthly["series"]] == ["2021-03", "2021-04"]
         assert sum(p["received"] for p in monthly["series"]) == 250
         assert sum(p["received"] for p in monthly["procedures"]) == 250
+        assert sum(f["received"] for f in monthly["fields"]) == 250  # rolled up by field
+        field_of = {p.code: p.field_code for p in built.catalogue.procedures}
+        by_field: dict[str, int] = {}
+        for procedure in monthly["procedures"]:
+            code = field_of[procedure["code"]]
+            by_field[code] = by_field.get(code, 0) + procedure["received"]
+        assert {f["code"]: f["received"] for f in monthly["fields"]} == by_field
         subtree = client.get(
             f"/v1/units/{district}/progress",
             params={"period": period, "by": "half", "subtree": "true"},
