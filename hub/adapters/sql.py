@@ -1,7 +1,8 @@
-"""Where read models live: the store's PostgreSQL database, or a SQLite file when embedded.
+"""Where read models (the projections') and the connectors' tables live: the store's
+PostgreSQL database, or a SQLite file when embedded.
 
 A thin adapter: SQL is written once with ``?`` placeholders and runs on both. PostgreSQL
-read models sit in the store's schema beside its tables; SQLite ones in
+tables sit in the store's schema beside its own; SQLite ones in
 ``<data_dir>/projections.sqlite3``.
 """
 
