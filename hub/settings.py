@@ -65,7 +65,7 @@ class HubSettings(BaseSettings):
     dvcqg_dstcode: str = Field("000.00.00.H12", description="The province's code at the portal")
     dvcqg_madonvi: str = Field("000.00.00.H12", description="madonvi sent with every call")
     dvcqg_timeout_seconds: float = Field(10.0, gt=0)
-    dvcqg_batch_size: int = Field(100, ge=1, le=1_000, description="Dossiers per portal call")
+    dvcqg_batch_size: int = Field(500, ge=1, le=2_000, description="Dossiers per portal call")
     dvcqg_refusals_before_parking: int = Field(
         3, ge=1, description="Times the portal may refuse an update before it is parked"
     )

@@ -181,6 +181,54 @@ def heads(db: ReadModelDatabase, limit: int) -> list[Head]:
     ]
 
 
+def runs(db: ReadModelDatabase, dossiers: int, per_dossier: int = 50) -> list[list[Head]]:
+    """For up to ``dossiers`` dossiers whose head can be sent, the head and the updates after
+    it, in order, up to ``per_dossier`` and never past a parked one."""
+    first = heads(db, dossiers)
+    if not first:
+        return []
+    by_code = {head.dossier_code: [head] for head in first}
+    codes = list(by_code)
+    for start in range(0, len(codes), 1_000):
+        chunk = codes[start : start + 1_000]
+        marks = ", ".join("?" * len(chunk))
+        rows = db.query(
+            f"SELECT dossier_code, position, status, attempts, dossier, step FROM {OUTBOX} "
+            f"WHERE dossier_code IN ({marks}) AND status <> 'sent' "
+            "ORDER BY dossier_code, position",
+            chunk,
+        )
+        stopped: set[str] = set()
+        for code, pos, status, attempts, dossier, step in rows:
+            run = by_code[code]
+            if code in stopped or int(pos) <= run[0].position:
+                continue
+            if status == "parked" or len(run) >= per_dossier:
+                stopped.add(code)
+                continue
+            run.append(
+                Head(
+                    code,
+                    int(pos),
+                    status,
+                    int(attempts),
+                    orjson.loads(dossier),
+                    None if step is None else orjson.loads(step),
+                    run[0].on_portal,
+                )
+            )
+    return [by_code[head.dossier_code] for head in first]
+
+
+def back_to_pending(db: ReadModelDatabase, entries: list[Head]) -> None:
+    if entries:
+        with db.transaction():
+            db.executemany(
+                f"UPDATE {OUTBOX} SET status = 'pending' WHERE dossier_code = ? AND position = ?",
+                [(h.dossier_code, h.position) for h in entries],
+            )
+
+
 def mark_in_flight(db: ReadModelDatabase, batch: list[Head]) -> None:
     with db.transaction():
         db.executemany(

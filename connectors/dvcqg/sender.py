@@ -1,13 +1,15 @@
 """Deliver the outbox to the portal: per dossier in order, in batches across dossiers.
 
-A round takes the head update of up to ``batch_size`` dossiers:
+A round takes up to ``batch_size`` dossiers whose first unsent update (the *head*) can go,
+each with the updates queued after it:
 
 1. dossiers the connector has not yet seen on the portal, and heads left ``in_flight`` by a
    crash or an unanswered call, are looked up (``TraCuuHoSo``): that decides insert or update,
    and a step the portal already holds is marked sent instead of being sent again;
-2. the heads are marked ``in_flight``, then the dossiers are sent (``DongBoHoSoMC``, inserts
-   and updates apart) and then their steps (``CapNhatTienDoHoSoMC``);
-3. sent heads are marked ``sent``.
+2. the updates are marked ``in_flight``, then each dossier is sent as its last update leaves
+   it (``DongBoHoSoMC``, inserts and updates apart), then all their steps in order
+   (``CapNhatTienDoHoSoMC``);
+3. they are marked ``sent``.
 
 A call the portal refuses is split up to find the update it refuses; that update is tried
 again later and, after ``refusals_before_parking`` refusals, parked: its dossier's later
@@ -88,7 +90,7 @@ class Sender:
         refusals_before_parking: int = 3,
         breaker: Breaker | None = None,
         idle_seconds: float = 0.5,
-        lookups: int = 8,
+        lookups: int = 16,
     ) -> None:
         self.db, self.client = db, client
         self.batch_size, self.budget = batch_size, refusals_before_parking
@@ -125,8 +127,8 @@ class Sender:
                 stop.wait(self.idle_seconds)
 
     def round(self) -> int:
-        """Deliver one batch of heads; the number of updates settled (sent or refused)."""
-        batch = outbox.heads(self.db, self.batch_size)
+        """Deliver one batch; the number of updates settled (sent or refused)."""
+        batch = outbox.runs(self.db, self.batch_size)
         if not batch:
             return 0
         return self._deliver(batch)
@@ -152,13 +154,14 @@ class Sender:
                 return self.client.call(service, **body).result
         raise AssertionError("unreachable: stamina re-raises after the last attempt")
 
-    def _deliver(self, batch: list[outbox.Head]) -> int:
-        unsure = [h for h in batch if h.on_portal == 0 or h.status == "in_flight"]
+    def _deliver(self, batch: list[list[outbox.Head]]) -> int:
+        """``batch``: per dossier, its head and the updates after it, in order."""
+        unsure = [run for run in batch if run[0].on_portal == 0 or _any_in_flight(run)]
 
-        def look_up(head: outbox.Head) -> dict[str, Any] | Exception | None:
+        def look_up(run: list[outbox.Head]) -> dict[str, Any] | Exception | None:
             try:
                 found: dict[str, Any] | None = self._call(
-                    "TraCuuHoSo", replayable=True, mahoso=head.dossier_code
+                    "TraCuuHoSo", replayable=True, mahoso=run[0].dossier_code
                 )
                 return found
             except _TRANSIENT as error:
@@ -166,72 +169,88 @@ class Sender:
 
         known: dict[str, int] = {}
         already: list[outbox.Head] = []
-        unreachable: list[outbox.Head] = []
-        for head, found in zip(unsure, self.pool.map(look_up, unsure), strict=True):
+        skipped: set[str] = set()
+        for run, found in zip(unsure, self.pool.map(look_up, unsure), strict=True):
+            code = run[0].dossier_code
             if isinstance(found, Exception):
-                unreachable.append(head)  # try this one again next round
+                skipped.add(code)  # try this dossier again next round
                 continue
-            head.on_portal = 1 if found else -1
-            known[head.dossier_code] = head.on_portal
-            if head.status == "in_flight" and found and _has_step(found, head.step):
-                already.append(head)
+            known[code] = 1 if found else -1
+            for head in run:
+                head.on_portal = known[code]
+            while run and run[0].status == "in_flight" and found and _has_step(found, run[0].step):
+                already.append(run.pop(0))  # the portal holds it: an earlier call went through
         if known:
             outbox.set_on_portal(self.db, known)
         if already:
             outbox.mark_sent(self.db, already)
             SENT.inc(len(already))
-        todo = [h for h in batch if h not in already and h not in unreachable]
-        if unreachable and len(unreachable) == len(unsure) and not todo:
-            raise PortalUnavailable(f"{len(unreachable)} look-ups failed")
+        todo = [run for run in batch if run and run[0].dossier_code not in skipped]
         if not todo:
+            if skipped and not already:
+                raise PortalUnavailable(f"{len(skipped)} look-ups failed")
             return len(already)
-        outbox.mark_in_flight(self.db, todo)
-        upserted = self._upsert([h for h in todo if h.on_portal < 0], inserting=True)
-        upserted += self._upsert([h for h in todo if h.on_portal > 0], inserting=False)
-        stepped = self._steps(upserted)
-        outbox.mark_sent(self.db, stepped)
-        SENT.inc(len(stepped))
-        return len(already) + len(todo)
+        outbox.mark_in_flight(self.db, [h for run in todo for h in run])
+        upserted = self._upsert([r for r in todo if r[0].on_portal < 0], inserting=True)
+        upserted += self._upsert([r for r in todo if r[0].on_portal > 0], inserting=False)
+        sent = self._steps(upserted)
+        outbox.mark_sent(self.db, sent)
+        SENT.inc(len(sent))
+        return len(already) + sum(len(run) for run in todo)
 
-    def _upsert(self, heads: list[outbox.Head], inserting: bool) -> list[outbox.Head]:
-        """Send the dossiers; those the portal took (refusals recorded, transients raised).
-        Sending a dossier again is harmless: an update rewrites it, an insert is answered
-        "đã tồn tại" and becomes an update."""
-        if not heads:
+    def _upsert(self, runs: list[list[outbox.Head]], inserting: bool) -> list[list[outbox.Head]]:
+        """Send each dossier as its last update leaves it; the runs the portal took. Sending a
+        dossier again is harmless: an update rewrites it, and an insert of one that exists is
+        answered "đã tồn tại" and becomes an update."""
+        if not runs:
             return []
         flag = "False" if inserting else "True"
         try:
             self._call(
-                "DongBoHoSoMC", replayable=True, isUpdating=flag, data=[h.dossier for h in heads]
+                "DongBoHoSoMC", replayable=True, isUpdating=flag, data=[r[-1].dossier for r in runs]
             )
-            return heads
+            return runs
         except PortalRefused as error:
-            if len(heads) > 1:  # find the one it refuses
-                middle = len(heads) // 2
-                first = self._upsert(heads[:middle], inserting)
-                return first + self._upsert(heads[middle:], inserting)
-            head = heads[0]
+            if len(runs) > 1:  # find the dossier it refuses
+                middle = len(runs) // 2
+                return self._upsert(runs[:middle], inserting) + self._upsert(
+                    runs[middle:], inserting
+                )
+            run = runs[0]
             if inserting and error.answer.error_code == ALREADY_EXISTS:
-                head.on_portal = 1  # inserted by an earlier, unanswered call
-                outbox.set_on_portal(self.db, {head.dossier_code: 1})
-                return self._upsert([head], inserting=False)
-            self._refused(head, error)
+                for head in run:
+                    head.on_portal = 1  # inserted by an earlier, unanswered call
+                outbox.set_on_portal(self.db, {run[0].dossier_code: 1})
+                return self._upsert([run], inserting=False)
+            self._refused(run[0], error)
+            outbox.back_to_pending(self.db, run[1:])
             return []
 
-    def _steps(self, heads: list[outbox.Head]) -> list[outbox.Head]:
-        """Send the heads' processing steps; a step sent twice would be recorded twice, so an
-        answer that never came leaves them ``in_flight`` for the next round to check."""
-        with_steps = [h for h in heads if h.step is not None]
-        if not with_steps:
-            return heads
+    def _steps(self, runs: list[list[outbox.Head]]) -> list[outbox.Head]:
+        """Send the runs' steps in order; the updates settled. A step sent twice would be
+        recorded twice, so an answer that never came leaves them ``in_flight`` for the next
+        round to check."""
+        steps = [h.step for run in runs for h in run if h.step is not None]
+        if not steps:
+            return [h for run in runs for h in run]
         try:
-            self._call("CapNhatTienDoHoSoMC", replayable=False, data=[h.step for h in with_steps])
-            return heads
+            self._call("CapNhatTienDoHoSoMC", replayable=False, data=steps)
+            return [h for run in runs for h in run]
         except PortalRefused as error:
-            if len(heads) > 1:
-                middle = len(heads) // 2
-                return self._steps(heads[:middle]) + self._steps(heads[middle:])
-            self._refused(heads[0], error)
+            if len(runs) > 1:
+                middle = len(runs) // 2
+                return self._steps(runs[:middle]) + self._steps(runs[middle:])
+            run = runs[0]
+            if len(run) > 1:  # one update at a time, to find the refused step
+                done: list[outbox.Head] = []
+                for index, head in enumerate(run):
+                    settled = self._steps([[head]])
+                    if not settled:
+                        outbox.back_to_pending(self.db, run[index + 1 :])
+                        break
+                    done += settled
+                return done
+            self._refused(run[0], error)
             return []
 
     def _refused(self, head: outbox.Head, error: PortalRefused) -> None:
@@ -247,6 +266,10 @@ class Sender:
             )
         else:
             logger.warning("dvcqg.refused", dossier_code=head.dossier_code, error=str(error))
+
+
+def _any_in_flight(run: list[outbox.Head]) -> bool:
+    return any(head.status == "in_flight" for head in run)
 
 
 def _has_step(found: dict[str, Any], step: dict[str, Any] | None) -> bool:

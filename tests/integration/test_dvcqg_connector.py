@@ -247,16 +247,16 @@ def test_reconcile_finds_what_the_portal_lost_and_sends_it_again(
 def test_everything_arrives_once_in_order_through_faults_and_a_killed_connector(
     tmp_path: Path, portal: Portal, scenario: Path
 ) -> None:
-    settings = _settings(tmp_path, portal, dvcqg_batch_size=200)
+    settings = _settings(tmp_path, portal, dvcqg_batch_size=500)
     run_cli(settings, "simulate", "--scenario", str(scenario), timeout=1800)
     synced, others = _expected(settings)
     portal.faults(
-        error_5xx=0.03,
-        timeout=0.01,
+        error_5xx=0.02,
+        timeout=0.005,
         timeout_seconds=1.5,
-        drop_session=0.02,
-        rate_limit=0.01,
-        wrong_body=0.01,
+        drop_session=0.01,
+        rate_limit=0.005,
+        wrong_body=0.005,
     )
     connector = CliProcess(settings, tmp_path / "connector.log", "connector", "run")
     connector.start()
