@@ -17,7 +17,7 @@ from connectors.dvcqg.sender import Breaker, Sender
 from connectors.dvcqg.status import by_unit_and_day
 from hub.adapters.sql import ReadModelDatabase
 from hub.bootstrap import Hub
-from hub.bus.sources import KafkaSource, LogSource, Source
+from hub.bus.sources import Source, bus_source
 from hub.catalogue.store import CatalogueStore
 from hub.settings import HubSettings
 
@@ -42,16 +42,16 @@ def portal_client(settings: HubSettings) -> PortalClient:
 
 
 def connector_source(hub: Hub) -> Source:
+    """Where the connector's intake reads the bus."""
     settings = hub.settings
-    if settings.kafka_bootstrap:
-        return KafkaSource(
-            settings.kafka_bootstrap,
-            settings.kafka_events_topic,
-            settings.kafka_connector_group,
-            f"dvchub-dvcqg-{settings.instance_id}",
-            settings.kafka_poll_records,
-        )
-    return LogSource(hub.store)
+    return bus_source(
+        hub.store,
+        settings.kafka_bootstrap,
+        settings.kafka_events_topic,
+        settings.kafka_connector_group,
+        f"dvchub-dvcqg-{settings.instance_id}",
+        settings.kafka_poll_records,
+    )
 
 
 def connector_tasks(hub: Hub) -> list[tuple[str, Callable[[threading.Event], None]]]:

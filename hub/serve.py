@@ -26,7 +26,7 @@ from hub.bootstrap import Hub
 from hub.bus.inbound import InboundConsumer
 from hub.bus.rejects import FileRejectSink, KafkaRejectSink, RejectSink
 from hub.bus.relay import Relay
-from hub.bus.sources import KafkaSource, LogSource, Source
+from hub.bus.sources import Source, bus_source
 from hub.bus.topics import ensure_topics
 from projections.runner import ProgressWorker
 
@@ -73,17 +73,16 @@ class Services:
 
 
 def projection_source(hub: Hub) -> Source:
-    """The events topic when Kafka is configured, else the store's log (embedded)."""
+    """Where projection workers read the bus."""
     settings = hub.settings
-    if settings.kafka_bootstrap:
-        return KafkaSource(
-            settings.kafka_bootstrap,
-            settings.kafka_events_topic,
-            settings.kafka_projections_group,
-            f"dvchub-projections-{settings.instance_id}",
-            settings.kafka_poll_records,
-        )
-    return LogSource(hub.store)
+    return bus_source(
+        hub.store,
+        settings.kafka_bootstrap,
+        settings.kafka_events_topic,
+        settings.kafka_projections_group,
+        f"dvchub-projections-{settings.instance_id}",
+        settings.kafka_poll_records,
+    )
 
 
 def kafka_readiness(bootstrap: str) -> Callable[[], None]:

@@ -19,7 +19,7 @@ import psycopg
 import structlog
 
 from hub.adapters.sql import ReadModelDatabase
-from hub.bus.sources import Checkpoint, Delivery, Source
+from hub.bus.sources import Checkpoint, Delivery, Source, last_per_part
 from projections import checkpoints, metrics
 from projections.progress import tables
 from projections.progress.facts import fact_of
@@ -100,10 +100,7 @@ class ProgressWorker:
                         event_type=fact.event_type,
                         position=fact.position,
                     )
-            last: dict[int, Delivery] = {}
-            for delivery in batch:
-                last[delivery.part] = delivery
-            for part, delivery in last.items():
+            for part, delivery in last_per_part(batch).items():
                 position = max(floors.get(part, 0), delivery.position)
                 checkpoints.advance(
                     self.db, PROJECTION, self.source.name, part, position, delivery.offset

@@ -21,7 +21,7 @@ from connectors.dvcqg import outbox
 from connectors.dvcqg.mapping import SyncState, dossier_payload, fold, progress_step
 from connectors.dvcqg.protocol import VIETNAM
 from hub.adapters.sql import ReadModelDatabase
-from hub.bus.sources import Checkpoint, Delivery, Source
+from hub.bus.sources import Checkpoint, Delivery, Source, last_per_part
 from hub.catalogue.store import CatalogueStore
 from hub.catalogue.versions import CatalogueVersion
 
@@ -97,10 +97,7 @@ class Intake:
                     )
             outbox.save_states(self.db, changed)
             outbox.enqueue(self.db, updates)
-            last: dict[int, Delivery] = {}
-            for delivery in batch:
-                last[delivery.part] = delivery
-            for part, delivery in last.items():
+            for part, delivery in last_per_part(batch).items():
                 position = max(floors.get(part, 0), delivery.position)
                 outbox.advance(self.db, self.source.name, part, position, delivery.offset)
         self.enqueued += len(updates)

@@ -167,18 +167,20 @@ def heads(db: ReadModelDatabase, limit: int) -> list[Head]:
         "WHERE o.status IN ('pending', 'in_flight') ORDER BY o.position LIMIT ?",
         (limit,),
     )
-    return [
-        Head(
-            code,
-            int(pos),
-            status,
-            int(attempts),
-            orjson.loads(dossier),
-            None if step is None else orjson.loads(step),
-            int(on_portal),
-        )
-        for code, pos, status, attempts, dossier, step, on_portal in rows
-    ]
+    return [_head(row[:6], int(row[6])) for row in rows]
+
+
+def _head(row: tuple[Any, ...], on_portal: int) -> Head:
+    code, position, status, attempts, dossier, step = row
+    return Head(
+        code,
+        int(position),
+        status,
+        int(attempts),
+        orjson.loads(dossier),
+        None if step is None else orjson.loads(step),
+        on_portal,
+    )
 
 
 def runs(db: ReadModelDatabase, dossiers: int, per_dossier: int = 50) -> list[list[Head]]:
@@ -199,24 +201,15 @@ def runs(db: ReadModelDatabase, dossiers: int, per_dossier: int = 50) -> list[li
             chunk,
         )
         stopped: set[str] = set()
-        for code, pos, status, attempts, dossier, step in rows:
+        for row in rows:
+            code, position, status = row[0], int(row[1]), row[2]
             run = by_code[code]
-            if code in stopped or int(pos) <= run[0].position:
+            if code in stopped or position <= run[0].position:
                 continue
             if status == "parked" or len(run) >= per_dossier:
                 stopped.add(code)
                 continue
-            run.append(
-                Head(
-                    code,
-                    int(pos),
-                    status,
-                    int(attempts),
-                    orjson.loads(dossier),
-                    None if step is None else orjson.loads(step),
-                    run[0].on_portal,
-                )
-            )
+            run.append(_head(row, run[0].on_portal))
     return [by_code[head.dossier_code] for head in first]
 
 

@@ -187,3 +187,26 @@ def _delivery(record: ConsumerRecord) -> Delivery:
     value = record.value or b""
     position = int(header) if header is not None else int(orjson.loads(value)["position"])
     return Delivery(record.partition, record.offset + 1, position, value)
+
+
+def bus_source(
+    store: DossierStore,
+    bootstrap: str | None,
+    topic: str,
+    group: str,
+    client_id: str,
+    poll_records: int,
+) -> Source:
+    """The events topic for consumer group ``group`` when Kafka is configured, else the
+    store's log (embedded)."""
+    if bootstrap:
+        return KafkaSource(bootstrap, topic, group, client_id, poll_records)
+    return LogSource(store)
+
+
+def last_per_part(batch: list[Delivery]) -> dict[int, Delivery]:
+    """The last delivery of each part in ``batch``: where each part's checkpoint moves to."""
+    last: dict[int, Delivery] = {}
+    for delivery in batch:
+        last[delivery.part] = delivery
+    return last
