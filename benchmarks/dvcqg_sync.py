@@ -157,7 +157,8 @@ def naive_connector(settings: HubSettings, port: int, limit: int) -> float:
     started = time.perf_counter()
     for event in read_log(hub.store):
         record, transition = event.record, event.transition
-        code = "N" + record["dossier_code"][1:]  # fresh codes: the portal already has the others
+        unit, day, sequence = record["dossier_code"].split("-")
+        code = f"{unit}-99{day[2:]}-{sequence}"  # fresh codes: the portal has the others
         record = {**record, "dossier_code": code}
         state = fold(states.get(code), record, transition)  # type: ignore[arg-type]
         states[code] = state
