@@ -12,7 +12,6 @@ import sqlite3
 import threading
 import time
 from datetime import date, datetime
-from typing import Any
 
 import psycopg
 import structlog
@@ -66,7 +65,7 @@ class Intake:
                 code: SyncState.model_validate(data)
                 for code, data in outbox.load_states(self.db, codes).items()
             }
-            changed: dict[str, tuple[str, date | None, dict[str, Any], bool]] = {}
+            integrated_now: dict[str, bool] = {}
             updates: list[outbox.Update] = []
             for position, record, transition in decoded:
                 code = record["dossier_code"]
@@ -77,10 +76,7 @@ class Intake:
                 if catalogue is not None and state.procedure_code:
                     procedure = catalogue.procedures.get(state.procedure_code)
                 integrated = procedure is not None and procedure.integrated_on(day)
-                # The day it was received, or submitted if never received (reconcile's period).
-                submitted = state.received_at or state.opened_at
-                received = None if submitted is None else _day(submitted)
-                changed[code] = (state.unit, received, state.model_dump(), integrated)
+                integrated_now[code] = integrated
                 if integrated and procedure is not None:
                     step = progress_step(record, transition)
                     updates.append(
@@ -95,6 +91,13 @@ class Intake:
                             step.model_dump(mode="json"),
                         )
                     )
+            changed = {}
+            for code, integrated in integrated_now.items():
+                state = states[code]
+                # The day it was received, or submitted if never received (reconcile's period).
+                submitted = state.received_at or state.opened_at
+                received = None if submitted is None else _day(submitted)
+                changed[code] = (state.unit, received, state.model_dump(), integrated)
             outbox.save_states(self.db, changed)
             outbox.enqueue(self.db, updates)
             for part, delivery in last_per_part(batch).items():

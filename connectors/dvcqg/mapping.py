@@ -72,12 +72,10 @@ class SyncState(BaseModel):
 
 
 def fold(state: SyncState | None, record: dict[str, Any], transition: dict[str, Any]) -> SyncState:
-    """The dossier's sync state after ``record``."""
+    """The dossier's sync state after ``record`` (``state`` is updated in place)."""
     kind, payload, at = record["event_type"], record["payload"], record["occurred_at"]
     if state is None:
         state = SyncState(code=record["dossier_code"], unit=record["unit_code"], opened_at=at)
-    else:
-        state = state.model_copy(deep=True)
     if kind in OPENING:
         state.procedure_code = payload.get("procedure_code") or state.procedure_code
         state.channel = payload.get("channel") or state.channel
