@@ -54,7 +54,9 @@ def _read(path: Path) -> tuple[list[Any] | None, list[Any] | None]:
         raise CatalogueFileError(f"{path}: no such file")
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        # Every scalar as a string (pydantic converts): unquoted procedure codes such as
+        # 1.000101 would otherwise be read as numbers and lose their zeros.
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader) or {}  # noqa: S506
         if not isinstance(data, dict) or not {"units", "procedures"} & data.keys():
             raise CatalogueFileError(f"{path}: expected a mapping with units and/or procedures")
         units, procedures = data.get("units"), data.get("procedures")
