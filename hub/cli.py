@@ -489,15 +489,20 @@ def portal_sim(
 
 
 @connector_app.command("run")
-def connector_run() -> None:
-    """Sync dossiers of integrated procedures to the portal (intake and sender)."""
+def connector_run(
+    intake: Annotated[bool, typer.Option(help="Read the bus into the outbox")] = True,
+    sender: Annotated[bool, typer.Option(help="Deliver the outbox to the portal")] = True,
+) -> None:
+    """Sync dossiers of integrated procedures to the portal: intake and sender, together or
+    each in its own process."""
     from hub.cli_connector import NotConfigured, connector_tasks
 
     hub = _hub()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    wanted = {"dvcqg-intake": intake, "dvcqg-sender": sender}
     try:
-        tasks = connector_tasks(hub)
+        tasks = [(name, task) for name, task in connector_tasks(hub) if wanted[name]]
     except NotConfigured as error:
         hub.close()
         err_console.print(f"[bold red]error:[/] {error}")

@@ -23,7 +23,7 @@ from connectors.dvcqg.mapping import STEP_TEXT
 from hub.adapters.sql import ReadModelDatabase
 from hub.bootstrap import bootstrap
 from hub.catalogue.store import CatalogueStore
-from hub.log_reader import read_log
+from hub.log_reader import last_position, read_log
 from hub.settings import HubSettings
 from tests.conftest import ROOT
 from tests.processes import CliProcess, run_cli
@@ -136,6 +136,10 @@ def _portal_steps(found: dict[str, Any]) -> list[tuple[str, int]]:
 
 
 def _wait_synced(settings: HubSettings, connector: CliProcess, timeout: float) -> None:
+    """Until the intake has read the whole log and every update in the outbox is sent."""
+    hub = bootstrap(settings, configure_logs=False)
+    end = last_position(hub.store)
+    hub.close()
     db = ReadModelDatabase(settings)
     outbox.create(db)
     deadline = time.monotonic() + timeout
@@ -143,8 +147,8 @@ def _wait_synced(settings: HubSettings, connector: CliProcess, timeout: float) -
         while True:
             rows = db.query(f"SELECT status, COUNT(*) FROM {outbox.OUTBOX} GROUP BY status")
             counts = {status: int(n) for status, n in rows}
-            enqueued = db.query(f"SELECT COUNT(*) FROM {outbox.CHECKPOINTS}")[0][0]
-            if enqueued and counts and set(counts) == {"sent"}:
+            read = db.query(f"SELECT COALESCE(MAX(position), 0) FROM {outbox.CHECKPOINTS}")[0][0]
+            if int(read) >= end and counts and set(counts) == {"sent"}:
                 return
             assert connector.running, (connector.log.read_text())[-3000:]
             assert time.monotonic() < deadline, f"not synced in time: {counts}"
@@ -258,22 +262,28 @@ def test_everything_arrives_once_in_order_through_faults_and_a_killed_connector(
         rate_limit=0.005,
         wrong_body=0.005,
     )
-    connector = CliProcess(settings, tmp_path / "connector.log", "connector", "run")
-    connector.start()
+    # Intake and sender each in its own process, as a busy province would run them.
+    intake = CliProcess(settings, tmp_path / "intake.log", "connector", "run", "--no-sender")
+    sender = CliProcess(settings, tmp_path / "sender.log", "connector", "run", "--no-intake")
+    intake.start()
+    sender.start()
     try:
-        # Kill it with SIGKILL once part of the work is delivered, and start it again.
-        deadline = time.monotonic() + 600
+        # Kill both with SIGKILL once part of the work is delivered, and start them again.
         third = sum(len(steps) for steps in synced.values()) // 3
+        deadline = time.monotonic() + 1800
         while portal.stats()["steps"] < third:
-            assert connector.running, connector.log.read_text()[-3000:]
+            assert sender.running, sender.log.read_text()[-3000:]
             assert time.monotonic() < deadline
             time.sleep(0.5)
-        connector.kill()
+        sender.kill()
+        intake.kill()
         portal.http.post("/_sim/expire-sessions").raise_for_status()
-        connector.start()
-        _wait_synced(settings, connector, timeout=3600)
+        intake.start()
+        sender.start()
+        _wait_synced(settings, sender, timeout=3600)
     finally:
-        connector.stop()
+        intake.stop()
+        sender.stop()
     on_portal = portal.dossiers()
     stats = portal.stats()
     assert set(on_portal) == set(synced), "a dossier is missing on the portal, or one too many"
