@@ -66,6 +66,7 @@ def connector_tasks(hub: Hub) -> list[tuple[str, Callable[[threading.Event], Non
         batch_size=settings.dvcqg_batch_size,
         refusals_before_parking=settings.dvcqg_refusals_before_parking,
         breaker=Breaker(settings.dvcqg_breaker_failures, settings.dvcqg_breaker_seconds),
+        settle_seconds=settings.dvcqg_settle_seconds,
     )
     return [("dvcqg-intake", intake.run), ("dvcqg-sender", sender.run)]
 

@@ -73,6 +73,12 @@ class HubSettings(BaseSettings):
         5, ge=1, description="Failed rounds in a row that open the circuit breaker"
     )
     dvcqg_breaker_seconds: float = Field(30.0, gt=0, description="How long it stays open")
+    dvcqg_settle_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="After an unanswered call, wait this long before asking the portal what "
+        "it holds (the call may still be on its way)",
+    )
     kafka_connector_group: str = "dvchub-dvcqg"
 
     # The HTTP API.

@@ -13,7 +13,7 @@ the portal is asked what it has before sending again), ``sent``, ``parked``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -44,7 +44,7 @@ def create(db: ReadModelDatabase) -> None:
                 "dossier TEXT NOT NULL, "
                 "step TEXT, status TEXT NOT NULL DEFAULT 'pending', "
                 "attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, answer TEXT, "
-                "sent_at TEXT, PRIMARY KEY (dossier_code, position))",
+                "in_flight_at TEXT, sent_at TEXT, PRIMARY KEY (dossier_code, position))",
                 f"CREATE INDEX IF NOT EXISTS {OUTBOX}_open ON {OUTBOX} (status, dossier_code, "
                 "position)",
             ]
@@ -156,7 +156,13 @@ class Head:
     on_portal: int  # 1 there, -1 not there, 0 unknown
 
 
-def heads(db: ReadModelDatabase, limit: int) -> list[Head]:
+def heads(db: ReadModelDatabase, limit: int, settle_seconds: float = 0.0) -> list[Head]:
+    """The head of up to ``limit`` dossiers. A head left ``in_flight`` is taken only once
+    ``settle_seconds`` have passed since it was sent: a call the sender gave up on may still
+    be on its way to the portal, and checking before it lands would send it twice."""
+    settled = (datetime.now(UTC) - timedelta(seconds=settle_seconds)).isoformat(
+        timespec="milliseconds"
+    )
     rows = db.query(
         f"SELECT o.dossier_code, o.position, o.status, o.attempts, o.dossier, o.step, "
         f"COALESCE(d.on_portal, 0) FROM {OUTBOX} o "
@@ -164,8 +170,9 @@ def heads(db: ReadModelDatabase, limit: int) -> list[Head]:
         "WHERE status <> 'sent' GROUP BY dossier_code) h "
         "ON o.dossier_code = h.dossier_code AND o.position = h.first "
         f"LEFT JOIN {DOSSIERS} d ON d.dossier_code = o.dossier_code "
-        "WHERE o.status IN ('pending', 'in_flight') ORDER BY o.position LIMIT ?",
-        (limit,),
+        "WHERE o.status = 'pending' OR (o.status = 'in_flight' AND o.in_flight_at < ?) "
+        "ORDER BY o.position LIMIT ?",
+        (settled, limit),
     )
     return [_head(row[:6], int(row[6])) for row in rows]
 
@@ -183,10 +190,12 @@ def _head(row: tuple[Any, ...], on_portal: int) -> Head:
     )
 
 
-def runs(db: ReadModelDatabase, dossiers: int, per_dossier: int = 50) -> list[list[Head]]:
+def runs(
+    db: ReadModelDatabase, dossiers: int, settle_seconds: float = 0.0, per_dossier: int = 50
+) -> list[list[Head]]:
     """For up to ``dossiers`` dossiers whose head can be sent, the head and the updates after
     it, in order, up to ``per_dossier`` and never past a parked one."""
-    first = heads(db, dossiers)
+    first = heads(db, dossiers, settle_seconds)
     if not first:
         return []
     by_code = {head.dossier_code: [head] for head in first}
@@ -223,10 +232,12 @@ def back_to_pending(db: ReadModelDatabase, entries: list[Head]) -> None:
 
 
 def mark_in_flight(db: ReadModelDatabase, batch: list[Head]) -> None:
+    stamp = now()
     with db.transaction():
         db.executemany(
-            f"UPDATE {OUTBOX} SET status = 'in_flight' WHERE dossier_code = ? AND position = ?",
-            [(h.dossier_code, h.position) for h in batch],
+            f"UPDATE {OUTBOX} SET status = 'in_flight', in_flight_at = ? "
+            "WHERE dossier_code = ? AND position = ?",
+            [(stamp, h.dossier_code, h.position) for h in batch],
         )
 
 

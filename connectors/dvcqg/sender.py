@@ -17,7 +17,8 @@ updates wait, other dossiers flow on. Transient failures (5xx, timeouts, garbled
 rate limits, expired sessions) are retried with jittered exponential backoff (stamina);
 rounds that keep failing open a circuit breaker that holds calls off for a while. A call
 whose answer never came may still have been applied: dossiers are sent again (harmless),
-but steps are not; their heads stay ``in_flight`` and are checked by a look-up first.
+but steps are not; their heads stay ``in_flight`` and, once ``settle_seconds`` have passed
+(the unanswered call may still reach the portal), are checked by a look-up first.
 """
 
 from __future__ import annotations
@@ -91,11 +92,13 @@ class Sender:
         breaker: Breaker | None = None,
         idle_seconds: float = 0.5,
         lookups: int = 16,
+        settle_seconds: float = 30.0,
     ) -> None:
         self.db, self.client = db, client
         self.batch_size, self.budget = batch_size, refusals_before_parking
         self.breaker = breaker or Breaker(5, 30.0)
         self.idle_seconds = idle_seconds
+        self.settle_seconds = settle_seconds
         # Look-ups are one call per dossier: a few at once keep the round short.
         self.pool = ThreadPoolExecutor(max_workers=lookups, thread_name_prefix="dvcqg-lookup")
 
@@ -128,7 +131,7 @@ class Sender:
 
     def round(self) -> int:
         """Deliver one batch; the number of updates settled (sent or refused)."""
-        batch = outbox.runs(self.db, self.batch_size)
+        batch = outbox.runs(self.db, self.batch_size, self.settle_seconds)
         if not batch:
             return 0
         return self._deliver(batch)

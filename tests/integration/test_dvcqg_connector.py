@@ -69,7 +69,7 @@ def portal(tmp_path: Path) -> Iterator[Portal]:
         "--password",
         PASSWORD,
         "--timeout-seconds",
-        "1.5",
+        "4",
         "--session-seconds",
         "20",
         "--seed",
@@ -96,8 +96,9 @@ def _settings(tmp_path: Path, portal: Portal, **extra: Any) -> HubSettings:
         log_level="WARNING",
         dvcqg_url=portal.url,
         dvcqg_password=PASSWORD,
-        dvcqg_timeout_seconds=1.0,
+        dvcqg_timeout_seconds=3.0,
         dvcqg_breaker_seconds=2.0,
+        dvcqg_settle_seconds=8.0,
         **extra,
     )
 
@@ -257,7 +258,7 @@ def test_everything_arrives_once_in_order_through_faults_and_a_killed_connector(
     portal.faults(
         error_5xx=0.02,
         timeout=0.005,
-        timeout_seconds=1.5,
+        timeout_seconds=4,
         drop_session=0.01,
         rate_limit=0.005,
         wrong_body=0.005,
