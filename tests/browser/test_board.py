@@ -58,21 +58,23 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, HubSe
     portal.start()
     server = CliProcess(settings, tmp / "serve.log", "serve")  # with the connector
     server.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            report = httpx.get(f"{url}/v1/reports/{PERIOD}", timeout=5).json()
-            if report["online_total"] == 364:
-                break
-        except httpx.HTTPError:
-            pass
-        assert server.running, (tmp / "serve.log").read_text()
-        assert time.monotonic() < deadline, "the board did not come up"
-        time.sleep(0.3)
-    yield url, settings
-    server.stop()
-    portal.stop()
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                report = httpx.get(f"{url}/v1/reports/{PERIOD}", timeout=5).json()
+                if report["online_total"] == 364:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert server.running, (tmp / "serve.log").read_text()
+            assert time.monotonic() < deadline, "the board did not come up"
+            time.sleep(0.3)
+        yield url, settings
+    finally:
+        server.stop()
+        portal.stop()
 
 
 @pytest.fixture(scope="module")

@@ -76,18 +76,20 @@ def portal(tmp_path: Path) -> Iterator[Portal]:
         "7",
     )
     process.start()
-    portal = Portal(f"http://127.0.0.1:{port}")
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            portal.stats()
-            break
-        except httpx.TransportError:
-            assert process.running, (tmp_path / "portal.log").read_text()
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
-    yield portal
-    process.stop()
+    try:
+        portal = Portal(f"http://127.0.0.1:{port}")
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                portal.stats()
+                break
+            except httpx.TransportError:
+                assert process.running, (tmp_path / "portal.log").read_text()
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        yield portal
+    finally:
+        process.stop()
 
 
 def _settings(tmp_path: Path, portal: Portal, **extra: Any) -> HubSettings:
