@@ -35,9 +35,8 @@ class GenerationChanged(Exception):
 
 def prepare(db: ReadModelDatabase) -> None:
     """Create the read model's tables and its generation row if they are missing."""
+    db.create(checkpoints.create_statements() + tables.create_statements(db))
     with db.transaction():
-        db.execute_script(checkpoints.create_statements())
-        db.execute_script(tables.create_statements(db))
         checkpoints.ensure(db, PROJECTION)
 
 

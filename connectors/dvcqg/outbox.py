@@ -28,27 +28,26 @@ OUTBOX = "dvcqg_outbox"
 
 def create(db: ReadModelDatabase) -> None:
     day = "DATE" if db.postgres else "TEXT"
-    with db.transaction():
-        db.execute_script(
-            [
-                f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (source TEXT NOT NULL, "
-                "part INTEGER NOT NULL, position BIGINT NOT NULL, kafka_offset BIGINT, "
-                "PRIMARY KEY (source, part))",
-                f"CREATE TABLE IF NOT EXISTS {DOSSIERS} (dossier_code TEXT PRIMARY KEY, "
-                f"unit_code TEXT NOT NULL, received_day {day}, state TEXT NOT NULL, "
-                "integrated INTEGER NOT NULL DEFAULT 0, on_portal INTEGER NOT NULL DEFAULT 0, "
-                "last_synced_position BIGINT, last_synced_at TEXT)",
-                f"CREATE TABLE IF NOT EXISTS {OUTBOX} (dossier_code TEXT NOT NULL, "
-                "position BIGINT NOT NULL, event_type TEXT NOT NULL, unit_code TEXT NOT NULL, "
-                f"day {day} NOT NULL, recorded_at TEXT, enqueued_at TEXT NOT NULL, "
-                "dossier TEXT NOT NULL, "
-                "step TEXT, status TEXT NOT NULL DEFAULT 'pending', "
-                "attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, answer TEXT, "
-                "in_flight_at TEXT, sent_at TEXT, PRIMARY KEY (dossier_code, position))",
-                f"CREATE INDEX IF NOT EXISTS {OUTBOX}_open ON {OUTBOX} (status, dossier_code, "
-                "position)",
-            ]
-        )
+    db.create(
+        [
+            f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (source TEXT NOT NULL, "
+            "part INTEGER NOT NULL, position BIGINT NOT NULL, kafka_offset BIGINT, "
+            "PRIMARY KEY (source, part))",
+            f"CREATE TABLE IF NOT EXISTS {DOSSIERS} (dossier_code TEXT PRIMARY KEY, "
+            f"unit_code TEXT NOT NULL, received_day {day}, state TEXT NOT NULL, "
+            "integrated INTEGER NOT NULL DEFAULT 0, on_portal INTEGER NOT NULL DEFAULT 0, "
+            "last_synced_position BIGINT, last_synced_at TEXT)",
+            f"CREATE TABLE IF NOT EXISTS {OUTBOX} (dossier_code TEXT NOT NULL, "
+            "position BIGINT NOT NULL, event_type TEXT NOT NULL, unit_code TEXT NOT NULL, "
+            f"day {day} NOT NULL, recorded_at TEXT, enqueued_at TEXT NOT NULL, "
+            "dossier TEXT NOT NULL, "
+            "step TEXT, status TEXT NOT NULL DEFAULT 'pending', "
+            "attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, answer TEXT, "
+            "in_flight_at TEXT, sent_at TEXT, PRIMARY KEY (dossier_code, position))",
+            f"CREATE INDEX IF NOT EXISTS {OUTBOX}_open ON {OUTBOX} (status, dossier_code, "
+            "position)",
+        ]
+    )
 
 
 def now() -> str:

@@ -17,6 +17,7 @@ from datetime import date
 from typing import IO, Any, Literal
 
 import psycopg
+import stamina
 
 from hub.settings import HubSettings
 
@@ -92,6 +93,22 @@ class ReadModelDatabase:
     def execute_script(self, statements: Iterable[str]) -> None:
         for statement in statements:
             self.execute(statement)
+
+    def create(self, statements: list[str]) -> None:
+        """Run ``CREATE ... IF NOT EXISTS`` statements in one transaction. Several processes
+        starting at once can still collide in PostgreSQL's catalogue (a unique violation on
+        pg_type, or "already exists"); the next attempt finds the tables."""
+        for attempt in stamina.retry_context(
+            on=(
+                psycopg.errors.UniqueViolation,
+                psycopg.errors.DuplicateObject,
+                psycopg.errors.DuplicateTable,
+            ),
+            attempts=5,
+            wait_initial=0.05,
+        ):
+            with attempt, self.transaction():
+                self.execute_script(statements)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         if self._pg is not None:
