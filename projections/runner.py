@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 import structlog
+from kafka.errors import KafkaError
 
 from hub.adapters.sql import ReadModelDatabase
 from hub.bus.sources import Checkpoint, Delivery, Source, last_per_part
@@ -122,7 +123,13 @@ class ProgressWorker:
         delay = 0.5
         try:
             while not stop.is_set():
-                batch = self.source.poll(stop)
+                try:
+                    batch = self.source.poll(stop)
+                except KafkaError as error:  # the broker is away: wait for it, lose nothing
+                    logger.warning("projections.poll_failed", error=repr(error))
+                    stop.wait(delay)
+                    delay = min(delay * 2, 30.0)
+                    continue
                 if not batch:
                     if idle is not None:
                         idle.set()

@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 import psycopg
 import structlog
+from kafka.errors import KafkaError
 
 from connectors.dvcqg import outbox
 from connectors.dvcqg.mapping import SyncState, dossier_payload, fold, progress_step
@@ -111,7 +112,13 @@ class Intake:
         delay = 0.5
         try:
             while not stop.is_set():
-                batch = self.source.poll(stop)
+                try:
+                    batch = self.source.poll(stop)
+                except KafkaError as error:  # the broker is away: wait for it, lose nothing
+                    logger.warning("dvcqg.poll_failed", error=repr(error))
+                    stop.wait(delay)
+                    delay = min(delay * 2, 30.0)
+                    continue
                 if not batch:
                     continue
                 try:
