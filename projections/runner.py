@@ -10,17 +10,14 @@ checkpoint, or before the position of the last rebuild, are skipped unread.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
 
-import psycopg
 import structlog
-from kafka.errors import KafkaError
 
 from hub.adapters.sql import ReadModelDatabase
-from hub.bus.sources import Checkpoint, Delivery, Source, last_per_part
+from hub.bus.sources import Checkpoint, Delivery, Source, consume, last_per_part
 from projections import checkpoints, metrics
 from projections.progress import tables
 from projections.progress.facts import fact_of
@@ -120,47 +117,16 @@ class ProgressWorker:
     def run(self, stop: threading.Event, idle: threading.Event | None = None) -> None:
         """Work until ``stop`` is set; ``idle`` is set whenever a poll finds nothing new."""
         self.start()
-        delay = 0.5
-        try:
-            while not stop.is_set():
-                try:
-                    batch = self.source.poll(stop)
-                except KafkaError as error:  # the broker is away: wait for it, lose nothing
-                    logger.warning("projections.poll_failed", error=repr(error))
-                    stop.wait(delay)
-                    delay = min(delay * 2, 30.0)
-                    continue
-                if not batch:
-                    if idle is not None:
-                        idle.set()
-                    continue
-                if idle is not None:
-                    idle.clear()
-                try:
-                    result = self.handle(batch)
-                    delay = 0.5
-                    logger.debug(
-                        "projections.batch", applied=result.applied, skipped=result.skipped
-                    )
-                except GenerationChanged as change:
-                    logger.info("projections.generation_changed", detail=str(change))
-                    self.generation = checkpoints.generation(self.db, PROJECTION).number
-                    self.source.restart()
-                except (psycopg.Error, sqlite3.OperationalError) as error:
-                    # Not applied: read the same events again once the database answers.
-                    logger.warning("projections.batch_failed", error=repr(error), size=len(batch))
-                    self.source.rewind(batch)
-                    stop.wait(delay)
-                    delay = min(delay * 2, 30.0)
-                    self._reconnect()
-        finally:
-            self.source.close()
+        consume(self.source, self._handle_live, self.db.connect, stop, "projections", idle)
 
-    def _reconnect(self) -> None:
+    def _handle_live(self, batch: list[Delivery]) -> None:
         try:
-            self.db.connect()
-        except (psycopg.OperationalError, sqlite3.OperationalError) as error:
-            logger.warning("projections.reconnect_failed", error=repr(error))
+            result = self.handle(batch)
+            logger.debug("projections.batch", applied=result.applied, skipped=result.skipped)
+        except GenerationChanged as change:
+            logger.info("projections.generation_changed", detail=str(change))
+            self.generation = checkpoints.generation(self.db, PROJECTION).number
+            self.source.restart()
 
 
 def catch_up(db: ReadModelDatabase, source: Source) -> int:

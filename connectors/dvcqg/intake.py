@@ -8,20 +8,17 @@ are then synced with the whole dossier as it stands).
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from datetime import date, datetime
 
-import psycopg
 import structlog
-from kafka.errors import KafkaError
 
 from connectors.dvcqg import outbox
 from connectors.dvcqg.mapping import SyncState, dossier_payload, fold, progress_step
 from connectors.dvcqg.protocol import VIETNAM
 from hub.adapters.sql import ReadModelDatabase
-from hub.bus.sources import Checkpoint, Delivery, Source, last_per_part
+from hub.bus.sources import Checkpoint, Delivery, Source, consume, last_per_part
 from hub.catalogue.store import CatalogueStore
 from hub.catalogue.versions import CatalogueVersion
 
@@ -109,32 +106,7 @@ class Intake:
 
     def run(self, stop: threading.Event) -> None:
         self.start()
-        delay = 0.5
-        try:
-            while not stop.is_set():
-                try:
-                    batch = self.source.poll(stop)
-                except KafkaError as error:  # the broker is away: wait for it, lose nothing
-                    logger.warning("dvcqg.poll_failed", error=repr(error))
-                    stop.wait(delay)
-                    delay = min(delay * 2, 30.0)
-                    continue
-                if not batch:
-                    continue
-                try:
-                    self.handle(batch)
-                    delay = 0.5
-                except (psycopg.Error, sqlite3.OperationalError) as error:
-                    logger.warning("dvcqg.intake_failed", error=repr(error), size=len(batch))
-                    self.source.rewind(batch)
-                    stop.wait(delay)
-                    delay = min(delay * 2, 30.0)
-                    try:
-                        self.db.connect()
-                    except (psycopg.Error, sqlite3.OperationalError) as again:
-                        logger.warning("dvcqg.reconnect_failed", error=repr(again))
-        finally:
-            self.source.close()
+        consume(self.source, self.handle, self.db.connect, stop, "dvcqg.intake")
 
 
 def _day(instant: str) -> date:

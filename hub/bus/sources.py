@@ -10,15 +10,18 @@ it is handed parts, so offsets live with the consumer's data, not in Kafka.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
+import psycopg
 import structlog
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import KafkaError
 
 from events.bus import POSITION_HEADER
 from hub.application import DossierStore
@@ -210,3 +213,50 @@ def last_per_part(batch: list[Delivery]) -> dict[int, Delivery]:
     for delivery in batch:
         last[delivery.part] = delivery
     return last
+
+
+def consume(
+    source: Source,
+    handle: Callable[[list[Delivery]], object],
+    reconnect: Callable[[], None],
+    stop: threading.Event,
+    name: str,
+    idle: threading.Event | None = None,
+) -> None:
+    """Poll ``source`` and ``handle`` each batch until ``stop`` is set, then close it.
+
+    A broker that is away is waited for; a batch the database refuses is read again once
+    ``reconnect`` has been tried, with the wait doubling up to 30 s. ``idle`` is set whenever
+    a poll finds nothing new.
+    """
+    delay = 0.5
+    try:
+        while not stop.is_set():
+            try:
+                batch = source.poll(stop)
+            except KafkaError as error:  # the broker is away: wait for it, lose nothing
+                logger.warning(f"{name}.poll_failed", error=repr(error))
+                stop.wait(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            if not batch:
+                if idle is not None:
+                    idle.set()
+                continue
+            if idle is not None:
+                idle.clear()
+            try:
+                handle(batch)
+                delay = 0.5
+            except (psycopg.Error, sqlite3.OperationalError) as error:
+                # Not applied: read the same events again once the database answers.
+                logger.warning(f"{name}.batch_failed", error=repr(error), size=len(batch))
+                source.rewind(batch)
+                stop.wait(delay)
+                delay = min(delay * 2, 30.0)
+                try:
+                    reconnect()
+                except (psycopg.Error, sqlite3.OperationalError) as again:
+                    logger.warning(f"{name}.reconnect_failed", error=repr(again))
+    finally:
+        source.close()
