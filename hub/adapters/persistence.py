@@ -10,6 +10,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import (
     ApplicationRecorder,
     IntegrityError,
+    InternalError,
     ProgrammingError,
     Transcoder,
 )
@@ -77,10 +78,11 @@ class HubApplication(Application[UUID]):
         return OrjsonTranscoder()
 
     def construct_recorder(self) -> ApplicationRecorder:
-        # A losing session sees a unique violation on the catalogue (IntegrityError) or
-        # "relation already exists" (ProgrammingError); the next attempt finds the tables.
+        # A losing session sees a unique violation on the catalogue (IntegrityError),
+        # "relation already exists" (ProgrammingError) or "tuple concurrently updated"
+        # (InternalError); the next attempt finds the tables.
         for attempt in stamina.retry_context(
-            on=(IntegrityError, ProgrammingError), attempts=5, wait_initial=0.05
+            on=(IntegrityError, InternalError, ProgrammingError), attempts=5, wait_initial=0.05
         ):
             with attempt:
                 return super().construct_recorder()
