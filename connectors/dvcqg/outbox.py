@@ -240,6 +240,19 @@ def mark_in_flight(db: ReadModelDatabase, batch: list[Head]) -> None:
         )
 
 
+def restamp_in_flight(db: ReadModelDatabase, batch: list[Head]) -> None:
+    """Those of the updates still ``in_flight``: in flight from now. Done just before their
+    steps go out and when a call about them goes unanswered, so that settling counts from the
+    last moment the portal may have received them, not from when the round began."""
+    stamp = now()
+    with db.transaction():
+        db.executemany(
+            f"UPDATE {OUTBOX} SET in_flight_at = ? "
+            "WHERE dossier_code = ? AND position = ? AND status = 'in_flight'",
+            [(stamp, h.dossier_code, h.position) for h in batch],
+        )
+
+
 def mark_sent(db: ReadModelDatabase, batch: list[Head]) -> None:
     stamp = now()
     with db.transaction():

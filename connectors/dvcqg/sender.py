@@ -18,7 +18,8 @@ rate limits, expired sessions) are retried with jittered exponential backoff (st
 rounds that keep failing open a circuit breaker that holds calls off for a while. A call
 whose answer never came may still have been applied: dossiers are sent again (harmless),
 but steps are not; their heads stay ``in_flight`` and, once ``settle_seconds`` have passed
-(the unanswered call may still reach the portal), are checked by a look-up first.
+since the call went unanswered (it may still reach the portal: a loaded portal can apply a
+call after the client gave up), are checked by a look-up first.
 """
 
 from __future__ import annotations
@@ -136,11 +137,18 @@ class Sender:
             return 0
         return self._deliver(batch)
 
-    def _call(self, service: Service, replayable: bool, **body: Any) -> Any:
+    def _call(
+        self,
+        service: Service,
+        replayable: bool,
+        flying: list[outbox.Head] | None = None,
+        **body: Any,
+    ) -> Any:
         """Call with retries. A call that may have been applied though it failed (a timeout,
         a 5xx, a garbled answer) is retried only if ``replayable``; otherwise the failure is
         raised and its updates stay ``in_flight``, to be checked before they are sent again.
-        Refusals, rate limits and expired sessions were not applied: always retried."""
+        Refusals, rate limits and expired sessions were not applied: always retried.
+        ``flying``: the updates the call carries, stamped in flight as each attempt leaves."""
 
         def retry_on(error: Exception) -> bool:
             if isinstance(error, RateLimited):
@@ -154,6 +162,8 @@ class Sender:
             on=retry_on, attempts=5, wait_initial=0.1, wait_max=3.0, wait_jitter=0.3
         ):
             with attempt:
+                if flying:
+                    outbox.restamp_in_flight(self.db, flying)
                 return self.client.call(service, **body).result
         raise AssertionError("unreachable: stamina re-raises after the last attempt")
 
@@ -193,10 +203,19 @@ class Sender:
             if skipped and not already:
                 raise PortalUnavailable(f"{len(skipped)} look-ups failed")
             return len(already)
-        outbox.mark_in_flight(self.db, [h for run in todo for h in run])
-        upserted = self._upsert([r for r in todo if r[0].on_portal < 0], inserting=True)
-        upserted += self._upsert([r for r in todo if r[0].on_portal > 0], inserting=False)
-        sent = self._steps(upserted)
+        flying = [h for run in todo for h in run]
+        outbox.mark_in_flight(self.db, flying)
+        try:
+            # Split before sending: an insert answered "đã tồn tại" turns its run into an
+            # update (on_portal = 1), which must not put it in the updates a second time.
+            inserts = [r for r in todo if r[0].on_portal < 0]
+            updates = [r for r in todo if r[0].on_portal > 0]
+            upserted = self._upsert(inserts, inserting=True)
+            upserted += self._upsert(updates, inserting=False)
+            sent = self._steps(upserted)
+        except _TRANSIENT:
+            outbox.restamp_in_flight(self.db, flying)
+            raise
         outbox.mark_sent(self.db, sent)
         SENT.inc(len(sent))
         return len(already) + sum(len(run) for run in todo)
@@ -237,7 +256,8 @@ class Sender:
         if not steps:
             return [h for run in runs for h in run]
         try:
-            self._call("CapNhatTienDoHoSoMC", replayable=False, data=steps)
+            flying = [h for run in runs for h in run]
+            self._call("CapNhatTienDoHoSoMC", replayable=False, flying=flying, data=steps)
             return [h for run in runs for h in run]
         except PortalRefused as error:
             if len(runs) > 1:

@@ -53,7 +53,7 @@ class ReadModelDatabase:
             self._lite = sqlite3.connect(
                 path, timeout=30, isolation_level=None, check_same_thread=False
             )
-            self._lite.execute("PRAGMA journal_mode=WAL")
+            _write_ahead(self._lite)
             self._lite.execute("PRAGMA synchronous=NORMAL")
 
     def close(self) -> None:
@@ -173,3 +173,16 @@ class ReadModelDatabase:
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s")
+
+
+def _write_ahead(connection: sqlite3.Connection) -> None:
+    """Put the file in WAL mode. Processes opening a new file at once can find it locked
+    while another switches it (SQLite does not wait on its busy timeout for this): try
+    again for a while. Once the file is in WAL mode, the switch is a no-op."""
+    for attempt in stamina.retry_context(
+        on=sqlite3.OperationalError, attempts=20, wait_initial=0.05, wait_max=1.0, timeout=30
+    ):
+        with attempt:
+            (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+            if str(mode).lower() != "wal":
+                connection.execute("PRAGMA journal_mode=WAL")

@@ -2,7 +2,8 @@
 
 - A dossier whose update the portal refuses for good is parked, its later updates wait,
   every other dossier is synced; a retry after the fix drains it.
-- Under random 5xx, late answers, dropped sessions and rate limits, with the connector killed
+- Under random 5xx, late and slow answers (applied after the connector gave up), dropped
+  sessions and rate limits, with the connector killed
   and restarted mid-sync, every update of every dossier of an integrated procedure reaches
   the portal once, in order, with the right status; no other dossier is ever sent.
 """
@@ -138,7 +139,7 @@ def _portal_steps(found: dict[str, Any]) -> list[tuple[str, int]]:
     return [(s["NoiDungXuLy"].split(":")[0], s["TrangThai"]) for s in found["steps"]]
 
 
-def _wait_synced(settings: HubSettings, connector: CliProcess, timeout: float) -> None:
+def _wait_synced(settings: HubSettings, *connector: CliProcess, timeout: float) -> None:
     """Until the intake has read the whole log and every update in the outbox is sent."""
     hub = bootstrap(settings, configure_logs=False)
     end = last_position(hub.store)
@@ -153,7 +154,8 @@ def _wait_synced(settings: HubSettings, connector: CliProcess, timeout: float) -
             read = db.query(f"SELECT COALESCE(MAX(position), 0) FROM {outbox.CHECKPOINTS}")[0][0]
             if int(read) >= end and counts and set(counts) == {"sent"}:
                 return
-            assert connector.running, (connector.log.read_text())[-3000:]
+            for process in connector:
+                assert process.running, process.log.read_text()[-3000:]
             assert time.monotonic() < deadline, f"not synced in time: {counts}"
             time.sleep(1)
     finally:
@@ -248,23 +250,38 @@ def test_reconcile_finds_what_the_portal_lost_and_sends_it_again(
         connector.stop()
 
 
+# Per scenario, the chance of each fault per call. ``slow`` answers come after the
+# connector's 3 s timeout, so the portal applies calls the connector already gave up on;
+# ``timeout`` calls are applied and answered too late. The small scenario takes many more.
+HEAVY = {
+    "error_5xx": 0.05,
+    "timeout": 0.05,
+    "slow": 0.05,
+    "drop_session": 0.02,
+    "rate_limit": 0.02,
+    "wrong_body": 0.02,
+}
+LIGHT = {
+    "error_5xx": 0.02,
+    "timeout": 0.005,
+    "slow": 0.002,
+    "drop_session": 0.01,
+    "rate_limit": 0.005,
+    "wrong_body": 0.005,
+}
+
+
 @pytest.mark.parametrize(
-    "scenario", [pytest.param(SMALL, id="small"), pytest.param(CA_MAU, id="camau-2021h1")]
+    ("scenario", "faults"),
+    [pytest.param(SMALL, HEAVY, id="small"), pytest.param(CA_MAU, LIGHT, id="camau-2021h1")],
 )
 def test_everything_arrives_once_in_order_through_faults_and_a_killed_connector(
-    tmp_path: Path, portal: Portal, scenario: Path
+    tmp_path: Path, portal: Portal, scenario: Path, faults: dict[str, float]
 ) -> None:
     settings = _settings(tmp_path, portal, dvcqg_batch_size=500)
     run_cli(settings, "simulate", "--scenario", str(scenario), timeout=1800)
     synced, others = _expected(settings)
-    portal.faults(
-        error_5xx=0.02,
-        timeout=0.005,
-        timeout_seconds=4,
-        drop_session=0.01,
-        rate_limit=0.005,
-        wrong_body=0.005,
-    )
+    portal.faults(timeout_seconds=4, slow_seconds=5, **faults)
     # Intake and sender each in its own process, as a busy province would run them.
     intake = CliProcess(settings, tmp_path / "intake.log", "connector", "run", "--no-sender")
     sender = CliProcess(settings, tmp_path / "sender.log", "connector", "run", "--no-intake")
@@ -276,6 +293,7 @@ def test_everything_arrives_once_in_order_through_faults_and_a_killed_connector(
         deadline = time.monotonic() + 1800
         while portal.stats()["steps"] < third:
             assert sender.running, sender.log.read_text()[-3000:]
+            assert intake.running, intake.log.read_text()[-3000:]
             assert time.monotonic() < deadline
             time.sleep(0.5)
         sender.kill()
@@ -283,7 +301,7 @@ def test_everything_arrives_once_in_order_through_faults_and_a_killed_connector(
         portal.http.post("/_sim/expire-sessions").raise_for_status()
         intake.start()
         sender.start()
-        _wait_synced(settings, sender, timeout=3600)
+        _wait_synced(settings, intake, sender, timeout=3600)
     finally:
         intake.stop()
         sender.stop()
@@ -298,5 +316,5 @@ def test_everything_arrives_once_in_order_through_faults_and_a_killed_connector(
     assert not statuses, f"wrong status on the portal for {statuses[:5]}"
     assert stats["duplicates"] == 0, "an update was applied twice"
     assert not set(on_portal) & others
-    for fault in ("error_5xx", "timeout", "drop_session"):
+    for fault in ("error_5xx", "timeout", "slow", "drop_session"):
         assert stats["faults"].get(fault, 0) > 0, f"no {fault} was injected"
