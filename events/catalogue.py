@@ -3,8 +3,9 @@
 Units merge and disappear (the district level ended on 1 July 2025), so each unit carries
 the dates it was valid; reports of any period use the same catalogue and look at a unit's
 level and parent as recorded there. Procedures carry both their local and national codes,
-their online service level, processing time and whether (and since when) they are
-integrated with the national portal.
+their online service level, processing time, whether (and since when) they are
+integrated with the national portal, and the reuse mapping: which results or documents of an
+earlier dossier may stand in for each of the documents they ask for.
 """
 
 from __future__ import annotations
@@ -44,6 +45,17 @@ class UnitEntry(ContractModel):
         )
 
 
+class RequiredComponent(ContractModel):
+    """A document a procedure asks for, and what from an earlier dossier may stand in for it:
+    a result of one of ``accepts_results`` (document types), or a document submitted then
+    under one of ``accepts_components`` (component codes)."""
+
+    code: ShortText
+    name: ShortText
+    accepts_results: tuple[ShortText, ...] = ()
+    accepts_components: tuple[ShortText, ...] = ()
+
+
 class ProcedureEntry(ContractModel):
     code: ProcedureCodeStr = Field(description="The procedure's code in the province")
     national_code: ProcedureCodeStr | None = Field(
@@ -59,6 +71,9 @@ class ProcedureEntry(ContractModel):
     integrated_since: date | None = None
     units: tuple[UnitCodeStr, ...] = Field(
         (), description="Units that offer it; empty: every unit of its level"
+    )
+    components: tuple[RequiredComponent, ...] = Field(
+        (), description="Its documents, and which earlier results or documents may be reused"
     )
 
     @property

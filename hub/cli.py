@@ -278,7 +278,9 @@ def _credentials() -> CredentialStore:
 @credentials_app.command("create")
 def credentials_create(
     name: Annotated[str, typer.Option(help="The agency system, e.g. 'mot-cua-so-tu-phap'")],
-    role: Annotated[Role, typer.Option(help="publisher, reader or auditor")] = Role.PUBLISHER,
+    role: Annotated[
+        Role, typer.Option(help="publisher, reader, auditor or reuser")
+    ] = Role.PUBLISHER,
     unit: Annotated[
         list[str] | None, typer.Option(help="Unit code it may publish for; '*' for all; repeat")
     ] = None,
@@ -443,6 +445,59 @@ def simulate(
     hub = _hub()
     try:
         reports.simulate(hub, scenario, via, url, api_key, batch_size, catalogue)
+    finally:
+        hub.close()
+
+
+reuse_app = typer.Typer(help="Reuse of earlier dossiers' results and documents.")
+app.add_typer(reuse_app, name="reuse")
+
+
+@reuse_app.command("lookup")
+def reuse_lookup(
+    unit: Annotated[str, typer.Option("--unit", help="The requesting unit's code")],
+    dossier: Annotated[str, typer.Option("--dossier", help="The earlier dossier's code")],
+    procedure: Annotated[str, typer.Option("--procedure", help="The new dossier's procedure")],
+    identity: Annotated[
+        str | None, typer.Option("--identity", help="The applicant's identity number")
+    ] = None,
+    identity_hash: Annotated[
+        str | None, typer.Option("--identity-hash", help="...or its keyed hash")
+    ] = None,
+    consent: Annotated[
+        str | None, typer.Option("--consent", help="The applicant's consent reference")
+    ] = None,
+    match: Annotated[
+        str | None,
+        typer.Option("--match", help="TYPE:NUMBER: only confirm that this document is valid"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON")] = False,
+) -> None:
+    """What of an earlier dossier may be reused for a procedure; the look-up is recorded.
+    Exit status 0 when granted or matched, 1 when refused or not matched."""
+    from hub import cli_reuse
+
+    hub = _hub()
+    try:
+        status = cli_reuse.lookup(
+            hub, unit, dossier, procedure, identity, identity_hash, consent, match, as_json
+        )
+    finally:
+        hub.close()
+    raise typer.Exit(status)
+
+
+@reuse_app.command("history")
+def reuse_history(
+    dossier: Annotated[str, typer.Argument(help="The dossier's code")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Every look-up of a dossier, and the dossiers that reused it."""
+    from hub import cli_reuse
+
+    hub = _hub()
+    try:
+        cli_reuse.history(hub, dossier, as_json)
     finally:
         hub.close()
 

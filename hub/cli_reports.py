@@ -8,6 +8,7 @@ import secrets
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -31,6 +32,7 @@ from hub.bootstrap import Hub
 from hub.bus.sources import LogSource
 from hub.catalogue.store import CatalogueStore
 from hub.log_reader import last_position
+from hub.reuse.ledger import ReuseLedger
 from hub.serve import projection_source
 from hub.settings import HubSettings
 from hub.simulation.generator import events as scenario_events
@@ -50,6 +52,11 @@ from projections.reports import (
     report_csv,
     report_json,
 )
+from projections.reuse.lookups import project as project_lookups
+from projections.reuse.worker import PROJECTION as REUSE_INDEX
+from projections.reuse.worker import ReuseIndexWorker
+from projections.reuse.worker import catch_up as reuse_catch_up
+from projections.reuse.worker import prepare as prepare_reuse
 from projections.runner import PROJECTION, ProgressWorker, catch_up, prepare
 
 catalogue_app = typer.Typer(help="The unit and procedure catalogue, kept as events.")
@@ -103,7 +110,41 @@ def catalogue_show(hub: Hub) -> None:
 
 
 def projections_run(hub: Hub, stop: threading.Event) -> None:
-    ProgressWorker(ReadModelDatabase(hub.settings), projection_source(hub)).run(stop)
+    """Run the progress and reuse-index workers until ``stop``; if one fails, stop both."""
+    workers: list[tuple[str, Callable[[threading.Event], None]]] = [
+        (
+            "unit_progress",
+            ProgressWorker(ReadModelDatabase(hub.settings), projection_source(hub)).run,
+        ),
+        (
+            REUSE_INDEX,
+            ReuseIndexWorker(
+                ReadModelDatabase(hub.settings), projection_source(hub, REUSE_INDEX)
+            ).run,
+        ),
+    ]
+    failures: list[BaseException] = []
+
+    def work(target: Callable[[threading.Event], None]) -> None:
+        try:
+            target(stop)
+        except BaseException as error:
+            failures.append(error)
+            stop.set()
+
+    threads = [threading.Thread(target=work, args=(t,), name=n) for n, t in workers]
+    for thread in threads:
+        thread.start()
+    try:
+        while any(t.is_alive() for t in threads):
+            for thread in threads:
+                thread.join(timeout=0.5)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    if failures:
+        raise failures[0]
 
 
 def projections_rebuild(hub: Hub, shards: int | None) -> None:
@@ -189,8 +230,15 @@ def build_report(hub: Hub, period: Period, cards: list[str], catch: bool) -> Pro
     catalogue_store = CatalogueStore(hub.settings)
     try:
         prepare(db)
+        prepare_reuse(db)
         if catch and not hub.settings.kafka_bootstrap:
             catch_up(db, LogSource(hub.store))
+            reuse_catch_up(db, LogSource(hub.store))
+        ledger = ReuseLedger(hub.settings)
+        try:
+            project_lookups(db, ledger)
+        finally:
+            ledger.close()
         catalogue = catalogue_store.current()
         try:
             return province_report(db, catalogue, period, cards)
@@ -274,6 +322,7 @@ def render_text(report: ProvinceReport) -> None:
             t.overdue_rate.shown(),
         )
     console.print(units)
+    render_reuse(report)
     for card in report.cards:
         offered = card.online_procedures
         console.print(f"[bold]{card.name}[/] ({card.code}, {card.level})")
@@ -292,6 +341,40 @@ def render_text(report: ProvinceReport) -> None:
             f"  units below it with online dossiers: {len(card.below_with_online)} of "
             f"{card.below_count}" + (f": {names}" if names else "")
         )
+
+
+def render_reuse(report: ProvinceReport) -> None:
+    reuse = report.reuse
+    names = {row.code: row.name for row in report.units}
+    table = Table(
+        "unit",
+        "name",
+        "received",
+        "reusing",
+        "reuse %",
+        "look-ups answered",
+        "look-ups refused",
+        title="Reuse of earlier dossiers per unit (units with any)",
+    )
+    for unit in reuse.units:
+        if unit.reusing or unit.lookups_granted or unit.lookups_refused:
+            table.add_row(
+                unit.code,
+                names.get(unit.code, unit.code),
+                f"{unit.received:,}",
+                f"{unit.reusing:,}",
+                unit.rate.shown(),
+                f"{unit.lookups_granted:,}",
+                f"{unit.lookups_refused:,}",
+            )
+    if table.row_count:
+        console.print(table)
+    console.print(
+        f"Reuse of earlier dossiers: {reuse.reusing:,} of {reuse.received:,} received dossiers "
+        f"({reuse.rate.shown()} %); look-ups answered {reuse.lookups_granted:,}, "
+        f"refused {reuse.lookups_refused:,}",
+        highlight=False,
+    )
 
 
 def print_ranking(report: ProvinceReport, by: RankBy, level: str | None, minimum: int) -> None:

@@ -28,6 +28,8 @@ from hub.bus.rejects import FileRejectSink, KafkaRejectSink, RejectSink
 from hub.bus.relay import Relay
 from hub.bus.sources import Source, bus_source
 from hub.bus.topics import ensure_topics
+from projections.reuse.worker import PROJECTION as REUSE_INDEX
+from projections.reuse.worker import ReuseIndexWorker
 from projections.runner import ProgressWorker
 
 logger = structlog.get_logger("hub.serve")
@@ -72,15 +74,17 @@ class Services:
         self.hub.close()
 
 
-def projection_source(hub: Hub) -> Source:
-    """Where projection workers read the bus."""
+def projection_source(hub: Hub, projection: str = "") -> Source:
+    """Where a projection's workers read the bus. Each projection other than progress has
+    its own consumer group (``<projections group>.<projection>``) and so its own offsets."""
     settings = hub.settings
+    suffix = f".{projection}" if projection else ""
     return bus_source(
         hub.store,
         settings.kafka_bootstrap,
         settings.kafka_events_topic,
-        settings.kafka_projections_group,
-        f"dvchub-projections-{settings.instance_id}",
+        settings.kafka_projections_group + suffix,
+        f"dvchub-projections{suffix}-{settings.instance_id}",
         settings.kafka_poll_records,
     )
 
@@ -114,6 +118,10 @@ def running(hub: Hub, parts: Parts) -> Iterator[Services]:
         if parts.projections:
             worker = ProgressWorker(ReadModelDatabase(settings), projection_source(hub))
             services.start("projections", worker.run)
+            index = ReuseIndexWorker(
+                ReadModelDatabase(settings), projection_source(hub, REUSE_INDEX)
+            )
+            services.start("reuse-index", index.run)
         if parts.connector and settings.dvcqg_url:
             from hub.cli_connector import connector_tasks
 

@@ -42,6 +42,12 @@ class HubSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
 
+    identity_key: SecretStr | None = Field(
+        None,
+        description="The province's identity key (at least 16 bytes): the hub hashes identity "
+        "numbers presented to it, e.g. in reuse look-ups, with it, as agency systems do",
+    )
+
     # The bus. Unset bootstrap servers: the embedded in-process bus over the store's log.
     kafka_bootstrap: str | None = Field(None, description="host:port[,host:port...] of Kafka")
     kafka_actions_topic: str = "dvc.dossier-actions.v1"

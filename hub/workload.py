@@ -16,7 +16,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from events.catalogue import CatalogueContent, ProcedureEntry, UnitEntry, UnitLevel
+from events.catalogue import (
+    CatalogueContent,
+    ProcedureEntry,
+    RequiredComponent,
+    UnitEntry,
+    UnitLevel,
+)
 from events.enums import Channel, OnlineServiceLevel, TimeUnit
 from events.identity import applicant_id_hash
 from events.models import ProcessingTime
@@ -58,6 +64,33 @@ DEMO_PROCEDURES: tuple[DemoProcedure, ...] = (
 )
 
 
+def result_type(field_code: str) -> str:
+    """The document type of the results of the procedures of a field."""
+    return f"KQ.{field_code}"
+
+
+def reuse_mapping(field_code: str) -> tuple[RequiredComponent, ...]:
+    """What a procedure of the field asks for, and what of an earlier dossier may stand in:
+    any earlier result of the same field, and an identity copy submitted before."""
+    return (
+        RequiredComponent(
+            code="TP1",
+            name="Giấy tờ kết quả đã được cấp",
+            accepts_results=(result_type(field_code),),
+        ),
+        RequiredComponent(code="TP2", name="Bản sao giấy tờ tùy thân", accepts_components=("TP2",)),
+    )
+
+
+@dataclass(frozen=True)
+class EarlierResult:
+    """An earlier approved dossier a new one reuses: its code, owner and result."""
+
+    dossier_code: str
+    applicant_id_hash: str
+    result_sha256: str
+
+
 def demo_catalogue() -> CatalogueContent:
     """The demo units and procedures as a catalogue (every demo unit offers every procedure)."""
     top = "000.00.00.H12"
@@ -77,6 +110,7 @@ def demo_catalogue() -> CatalogueContent:
             processing_time=_processing_time(p.days),
             integrated=p.service_level == OnlineServiceLevel.FULL,
             units=tuple(u.code for u in DEMO_UNITS),
+            components=reuse_mapping(p.field_code),
         )
         for p in DEMO_PROCEDURES
     ]
@@ -151,9 +185,11 @@ class DossierPath:
         day: date,
         mix: LifecycleMix = LifecycleMix(),
         source_system: str = "mot-cua-demo",
+        reuse: EarlierResult | None = None,
     ) -> None:
         self.calendar, self.rng, self.unit_code, self.code = calendar, rng, unit_code, code
         self.procedure, self.mix, self.source_system = procedure, mix, source_system
+        self.reuse = reuse
         minutes = rng.randrange(0, 8 * 60)
         start = datetime.combine(day, time(7, 0), VIETNAM)
         self.at = calendar.add_working_time(start, timedelta(minutes=minutes))
@@ -252,7 +288,7 @@ class DossierPath:
 
     def _submission(self, channel: Channel) -> dict[str, Any]:
         person = f"{self.rng.randrange(10**11, 10**12):012d}"
-        return {
+        submission = {
             "procedure_code": self.procedure.code,
             "procedure_name": self.procedure.name,
             "field_code": self.procedure.field_code,
@@ -263,6 +299,20 @@ class DossierPath:
             "summary": f"{self.procedure.name} - hồ sơ {self.code}",
             "components": [self._component("TP1"), self._component("TP2")],
         }
+        if self.reuse is not None:  # the same applicant, giving the earlier dossier's code
+            earlier = self.reuse.dossier_code
+            submission["applicant_id_hash"] = self.reuse.applicant_id_hash
+            submission["components"] = [
+                {
+                    "code": "TP1",
+                    "name": "Giấy tờ kết quả đã được cấp",
+                    "sha256": self.reuse.result_sha256,
+                    "reused_from": earlier,
+                },
+                self._component("TP2"),
+            ]
+            submission["reused_dossiers"] = [earlier]
+        return submission
 
     def _component(self, suffix: str) -> dict[str, Any]:
         digest = hashlib.sha256(f"{self.code}/{suffix}".encode()).hexdigest()
@@ -275,7 +325,7 @@ class DossierPath:
             "decision": "approved",
             "result_documents": [
                 {
-                    "document_type": "KQ",
+                    "document_type": result_type(self.procedure.field_code),
                     "name": f"Kết quả: {self.procedure.name}",
                     "reference_number": f"{self.sequence:03d}/{self.code}",
                     "issued_on": self.at.date().isoformat(),

@@ -29,6 +29,8 @@ from projections.periods import Period
 from projections.progress import queries
 from projections.progress.queries import Totals
 from projections.rates import Rate
+from projections.reuse import tables as reuse_tables
+from projections.reuse.lookups import LOOKUPS, lookups_by_unit
 
 LEVELS = (UnitLevel.PROVINCE, UnitLevel.DISTRICT, UnitLevel.COMMUNE)
 
@@ -73,6 +75,70 @@ class UnitCard:
     below_count: int
 
 
+@dataclass(frozen=True)
+class UnitReuse:
+    """A unit's reuse figures for a period: dossiers it received that reused an earlier
+    dossier's results or documents, and the look-ups it made (answered or refused)."""
+
+    code: str
+    received: int
+    reusing: int
+    lookups_granted: int
+    lookups_refused: int
+
+    @property
+    def rate(self) -> Rate:
+        return Rate(self.reusing, self.received)
+
+
+@dataclass(frozen=True)
+class ReuseFigures:
+    units: list[UnitReuse]
+
+    @property
+    def received(self) -> int:
+        return sum(u.received for u in self.units)
+
+    @property
+    def reusing(self) -> int:
+        return sum(u.reusing for u in self.units)
+
+    @property
+    def rate(self) -> Rate:
+        return Rate(self.reusing, self.received)
+
+    @property
+    def lookups_granted(self) -> int:
+        return sum(u.lookups_granted for u in self.units)
+
+    @property
+    def lookups_refused(self) -> int:
+        return sum(u.lookups_refused for u in self.units)
+
+
+def reuse_figures(db: ReadModelDatabase, period: Period) -> ReuseFigures:
+    """Per unit, from the reuse index and the look-ups table (none before they exist)."""
+    counts, lookups = {}, {}
+    if db.table_exists(reuse_tables.DOSSIERS):
+        found = reuse_tables.received_reusing(db, period.start, period.end)
+        counts = {c.unit_code: c for c in found}
+    if db.table_exists(LOOKUPS):
+        lookups = {c.unit_code: c for c in lookups_by_unit(db, period.start, period.end)}
+    units = []
+    for code in sorted(counts.keys() | lookups.keys()):
+        count, asked = counts.get(code), lookups.get(code)
+        units.append(
+            UnitReuse(
+                code,
+                count.received if count else 0,
+                count.reusing if count else 0,
+                asked.granted if asked else 0,
+                asked.refused if asked else 0,
+            )
+        )
+    return ReuseFigures(units)
+
+
 @dataclass
 class ProvinceReport:
     period: Period
@@ -83,6 +149,7 @@ class ProvinceReport:
     units: list[UnitRow]
     figures: CatalogueFigures | None
     cards: list[UnitCard] = field(default_factory=list)
+    reuse: ReuseFigures = field(default_factory=lambda: ReuseFigures([]))
 
     @property
     def online_total(self) -> int:
@@ -112,6 +179,7 @@ def province_report(
         levels=levels,
         units=units,
         figures=None if catalogue is None else catalogue_figures(catalogue),
+        reuse=reuse_figures(db, period),
     )
     for code in cards:
         report.cards.append(unit_card(db, catalogue, period, code, totals))
@@ -276,6 +344,28 @@ def report_json(report: ProvinceReport) -> dict[str, Any]:
             for r in report.units
         ],
         "cards": [card_json(card) for card in report.cards],
+        "reuse": reuse_json(report.reuse),
+    }
+
+
+def reuse_json(figures: ReuseFigures) -> dict[str, Any]:
+    return {
+        "received": figures.received,
+        "reusing": figures.reusing,
+        "rate": figures.rate.to_json(),
+        "lookups_granted": figures.lookups_granted,
+        "lookups_refused": figures.lookups_refused,
+        "units": [
+            {
+                "code": u.code,
+                "received": u.received,
+                "reusing": u.reusing,
+                "rate": u.rate.to_json(),
+                "lookups_granted": u.lookups_granted,
+                "lookups_refused": u.lookups_refused,
+            }
+            for u in figures.units
+        ],
     }
 
 
@@ -327,6 +417,10 @@ CSV_COLUMNS = (
     "within_deadline_pct",
     "overdue",
     "overdue_pct",
+    "reusing",
+    "reuse_pct",
+    "lookups_granted",
+    "lookups_refused",
 )
 
 
@@ -337,7 +431,9 @@ def report_csv(report: ProvinceReport) -> str:
     writer.writerow(CSV_COLUMNS)
     rows = [(r.code, r.name, r.level, r.totals) for r in report.units]
     rows += [(f"level:{level}", level, level, t) for level, t in report.levels.items()]
+    reuse = {u.code: u for u in report.reuse.units}
     for code, name, level, t in rows:
+        unit = reuse.get(code)
         writer.writerow(
             (
                 code,
@@ -365,6 +461,10 @@ def report_csv(report: ProvinceReport) -> str:
                 t.within_deadline_rate.shown(),
                 t.overdue,
                 t.overdue_rate.shown(),
+                "" if unit is None else unit.reusing,
+                "" if unit is None else unit.rate.shown(),
+                "" if unit is None else unit.lookups_granted,
+                "" if unit is None else unit.lookups_refused,
             )
         )
     return out.getvalue()

@@ -25,6 +25,7 @@ from events.models import DossierEvent
 from events.reasons import RejectReason
 from hub import metrics
 from hub.api.progress import ReadModels, progress_router
+from hub.api.reuse import reuse_router
 from hub.api.schemas import DossierView, EventResult, IngestResponse, Problem
 from hub.auth.credentials import Principal, Role
 from hub.auth.store import AuthenticationError, CredentialStore
@@ -98,6 +99,9 @@ def create_app(
             raise _problem(
                 401, "unauthenticated", str(error), **{"WWW-Authenticate": "Bearer"}
             ) from None
+
+    if read_models is not None:
+        app.include_router(reuse_router(read_models, principal))
 
     def reader(who: Annotated[Principal, Depends(principal)]) -> Principal:
         if not who.may_read():

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from connectors.dvcqg import outbox
 from hub.adapters.sql import ReadModelDatabase
 from hub.catalogue.store import CatalogueStore
+from hub.reuse.ledger import ReuseLedger
 from hub.settings import HubSettings
 from projections.periods import Granularity, Period, PeriodError
 from projections.progress import queries
@@ -31,6 +32,8 @@ from projections.reports import (
     report_json,
     totals_json,
 )
+from projections.reuse.lookups import project as project_lookups
+from projections.reuse.worker import prepare as prepare_reuse
 from projections.runner import prepare
 
 
@@ -40,6 +43,7 @@ class ReadModels:
     def __init__(self, settings: HubSettings) -> None:
         self.settings = settings
         self.catalogue = CatalogueStore(settings)
+        self.ledger = ReuseLedger(settings)
         self._local = threading.local()
         self._prepared = False
 
@@ -49,12 +53,14 @@ class ReadModels:
             db = self._local.db = ReadModelDatabase(self.settings)
             if not self._prepared:
                 prepare(db)
+                prepare_reuse(db)
                 outbox.create(db)
                 self._prepared = True
         return db
 
     def close(self) -> None:
         self.catalogue.close()
+        self.ledger.close()
 
 
 def _period(text: str) -> Period:
@@ -141,6 +147,7 @@ def progress_router(models: ReadModels) -> APIRouter:
         span = _period(period)
 
         def build() -> Any:
+            project_lookups(models.db(), models.ledger)
             try:
                 return province_report(models.db(), models.catalogue.current(), span, unit or [])
             except UnknownUnitError as error:

@@ -27,6 +27,7 @@ class Role(StrEnum):
     PUBLISHER = "publisher"  # publishes events for its units
     READER = "reader"  # reads dossiers, figures and reports
     AUDITOR = "auditor"  # reads everything, including audit trails
+    REUSER = "reuser"  # looks up earlier dossiers for reuse, for its units
 
 
 class MalformedKeyError(ValueError):
@@ -60,6 +61,9 @@ class Principal:
 
     def may_read(self) -> bool:
         return self.role in (Role.READER, Role.AUDITOR)
+
+    def may_reuse_for(self, unit_code: str) -> bool:
+        return self.role is Role.REUSER and (ALL_UNITS in self.units or unit_code in self.units)
 
 
 class Credential(Aggregate):

@@ -15,6 +15,7 @@ import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from events.catalogue import CatalogueContent, ProcedureEntry, UnitEntry, UnitLevel
@@ -22,7 +23,14 @@ from events.enums import Channel, OnlineServiceLevel, TimeUnit
 from events.models import ProcessingTime
 from hub.domain.calendar import VIETNAM, WorkingCalendar
 from hub.simulation.scenario import Scenario, Span, UnitSpec, Volume
-from hub.workload import DemoProcedure, DossierPath, LifecycleMix
+from hub.workload import (
+    DemoProcedure,
+    DossierPath,
+    EarlierResult,
+    LifecycleMix,
+    result_type,
+    reuse_mapping,
+)
 
 FIELDS = (
     ("TP", "Tư pháp"),
@@ -83,6 +91,7 @@ def events(plan: Plan, calendar: WorkingCalendar) -> Iterator[dict[str, Any]]:
                 by_day.setdefault(day, []).append((unit, channel, procedure, refused))
     heap: list[tuple[datetime, int, int, dict[str, Any]]] = []
     serial = 0
+    reuse = _Reuse(scenario, by_day)
     for day in sorted(by_day):
         sequences: dict[str, int] = {}
         for unit, channel, procedure, refused in by_day.pop(day):
@@ -98,8 +107,12 @@ def events(plan: Plan, calendar: WorkingCalendar) -> Iterator[dict[str, Any]]:
                 refusing if refused else mix,
                 scenario.source_system,
             )
+            if not refused:
+                path.reuse = reuse.earlier(day, path.at, result_type(procedure.field_code))
             serial += 1
-            for index, event in enumerate(path.events(channel, refusable=refused)):
+            out = path.events(channel, refusable=refused)
+            reuse.remember(out)
+            for index, event in enumerate(out):
                 at = datetime.fromisoformat(event["occurred_at"])
                 heapq.heappush(heap, (at, serial, index, event))
         horizon = datetime.combine(day + timedelta(days=1), time(0), VIETNAM)
@@ -107,6 +120,66 @@ def events(plan: Plan, calendar: WorkingCalendar) -> Iterator[dict[str, Any]]:
             yield heapq.heappop(heap)[3]
     while heap:
         yield heapq.heappop(heap)[3]
+
+
+class _Reuse:
+    """Chooses which received dossiers of the period reuse an earlier one: exactly the
+    scenario's share of them (rounded half up), spread over the period, each reusing an
+    approved dossier of the same field resolved at least a day before it was submitted.
+    Its own random stream, so the rest of the scenario is the same with or without it."""
+
+    def __init__(self, scenario: Scenario, by_day: dict[date, list[Any]]) -> None:
+        period = scenario.period
+        self.period = period
+        self.eligible = sum(
+            1
+            for day, planned in by_day.items()
+            if period.start <= day <= period.end
+            for *_, refused in planned
+            if not refused
+        )
+        share = Decimal(str(scenario.reuse.share))
+        self.quota = int((share * self.eligible).quantize(Decimal(1), ROUND_HALF_UP))
+        self.owed = 0  # chosen earlier, but nothing to reuse was found yet
+        self.rng = random.Random(f"{scenario.seed}/reuse")  # noqa: S311
+        self.pool: dict[str, list[tuple[datetime, EarlierResult]]] = {}
+
+    def earlier(self, day: date, at: datetime, kind: str) -> EarlierResult | None:
+        if not self.period.start <= day <= self.period.end:
+            return None
+        left, self.eligible = self.eligible, self.eligible - 1
+        if self.quota <= 0:
+            return None
+        if not self.owed and self.rng.random() >= self.quota / left:
+            return None
+        candidates = self.pool.get(kind, [])
+        cutoff = at - timedelta(days=2)
+        for _ in range(20 if candidates else 0):
+            resolved_at, found = candidates[self.rng.randrange(len(candidates))]
+            if resolved_at < cutoff:
+                self.quota -= 1
+                self.owed = 0
+                return found
+        self.owed = 1  # the next dossier with something to reuse takes this one's turn
+        return None
+
+    def remember(self, events: list[dict[str, Any]]) -> None:
+        """Keep an approved dossier's result as something later dossiers may reuse."""
+        last = next((e for e in events[-2:] if e["event_type"] == "dossier.resolved"), None)
+        if last is None or last["payload"]["decision"] != "approved":
+            return
+        submitted = next(e for e in events if "applicant_id_hash" in e["payload"])
+        result = last["payload"]["result_documents"][0]
+        self.pool.setdefault(result["document_type"], []).append(
+            (
+                datetime.fromisoformat(last["occurred_at"]),
+                EarlierResult(
+                    events[0]["dossier_code"],
+                    submitted["payload"]["applicant_id_hash"],
+                    result["sha256"],
+                ),
+            )
+        )
 
 
 def _dossiers(
@@ -287,6 +360,7 @@ def _catalogue(
                 if index in integrated
                 else None,
                 units=() if len(takers) == len(at_level) else tuple(u.code for u in takers),
+                components=reuse_mapping(field_code),
             )
             procedures.append(entry)
             for unit in takers:

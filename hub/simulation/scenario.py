@@ -129,6 +129,13 @@ class Province(ScenarioModel):
     name: str
 
 
+class Reuse(ScenarioModel):
+    """The share of the dossiers received in the period that reuse an earlier dossier of the
+    same applicant (an approved one of the same field, resolved at least a day before)."""
+
+    share: float = Field(0.0, ge=0.0, le=0.5)
+
+
 class Scenario(ScenarioModel):
     name: str
     seed: int = 2021
@@ -136,6 +143,7 @@ class Scenario(ScenarioModel):
     period: Span
     catalogue: CatalogueSpec
     lifecycle: Mix = Mix()
+    reuse: Reuse = Reuse()
     units: tuple[UnitSpec, ...]
     source_system: str = "mot-cua-tinh"
 

@@ -22,7 +22,8 @@ from hub.adapters.sql import ReadModelDatabase
 from hub.bus.topics import ensure_topics
 from hub.settings import HubSettings
 from projections.rates import Rate
-from projections.runner import prepare
+from projections.reuse.worker import PROJECTION as REUSE_INDEX
+from projections.runner import PROJECTION, prepare
 from tests.conftest import ROOT
 from tests.integration.test_projection_workers import _caught_up
 from tests.processes import CliProcess, run_cli
@@ -76,7 +77,8 @@ def test_the_camau_report_prints_the_published_figures(
         )
         published = int(re.search(r"published ([\d,]+) events", out)[1].replace(",", ""))  # type: ignore[index]
         deadline = time.monotonic() + 1800
-        while _received(db) < 338_663 or not _caught_up(settings, db, published):
+        projections = (PROJECTION, REUSE_INDEX)
+        while _received(db) < 338_663 or not _caught_up(settings, db, published, projections):
             for process in processes:
                 assert process.running, f"{process.args} died; see {process.log}"
             assert time.monotonic() < deadline, "the pipeline did not finish in time"
@@ -120,6 +122,13 @@ def test_the_camau_report_prints_the_published_figures(
     assert "total 183; offered below it: 99" in card
     assert "online dossiers 698 of 5,328 received, online rate 13.10 %" in card
     assert "units below it with online dossiers: 1 of 17: UBND xã An Xuyên (2)" in card
+
+    # The reuse rate the scenario was built with: 5 % of the dossiers received in the half.
+    assert "Reuse of earlier dossiers: 16,768 of 335,363 received dossiers (5.00 %)" in text, text[
+        -600:
+    ]
+    assert report["reuse"]["received"] == 335_363
+    assert Fraction(report["reuse"]["rate"]["part"], 335_363) == Fraction(16_768, 335_363)
 
     # The JSON export says the same, with exact fractions.
     assert report["online_total"] == 98_419

@@ -37,9 +37,14 @@ def _applied(db: ReadModelDatabase) -> int:
     return int(rows[0][0])
 
 
-def _caught_up(settings: HubSettings, db: ReadModelDatabase, events: int) -> bool:
-    """Every event stored and published, and every partition's checkpoint just after the
-    partition's last event (offsets of transaction markers are not records)."""
+def _caught_up(
+    settings: HubSettings,
+    db: ReadModelDatabase,
+    events: int,
+    projections: tuple[str, ...] = (PROJECTION,),
+) -> bool:
+    """Every event stored and published, and each projection's checkpoint of every partition
+    just after the partition's last event (offsets of transaction markers are not records)."""
     hub = bootstrap(settings, configure_logs=False)
     try:
         if last_position(hub.store) < events:
@@ -60,14 +65,17 @@ def _caught_up(settings: HubSettings, db: ReadModelDatabase, events: int) -> boo
             last[record.partition] = record.offset + 1
     finally:
         consumer.close()
-    done = {
-        int(part): offset
-        for part, offset in db.query(
-            "SELECT part, kafka_offset FROM projection_checkpoints WHERE projection = ?",
-            (PROJECTION,),
-        )
-    }
-    return bool(last) and all(done.get(part) == offset for part, offset in last.items())
+    for projection in projections:
+        done = {
+            int(part): offset
+            for part, offset in db.query(
+                "SELECT part, kafka_offset FROM projection_checkpoints WHERE projection = ?",
+                (projection,),
+            )
+        }
+        if not last or any(done.get(part) != offset for part, offset in last.items()):
+            return False
+    return True
 
 
 def _wait(condition: Any, timeout: float, what: str) -> None:

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from events.catalogue import UnitLevel
@@ -24,6 +25,7 @@ from projections.periods import Period
 from projections.progress.tables import TABLES
 from projections.rebuild import rebuild
 from projections.reports import province_report
+from projections.reuse.worker import catch_up as reuse_catch_up
 from projections.runner import catch_up
 from tests.conftest import ROOT
 
@@ -88,6 +90,29 @@ def test_a_scenario_report_shows_the_figures_it_was_built_with(
     for row in report.units:  # every received dossier is resolved, withdrawn or pending
         t = row.totals
         assert t.resolved + t.withdrawn + t.pending <= t.received + t.carried_over
+
+    # The reuse rate it was built with (reuse: share 0.1): a tenth of the received dossiers
+    # give an earlier dossier's code, each of the same applicant, counted per receiving unit.
+    reuse_catch_up(db, LogSource(hub.store))
+    reuse = province_report(db, None, period).reuse
+    received = sum(row.totals.received for row in report.units)
+    assert reuse.received == received == 1_390
+    assert reuse.reusing == 139
+    assert reuse.rate.shown() == "10.00"
+    assert {u.code: u.received for u in reuse.units} == {
+        row.code: row.totals.received for row in report.units
+    }
+    later = db.query("SELECT owner_hash, reuses FROM reuse_dossiers WHERE reuse_count > 0")
+    owners = dict(db.query("SELECT dossier_code, owner_hash FROM reuse_dossiers"))
+    assert len(later) == 139
+    for owner, reuses in later:  # the same applicant, an approved dossier
+        [earlier] = orjson.loads(reuses)
+        assert owners[earlier] == owner
+    statuses = db.query(
+        "SELECT DISTINCT e.status FROM reuse_dossiers d JOIN reuse_dossiers e "
+        "ON d.reuses = '[\"' || e.dossier_code || '\"]' WHERE d.reuse_count > 0"
+    )
+    assert statuses == [("approved",)]
 
 
 def test_a_rebuild_equals_the_live_read_model_row_for_row(hub: Hub, db: ReadModelDatabase) -> None:

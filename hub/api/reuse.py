@@ -1,0 +1,60 @@
+"""``POST /v1/reuse/lookups`` and ``GET /v1/reuse/dossiers/{code}/history``."""
+
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from hub.api.progress import ReadModels
+from hub.auth.credentials import Principal, Role
+from hub.reuse.models import LookupAnswer, LookupRequest, Refusal
+from hub.reuse.service import IdentityKeyMissingError, ReuseService
+from projections.reuse import tables
+
+
+def reuse_router(models: ReadModels, principal: Callable[..., Principal]) -> APIRouter:
+    router = APIRouter(prefix="/v1/reuse", tags=["reuse"])
+
+    def service() -> ReuseService:
+        return ReuseService(models.settings, models.db(), models.catalogue, models.ledger)
+
+    @router.post(
+        "/lookups",
+        response_model=LookupAnswer,
+        responses={
+            403: {"model": LookupAnswer, "description": "The credential may not look up"},
+            422: {"description": "The request is not a look-up, or no identity key is set"},
+        },
+        summary="What of an earlier dossier may be reused for a procedure",
+    )
+    async def lookup(request: LookupRequest, who: Annotated[Principal, Depends(principal)]) -> Any:
+        try:
+            answer = await run_in_threadpool(service().lookup, who, request)
+        except IdentityKeyMissingError as error:
+            raise HTTPException(
+                422, {"error": "identity_key_missing", "message": str(error)}
+            ) from None
+        if answer.reason is Refusal.AGENCY_NOT_PERMITTED:
+            return JSONResponse(answer.model_dump(mode="json"), status_code=403)
+        return answer
+
+    @router.get("/dossiers/{code}/history", summary="A dossier's look-ups and reuses (auditors)")
+    def history(
+        code: Annotated[str, Path(max_length=64)],
+        who: Annotated[Principal, Depends(principal)],
+    ) -> dict[str, Any]:
+        if who.role is not Role.AUDITOR:
+            raise HTTPException(
+                403, {"error": "forbidden", "message": "reuse history needs an auditor credential"}
+            )
+        lookups = models.ledger.history(code)
+        return {
+            "dossier_code": code,
+            "lookups": [{**asdict(item), "at": item.at.isoformat()} for item in lookups],
+            "reused_by": tables.reused_by(models.db(), code),
+        }
+
+    return router
