@@ -57,6 +57,7 @@ from projections.reuse.worker import PROJECTION as REUSE_INDEX
 from projections.reuse.worker import ReuseIndexWorker
 from projections.reuse.worker import catch_up as reuse_catch_up
 from projections.reuse.worker import prepare as prepare_reuse
+from projections.reuse.worker import rebuild as rebuild_reuse_index
 from projections.runner import PROJECTION, ProgressWorker, catch_up, prepare
 
 catalogue_app = typer.Typer(help="The unit and procedure catalogue, kept as events.")
@@ -172,6 +173,19 @@ def projections_rebuild(hub: Hub, shards: int | None) -> None:
         f"{report.rows:,} rows, {report.open_dossiers:,} dossiers in progress; "
         f"generation {report.generation}, up to position {report.position:,}"
     )
+    db = ReadModelDatabase(hub.settings)
+    try:
+        if not db.try_lock(f"dvchub-rebuild-{REUSE_INDEX}"):
+            raise _fail("another rebuild of the reuse index is running")
+        started = time.perf_counter()
+        with err_console.status("rebuilding reuse_index"):
+            events, position = rebuild_reuse_index(db, hub.store)
+        console.print(
+            f"rebuilt reuse_index: {events:,} events in {time.perf_counter() - started:.1f} s, "
+            f"up to position {position:,}"
+        )
+    finally:
+        db.close()
 
 
 def projections_status(hub: Hub) -> None:

@@ -18,27 +18,33 @@ _COLUMNS = (
 )
 
 
-def create_statements(db: ReadModelDatabase) -> list[str]:
+def create_statements(db: ReadModelDatabase, suffix: str = "", indexes: bool = True) -> list[str]:
+    """The table (``reuse_dossiers`` + ``suffix``: a rebuild's fresh one) and its indexes."""
     day = "DATE" if db.postgres else "TEXT"
-    return [
-        f"CREATE TABLE IF NOT EXISTS {DOSSIERS} (dossier_code TEXT PRIMARY KEY, "
+    table = [
+        f"CREATE TABLE IF NOT EXISTS {DOSSIERS}{suffix} (dossier_code TEXT PRIMARY KEY, "
         "unit_code TEXT NOT NULL, position BIGINT NOT NULL, procedure_code TEXT, "
         f"owner_hash TEXT, status TEXT NOT NULL, received_on {day}, resolved_on {day}, "
         "components TEXT NOT NULL, results TEXT NOT NULL, reuses TEXT NOT NULL, "
         "reuse_count INTEGER NOT NULL DEFAULT 0)",
+    ]
+    return table + (index_statements() if indexes else [])
+
+
+def index_statements() -> list[str]:
+    return [
         f"CREATE INDEX IF NOT EXISTS {DOSSIERS}_owner ON {DOSSIERS} (owner_hash)",
         f"CREATE INDEX IF NOT EXISTS {DOSSIERS}_received ON {DOSSIERS} (received_on, unit_code)",
     ]
 
 
-def load(db: ReadModelDatabase, codes: list[str]) -> dict[str, IndexedDossier]:
+def load(db: ReadModelDatabase, codes: list[str], suffix: str = "") -> dict[str, IndexedDossier]:
     found: dict[str, IndexedDossier] = {}
     for start in range(0, len(codes), 5_000):
         chunk = codes[start : start + 5_000]
         marks = ", ".join("?" * len(chunk))
-        for row in db.query(
-            f"SELECT {_COLUMNS} FROM {DOSSIERS} WHERE dossier_code IN ({marks})", chunk
-        ):
+        sql = f"SELECT {_COLUMNS} FROM {DOSSIERS}{suffix} WHERE dossier_code IN ({marks})"
+        for row in db.query(sql, chunk):
             found[row[0]] = _dossier(row)
     return found
 
@@ -53,9 +59,9 @@ def owned_by(db: ReadModelDatabase, owner_hash: str) -> list[IndexedDossier]:
     return [_dossier(row) for row in rows]
 
 
-def save(db: ReadModelDatabase, dossiers: list[IndexedDossier]) -> None:
+def save(db: ReadModelDatabase, dossiers: list[IndexedDossier], suffix: str = "") -> None:
     db.executemany(
-        f"INSERT INTO {DOSSIERS} ({_COLUMNS}, reuse_count) "
+        f"INSERT INTO {DOSSIERS}{suffix} ({_COLUMNS}, reuse_count) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dossier_code) DO UPDATE SET "
         "position = excluded.position, procedure_code = excluded.procedure_code, "
         "owner_hash = excluded.owner_hash, status = excluded.status, "

@@ -26,6 +26,12 @@ PROCEDURES_YAML = """procedures:
     processing_time: {value: 10, unit: working_days}
     integrated: true
     integrated_since: 2021-01-01
+    components:
+      - {code: TK, name: Tờ khai}
+      - code: KS
+        name: Bản sao giấy khai sinh
+        accepts_results: [GKS]
+        accepts_components: [KS]
 """
 PROCEDURES_CSV = """code,national_code,name,field_code,level,service_level,processing_time,\
 processing_time_unit,integrated,units
@@ -44,6 +50,13 @@ def test_load_from_csv_and_yaml_and_keep_versions(settings: HubSettings, tmp_pat
         assert changed
         assert version.version == 1
         assert version.units["000.00.60.H12"].valid_to is not None
+        # The reuse mapping kept with the procedure: what may stand in for each document.
+        [_, birth] = version.procedures["1.000101.000.00.00.H12"].components
+        assert (birth.code, birth.accepts_results, birth.accepts_components) == (
+            "KS",
+            ("GKS",),
+            ("KS",),
+        )
         assert version.subtree("000.00.00.H12") == [
             "000.00.00.H12",
             "000.00.60.H12",

@@ -43,8 +43,8 @@ def queued(tmp_path: Any) -> Iterator[tuple[Hub, ReadModelDatabase]]:
     intake = Intake(db, LogSource(hub.store), catalogue)
     intake.start()
     never = threading.Event()
-    while batch := intake.source.poll(never):
-        intake.handle(batch)
+    while polled := intake.source.poll(never):
+        intake.handle(polled)
     assert intake.enqueued > 100
     yield hub, db
     catalogue.close()

@@ -18,6 +18,10 @@ from hub.settings import HubSettings
 from hub.workload import Workload
 from projections.progress.tables import TABLES
 from projections.rebuild import rebuild
+from projections.reuse import tables as reuse_tables
+from projections.reuse.worker import PROJECTION as REUSE_INDEX
+from projections.reuse.worker import prepare as prepare_reuse
+from projections.reuse.worker import rebuild as rebuild_reuse_index
 from projections.runner import PROJECTION, prepare
 from tests.integration.test_kafka_pipeline import _publish, _publisher_key
 from tests.processes import CliProcess
@@ -26,7 +30,11 @@ pytestmark = pytest.mark.postgres
 
 
 def _snapshot(db: ReadModelDatabase) -> dict[str, list[tuple[Any, ...]]]:
-    return {table: db.query(f"SELECT * FROM {table} ORDER BY 1, 2, 3") for table in TABLES}
+    """Every row of the progress tables and of the reuse index, in key order."""
+    return {
+        table: db.query(f"SELECT * FROM {table} ORDER BY 1, 2, 3")
+        for table in (*TABLES, reuse_tables.DOSSIERS)
+    }
 
 
 def _applied(db: ReadModelDatabase) -> int:
@@ -99,6 +107,8 @@ def test_killed_and_shared_workers_end_equal_to_a_rebuild(
     ]
     db = ReadModelDatabase(settings)
     prepare(db)
+    prepare_reuse(db)
+    both = (PROJECTION, REUSE_INDEX)
     try:
         hub.start()
         workers[0].start()
@@ -110,24 +120,27 @@ def test_killed_and_shared_workers_end_equal_to_a_rebuild(
         # Two workers share the partitions from the checkpoints the killed one left.
         workers[1].start()
         workers[2].start()
-        _wait(lambda: _caught_up(settings, db, len(first)), 240, "the workers to catch up")
+        _wait(lambda: _caught_up(settings, db, len(first), both), 240, "the workers to catch up")
         live = _snapshot(db)
+        assert live[reuse_tables.DOSSIERS], "the reuse index worker wrote nothing"
 
         # A rebuild while the workers run swaps in equal tables; they carry on after it.
         store = bootstrap(settings, configure_logs=False)
         try:
             report = rebuild(settings, store.store, shards=2)
+            assert rebuild_reuse_index(db, store.store)[0] == len(first)
         finally:
             store.close()
         assert report.events == len(first)
         assert _snapshot(db) == live
 
         _publish(settings, key, second)
-        _wait(lambda: _caught_up(settings, db, len(items)), 240, "the workers after the rebuild")
+        _wait(lambda: _caught_up(settings, db, len(items), both), 240, "the workers after rebuilds")
         carried_on = _snapshot(db)
         store = bootstrap(settings, configure_logs=False)
         try:
             rebuild(settings, store.store)
+            rebuild_reuse_index(db, store.store)
         finally:
             store.close()
         assert _snapshot(db) == carried_on

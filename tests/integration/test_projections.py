@@ -26,6 +26,7 @@ from projections.progress.tables import TABLES
 from projections.rebuild import rebuild
 from projections.reports import province_report
 from projections.reuse.worker import catch_up as reuse_catch_up
+from projections.reuse.worker import rebuild as rebuild_reuse_index
 from projections.runner import catch_up
 from tests.conftest import ROOT
 
@@ -134,6 +135,31 @@ def test_a_rebuild_equals_the_live_read_model_row_for_row(hub: Hub, db: ReadMode
     carried_on = snapshot(db)
     rebuild(hub.settings, hub.store)
     assert snapshot(db) == carried_on
+
+
+def test_a_reuse_index_rebuild_equals_the_live_index_row_for_row(
+    hub: Hub, db: ReadModelDatabase
+) -> None:
+    built = plan(load_scenario(SMALL))
+    items = list(events(built, hub.rules.calendar))
+    half = len(items) // 2
+
+    def index() -> list[tuple[Any, ...]]:
+        return db.query("SELECT * FROM reuse_dossiers ORDER BY dossier_code")
+
+    ingest(hub, items[:half])
+    assert reuse_catch_up(db, LogSource(hub.store, page=101)) == half
+    live = index()
+    assert any(row[-1] for row in live), "no dossier reused an earlier one"
+    assert rebuild_reuse_index(db, hub.store, page=89) == (half, half)
+    assert index() == live
+    # After the swap, the live worker carries on from where the rebuild stopped.
+    ingest(hub, items[half:])
+    assert reuse_catch_up(db, LogSource(hub.store, page=97)) == len(items) - half
+    carried_on = index()
+    rebuild_reuse_index(db, hub.store)
+    assert index() == carried_on
+    assert len(carried_on) == built.dossiers
 
 
 def test_reports_read_the_same_whatever_the_period_granularity(

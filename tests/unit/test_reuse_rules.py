@@ -245,3 +245,11 @@ def test_documents_received_as_a_supplement_are_indexed() -> None:
         )
     )
     assert [c["code"] for c in folded.components] == ["TP1", "BS"]
+
+
+def test_a_dossier_refused_at_the_desk_without_a_submission_belongs_to_no_one() -> None:
+    refused = dossier(
+        event("dossier.refused", {"reason": "Sai thẩm quyền"}, code=EARLIER, unit=COMMUNE)
+    )
+    assert refused.owner_hash is None
+    assert decide(question(), refused, [], PROCEDURE).reason is Refusal.NOT_FOUND
