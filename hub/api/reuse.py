@@ -32,7 +32,8 @@ def reuse_router(models: ReadModels, principal: Callable[..., Principal]) -> API
     )
     async def lookup(request: LookupRequest, who: Annotated[Principal, Depends(principal)]) -> Any:
         try:
-            answer = await run_in_threadpool(service().lookup, who, request)
+            # Built in the worker thread: read-model connections belong to their thread.
+            answer = await run_in_threadpool(lambda: service().lookup(who, request))
         except IdentityKeyMissingError as error:
             raise HTTPException(
                 422, {"error": "identity_key_missing", "message": str(error)}
