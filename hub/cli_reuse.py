@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import orjson
 import typer
 from pydantic import ValidationError
@@ -112,7 +110,7 @@ def history(hub: Hub, dossier: str, as_json: bool) -> None:
     if as_json:
         data = {
             "dossier_code": dossier,
-            "lookups": [{**asdict(x), "at": x.at.isoformat()} for x in lookups],
+            "lookups": [x.to_json() for x in lookups],
             "reused_by": later,
         }
         console.print_json(orjson.dumps(data).decode())

@@ -230,25 +230,15 @@ def back_to_pending(db: ReadModelDatabase, entries: list[Head]) -> None:
             )
 
 
-def mark_in_flight(db: ReadModelDatabase, batch: list[Head]) -> None:
-    stamp = now()
+def mark_in_flight(db: ReadModelDatabase, batch: list[Head], *, again: bool = False) -> None:
+    """The updates are being sent, from now. ``again``: only those still ``in_flight`` get the
+    new time; done just before their steps go out and when a call about them goes unanswered,
+    so that settling counts from the last moment the portal may have received them."""
+    where, stamp = (" AND status = 'in_flight'" if again else ""), now()
     with db.transaction():
         db.executemany(
             f"UPDATE {OUTBOX} SET status = 'in_flight', in_flight_at = ? "
-            "WHERE dossier_code = ? AND position = ?",
-            [(stamp, h.dossier_code, h.position) for h in batch],
-        )
-
-
-def restamp_in_flight(db: ReadModelDatabase, batch: list[Head]) -> None:
-    """Those of the updates still ``in_flight``: in flight from now. Done just before their
-    steps go out and when a call about them goes unanswered, so that settling counts from the
-    last moment the portal may have received them, not from when the round began."""
-    stamp = now()
-    with db.transaction():
-        db.executemany(
-            f"UPDATE {OUTBOX} SET in_flight_at = ? "
-            "WHERE dossier_code = ? AND position = ? AND status = 'in_flight'",
+            f"WHERE dossier_code = ? AND position = ?{where}",
             [(stamp, h.dossier_code, h.position) for h in batch],
         )
 

@@ -163,7 +163,7 @@ class Sender:
         ):
             with attempt:
                 if flying:
-                    outbox.restamp_in_flight(self.db, flying)
+                    outbox.mark_in_flight(self.db, flying, again=True)
                 return self.client.call(service, **body).result
         raise AssertionError("unreachable: stamina re-raises after the last attempt")
 
@@ -214,7 +214,7 @@ class Sender:
             upserted += self._upsert(updates, inserting=False)
             sent = self._steps(upserted)
         except _TRANSIENT:
-            outbox.restamp_in_flight(self.db, flying)
+            outbox.mark_in_flight(self.db, flying, again=True)
             raise
         outbox.mark_sent(self.db, sent)
         SENT.inc(len(sent))

@@ -1,7 +1,6 @@
 """``POST /v1/reuse/lookups`` and ``GET /v1/reuse/dossiers/{code}/history``."""
 
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path
@@ -54,7 +53,7 @@ def reuse_router(models: ReadModels, principal: Callable[..., Principal]) -> API
         lookups = models.ledger.history(code)
         return {
             "dossier_code": code,
-            "lookups": [{**asdict(item), "at": item.at.isoformat()} for item in lookups],
+            "lookups": [item.to_json() for item in lookups],
             "reused_by": tables.reused_by(models.db(), code),
         }
 

@@ -9,7 +9,7 @@ own stream. A look-up of an unknown code is recorded under that code too. The
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -27,35 +27,6 @@ def ledger_id(dossier_code: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"urn:dvc-hub:reuse:{dossier_code}")
 
 
-class DossierLookups(Aggregate):
-    """The look-ups of one earlier dossier."""
-
-    class Started(Aggregate.Created):
-        dossier_code: str
-
-    class LookedUp(Aggregate.Event):
-        dossier_code: str
-        lookup_id: str
-        at: str
-        key_id: str
-        principal: str
-        requesting_unit: str
-        applicant_hash: str
-        procedure_code: str
-        consent_reference: str | None
-        mode: str  # "full" or "match"
-        outcome: str
-        reason: str | None
-        disclosed: list[str]  # reference numbers and document digests handed over
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.count += 1
-
-    def __init__(self, dossier_code: str) -> None:
-        self.dossier_code = dossier_code
-        self.count = 0
-
-
 @dataclass(frozen=True)
 class Lookup:
     """One recorded look-up, as the audit history shows it."""
@@ -63,16 +34,40 @@ class Lookup:
     lookup_id: str
     at: datetime
     dossier_code: str
-    key_id: str
+    key_id: str  # the credential's key id ("cli" for an operator)
     principal: str
     requesting_unit: str
     applicant_hash: str
     procedure_code: str
     consent_reference: str | None
-    mode: str
+    mode: str  # "full" or "match"
     outcome: str
     reason: str | None
-    disclosed: list[str]
+    disclosed: list[str]  # reference numbers and document digests handed over
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "at": self.at.isoformat()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Lookup:
+        return cls(**{**data, "at": datetime.fromisoformat(data["at"])})
+
+
+class DossierLookups(Aggregate):
+    """The look-ups of one earlier dossier."""
+
+    class Started(Aggregate.Created):
+        dossier_code: str
+
+    class LookedUp(Aggregate.Event):
+        lookup: dict[str, Any]  # a Lookup as JSON
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.count += 1
+
+    def __init__(self, dossier_code: str) -> None:
+        self.dossier_code = dossier_code
+        self.count = 0
 
 
 class ReuseLedger(HubApplication):
@@ -87,28 +82,13 @@ class ReuseLedger(HubApplication):
         for attempt in stamina.retry_context(on=IntegrityError, attempts=10, wait_initial=0.01):
             with attempt:
                 aggregate = self._stream(lookup.dossier_code)
-                aggregate.trigger_event(
-                    DossierLookups.LookedUp,
-                    dossier_code=lookup.dossier_code,
-                    lookup_id=lookup.lookup_id,
-                    at=lookup.at.isoformat(),
-                    key_id=lookup.key_id,
-                    principal=lookup.principal,
-                    requesting_unit=lookup.requesting_unit,
-                    applicant_hash=lookup.applicant_hash,
-                    procedure_code=lookup.procedure_code,
-                    consent_reference=lookup.consent_reference,
-                    mode=lookup.mode,
-                    outcome=lookup.outcome,
-                    reason=lookup.reason,
-                    disclosed=lookup.disclosed,
-                )
+                aggregate.trigger_event(DossierLookups.LookedUp, lookup=lookup.to_json())
                 self.save(aggregate)
 
     def history(self, dossier_code: str) -> list[Lookup]:
         """The look-ups of one dossier, oldest first."""
         return [
-            _lookup(e)
+            Lookup.from_json(e.lookup)
             for e in self.events.get(ledger_id(dossier_code))
             if isinstance(e, DossierLookups.LookedUp)
         ]
@@ -120,21 +100,3 @@ class ReuseLedger(HubApplication):
             return DossierLookups._create(
                 DossierLookups.Started, id=ledger_id(dossier_code), dossier_code=dossier_code
             )
-
-
-def _lookup(event: Any) -> Lookup:
-    return Lookup(
-        event.lookup_id,
-        datetime.fromisoformat(event.at),
-        event.dossier_code,
-        event.key_id,
-        event.principal,
-        event.requesting_unit,
-        event.applicant_hash,
-        event.procedure_code,
-        event.consent_reference,
-        event.mode,
-        event.outcome,
-        event.reason,
-        list(event.disclosed),
-    )

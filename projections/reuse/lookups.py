@@ -42,18 +42,19 @@ def project(db: ReadModelDatabase, ledger: ReuseLedger) -> int:
         for notification in page:
             event = ledger.mapper.to_domain_event(notification)
             if isinstance(event, DossierLookups.LookedUp):
+                x = event.lookup
                 rows.append(
                     (
-                        event.lookup_id,
-                        event.at,
-                        db.day(vietnam_day(event.at)),
-                        event.dossier_code,
-                        event.requesting_unit,
-                        event.key_id,
-                        event.procedure_code,
-                        event.mode,
-                        event.outcome,
-                        event.reason,
+                        x["lookup_id"],
+                        x["at"],
+                        db.day(vietnam_day(x["at"])),
+                        x["dossier_code"],
+                        x["requesting_unit"],
+                        x["key_id"],
+                        x["procedure_code"],
+                        x["mode"],
+                        x["outcome"],
+                        x["reason"],
                     )
                 )
         with db.transaction():

@@ -4,23 +4,21 @@ and the checkpoint in one transaction (as :mod:`projections.runner` does for pro
 Each row remembers the position of the last event folded into it, so an event read twice
 (after a crash, or by a worker racing a rebuild) changes nothing. A rebuild folds the whole
 log into a fresh table and swaps it in under a new generation, as the progress rebuild does;
-workers then resume after the position it reached.
+workers then resume after the position it reached (:mod:`projections.worker`).
 """
 
 from __future__ import annotations
-
-import threading
 
 import structlog
 
 from hub.adapters.sql import ReadModelDatabase
 from hub.application import DossierStore
-from hub.bus.sources import Checkpoint, Delivery, Source, consume, last_per_part
+from hub.bus.sources import Delivery, Source
 from hub.log_reader import LoggedEvent, last_position, log_page
-from projections import checkpoints, metrics
+from projections import checkpoints
 from projections.reuse import lookups, tables
 from projections.reuse.fold import fold
-from projections.runner import GenerationChanged
+from projections.worker import ProjectionWorker
 
 PROJECTION = "reuse_index"
 logger = structlog.get_logger("projections.reuse")
@@ -37,59 +35,20 @@ def prepare(db: ReadModelDatabase) -> None:
         checkpoints.ensure(db, PROJECTION)
 
 
-class ReuseIndexWorker:
+class ReuseIndex:
+    name = PROJECTION
+
+    def prepare(self, db: ReadModelDatabase) -> None:
+        prepare(db)
+
+    def apply(self, db: ReadModelDatabase, fresh: list[Delivery]) -> int:
+        _fold_into(db, [(d.position, d.decode()[0]) for d in fresh])
+        return 0
+
+
+class ReuseIndexWorker(ProjectionWorker):
     def __init__(self, db: ReadModelDatabase, source: Source) -> None:
-        self.db, self.source = db, source
-        self.applied_total = 0
-        self.generation = -1
-
-    def start(self) -> None:
-        prepare(self.db)
-        self.generation = checkpoints.generation(self.db, PROJECTION).number
-        self.source.start(self._resume)
-
-    def _resume(self, parts: list[int]) -> dict[int, Checkpoint]:
-        """Each part's checkpoint; a part without one starts after the last rebuild."""
-        floor = checkpoints.generation(self.db, PROJECTION).rebuilt_to
-        found = checkpoints.checkpoints(self.db, PROJECTION, self.source.name)
-        return {part: found.get(part, Checkpoint(part, floor, None)) for part in parts}
-
-    def handle(self, batch: list[Delivery]) -> int:
-        """Fold one batch in one transaction; the number of events applied. Raises
-        GenerationChanged once a rebuild has swapped its table in."""
-        with self.db.transaction():
-            current = checkpoints.generation(self.db, PROJECTION, lock="SHARE")
-            if current.number != self.generation:
-                raise GenerationChanged(f"generation {self.generation} -> {current.number}")
-            done = checkpoints.checkpoints(self.db, PROJECTION, self.source.name)
-            floors = {part: max(cp.position, current.rebuilt_to) for part, cp in done.items()}
-            fresh = []
-            for delivery in batch:
-                if delivery.position > floors.get(delivery.part, current.rebuilt_to):
-                    fresh.append(delivery)
-                    floors[delivery.part] = delivery.position
-            _fold_into(self.db, [(d.position, d.decode()[0]) for d in fresh])
-            for part, delivery in last_per_part(batch).items():
-                position = max(floors.get(part, 0), delivery.position)
-                checkpoints.advance(
-                    self.db, PROJECTION, self.source.name, part, position, delivery.offset
-                )
-        self.applied_total += len(fresh)
-        metrics.EVENTS.labels(PROJECTION, "applied").inc(len(fresh))
-        metrics.EVENTS.labels(PROJECTION, "skipped").inc(len(batch) - len(fresh))
-        return len(fresh)
-
-    def run(self, stop: threading.Event, idle: threading.Event | None = None) -> None:
-        self.start()
-        consume(self.source, self._handle_live, self.db.connect, stop, PROJECTION, idle)
-
-    def _handle_live(self, batch: list[Delivery]) -> None:
-        try:
-            self.handle(batch)
-        except GenerationChanged as change:
-            logger.info("projections.generation_changed", detail=str(change))
-            self.generation = checkpoints.generation(self.db, PROJECTION).number
-            self.source.restart()
+        super().__init__(ReuseIndex(), db, source)
 
 
 def _fold_into(
@@ -108,16 +67,7 @@ def _fold_into(
 
 def catch_up(db: ReadModelDatabase, source: Source) -> int:
     """Fold everything ``source`` has now; the number of events applied."""
-    worker = ReuseIndexWorker(db, source)
-    worker.start()
-    never = threading.Event()
-    while batch := source.poll(never):
-        try:
-            worker.handle(batch)
-        except GenerationChanged:
-            worker.generation = checkpoints.generation(db, PROJECTION).number
-            source.restart()
-    return worker.applied_total
+    return ReuseIndexWorker(db, source).catch_up()
 
 
 def rebuild(db: ReadModelDatabase, store: DossierStore, page: int = 20_000) -> tuple[int, int]:

@@ -1,0 +1,137 @@
+"""A projection's worker: read published events, apply them, write the read model and the
+checkpoint in one transaction.
+
+A crash between two transactions loses nothing and counts nothing twice: the next worker
+resumes from the checkpoint written with the rows. Several workers share the events
+topic's partitions (a Kafka consumer group); every dossier's events are in one partition,
+so each dossier is folded by one worker at a time, in order. Events at or before a part's
+checkpoint, or before the position of the projection's last rebuild, are skipped unread; a
+rebuild that swaps the tables in moves the projection's generation on, and a worker that
+sees it start again from its (new) checkpoints.
+
+A projection supplies its name, how to create its tables, and how to apply a batch of fresh
+events inside the transaction (:class:`Projection`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import structlog
+
+from hub.adapters.sql import ReadModelDatabase
+from hub.bus.sources import Checkpoint, Delivery, Source, consume, last_per_part
+from projections import checkpoints, metrics
+
+logger = structlog.get_logger("projections.worker")
+
+
+class GenerationChanged(Exception):
+    """A rebuild swapped the tables in since this worker last read its checkpoints."""
+
+
+class Projection(Protocol):
+    name: str
+
+    def prepare(self, db: ReadModelDatabase) -> None:
+        """Create the tables and the generation row if they are missing."""
+
+    def apply(self, db: ReadModelDatabase, fresh: list[Delivery]) -> int:
+        """Apply events not applied before, in the open transaction; how many were of no
+        dossier the projection knows (0 if it cannot tell)."""
+        ...
+
+
+@dataclass
+class BatchResult:
+    applied: int = 0
+    skipped: int = 0
+    unknown: int = 0
+
+
+class ProjectionWorker:
+    def __init__(self, projection: Projection, db: ReadModelDatabase, source: Source) -> None:
+        self.projection, self.db, self.source = projection, db, source
+        self.name = projection.name
+        self.generation = -1
+        self.applied_total = 0
+
+    def start(self) -> None:
+        self.projection.prepare(self.db)
+        self.generation = checkpoints.generation(self.db, self.name).number
+        self.source.start(self._resume)
+
+    def _resume(self, parts: list[int]) -> dict[int, Checkpoint]:
+        """Each part's checkpoint; a part without one starts after the last rebuild."""
+        floor = checkpoints.generation(self.db, self.name).rebuilt_to
+        found = checkpoints.checkpoints(self.db, self.name, self.source.name)
+        return {part: found.get(part, Checkpoint(part, floor, None)) for part in parts}
+
+    def handle(self, batch: list[Delivery]) -> BatchResult:
+        """Apply one batch in one transaction; raise GenerationChanged after a rebuild."""
+        result = BatchResult()
+        with self.db.transaction():
+            current = checkpoints.generation(self.db, self.name, lock="SHARE")
+            if current.number != self.generation:
+                raise GenerationChanged(f"generation {self.generation} -> {current.number}")
+            done = checkpoints.checkpoints(self.db, self.name, self.source.name)
+            floors = {part: max(cp.position, current.rebuilt_to) for part, cp in done.items()}
+            fresh: list[Delivery] = []
+            for delivery in batch:
+                if delivery.position <= floors.get(delivery.part, current.rebuilt_to):
+                    result.skipped += 1
+                    continue
+                fresh.append(delivery)
+                floors[delivery.part] = delivery.position
+            if fresh:
+                result.unknown = self.projection.apply(self.db, fresh)
+            for part, delivery in last_per_part(batch).items():
+                position = max(floors.get(part, 0), delivery.position)
+                checkpoints.advance(
+                    self.db, self.name, self.source.name, part, position, delivery.offset
+                )
+        result.applied = len(fresh)
+        self.applied_total += result.applied
+        metrics.EVENTS.labels(self.name, "applied").inc(result.applied)
+        metrics.EVENTS.labels(self.name, "skipped").inc(result.skipped)
+        metrics.EVENTS.labels(self.name, "unknown").inc(result.unknown)
+        if fresh:
+            metrics.POSITION.labels(self.name).set(max(d.position for d in fresh))
+        lag: Callable[[], int] | None = getattr(self.source, "lag", None)
+        if lag is not None:
+            metrics.LAG.labels(self.name).set(lag())
+        return result
+
+    def run(self, stop: threading.Event, idle: threading.Event | None = None) -> None:
+        """Work until ``stop`` is set; ``idle`` is set whenever a poll finds nothing new."""
+        self.start()
+        consume(self.source, self._handle_live, self.db.connect, stop, self.name, idle)
+
+    def _handle_live(self, batch: list[Delivery]) -> None:
+        try:
+            result = self.handle(batch)
+            logger.debug(
+                "projections.batch",
+                projection=self.name,
+                applied=result.applied,
+                skipped=result.skipped,
+            )
+        except GenerationChanged as change:
+            logger.info("projections.generation_changed", projection=self.name, detail=str(change))
+            self.generation = checkpoints.generation(self.db, self.name).number
+            self.source.restart()
+
+    def catch_up(self) -> int:
+        """Apply everything the source has now, then return the number of events applied."""
+        self.start()
+        never = threading.Event()
+        while batch := self.source.poll(never):
+            try:
+                self.handle(batch)
+            except GenerationChanged:
+                self.generation = checkpoints.generation(self.db, self.name).number
+                self.source.restart()
+        return self.applied_total
