@@ -44,6 +44,7 @@ class Lookup:
     outcome: str
     reason: str | None
     disclosed: list[str]  # reference numbers and document digests handed over
+    detail: str | None = None  # for auditors only: why not_found ("unknown_code", ...)
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "at": self.at.isoformat()}

@@ -18,10 +18,11 @@ from hub.auth.credentials import Principal
 from hub.catalogue.store import CatalogueStore
 from hub.reuse.decide import Question, decide
 from hub.reuse.ledger import Lookup, ReuseLedger
-from hub.reuse.models import LookupAnswer, LookupRequest
+from hub.reuse.models import LookupAnswer, LookupRequest, Refusal
 from hub.settings import HubSettings
 from projections.progress.facts import VIETNAM
 from projections.reuse import tables
+from projections.reuse.fold import IndexedDossier
 from projections.reuse.lookups import project
 from projections.reuse.worker import prepare
 
@@ -104,6 +105,7 @@ class ReuseService:
                 outcome=answer.outcome,
                 reason=None if answer.reason is None else answer.reason.value,
                 disclosed=disclosed,
+                detail=_detail(answer, earlier),
             )
         )
         try:
@@ -119,3 +121,10 @@ class ReuseService:
             reason=answer.reason,
         )
         return answer
+
+
+def _detail(answer: LookupAnswer, earlier: IndexedDossier | None) -> str | None:
+    """What the agency is not told but the auditor is: which of the two a ``not_found`` was."""
+    if answer.reason is not Refusal.NOT_FOUND:
+        return None
+    return "unknown_code" if earlier is None else "applicant_mismatch"

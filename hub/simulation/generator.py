@@ -125,7 +125,7 @@ def events(plan: Plan, calendar: WorkingCalendar) -> Iterator[dict[str, Any]]:
 class _Reuse:
     """Chooses which received dossiers of the period reuse an earlier one: exactly the
     scenario's share of them (rounded half up), spread over the period, each reusing an
-    approved dossier of the same field resolved at least a day before it was submitted.
+    approved dossier of the same field resolved at least two days before it was submitted.
     Its own random stream, so the rest of the scenario is the same with or without it."""
 
     def __init__(self, scenario: Scenario, by_day: dict[date, list[Any]]) -> None:

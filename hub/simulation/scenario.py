@@ -131,7 +131,7 @@ class Province(ScenarioModel):
 
 class Reuse(ScenarioModel):
     """The share of the dossiers received in the period that reuse an earlier dossier of the
-    same applicant (an approved one of the same field, resolved at least a day before)."""
+    same applicant (an approved one of the same field, resolved at least two days before)."""
 
     share: float = Field(0.0, ge=0.0, le=0.5)
 

@@ -266,6 +266,7 @@ def test_every_lookup_is_in_the_history_and_the_reuse_is_recorded(world: World) 
         ("refused", "not_found"),
         ("refused", "consent_missing"),
     ]
+    assert [x["detail"] for x in history["lookups"]] == [None, "applicant_mismatch", None]
     granted = history["lookups"][0]
     assert granted["applicant_hash"] == OWNER  # the identity number itself is never kept
     assert IDENTITY not in orjson.dumps(history).decode()
