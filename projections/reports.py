@@ -432,6 +432,16 @@ def report_csv(report: ProvinceReport) -> str:
     rows = [(r.code, r.name, r.level, r.totals) for r in report.units]
     rows += [(f"level:{level}", level, level, t) for level, t in report.levels.items()]
     reuse = {u.code: u for u in report.reuse.units}
+    level_of = {r.code: r.level for r in report.units}
+    for level in report.levels:  # a level's row sums its units' reuse figures
+        mine = [u for u in report.reuse.units if level_of.get(u.code) == level]
+        reuse[f"level:{level}"] = UnitReuse(
+            f"level:{level}",
+            sum(u.received for u in mine),
+            sum(u.reusing for u in mine),
+            sum(u.lookups_granted for u in mine),
+            sum(u.lookups_refused for u in mine),
+        )
     for code, name, level, t in rows:
         unit = reuse.get(code)
         writer.writerow(

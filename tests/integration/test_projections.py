@@ -3,6 +3,8 @@ and a rebuild from scratch equals the live read model row for row."""
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 from collections.abc import Iterator
 from datetime import date
@@ -24,7 +26,7 @@ from hub.workload import Workload
 from projections.periods import Period
 from projections.progress.tables import TABLES
 from projections.rebuild import rebuild
-from projections.reports import province_report
+from projections.reports import province_report, report_csv
 from projections.reuse.worker import catch_up as reuse_catch_up
 from projections.reuse.worker import rebuild as rebuild_reuse_index
 from projections.runner import catch_up
@@ -103,6 +105,9 @@ def test_a_scenario_report_shows_the_figures_it_was_built_with(
     assert {u.code: u.received for u in reuse.units} == {
         row.code: row.totals.received for row in report.units
     }
+    table = list(csv.DictReader(io.StringIO(report_csv(province_report(db, None, period)))))
+    assert sum(int(row["reusing"]) for row in table if row["code"].startswith("level:")) == 139
+    assert sum(int(row["reusing"]) for row in table if not row["code"].startswith("level:")) == 139
     later = db.query("SELECT owner_hash, reuses FROM reuse_dossiers WHERE reuse_count > 0")
     owners = dict(db.query("SELECT dossier_code, owner_hash FROM reuse_dossiers"))
     assert len(later) == 139
