@@ -28,6 +28,7 @@ from hub.domain.calendar import VIETNAM
 from hub.file_ingest import IngestReport, ingest_file
 from hub.log_reader import dossier_history
 from hub.settings import load_settings
+from hub.tasks import run_tasks
 from hub.workload import Workload, demo_catalogue
 from projections.periods import Period
 from projections.reports import RankBy
@@ -562,19 +563,11 @@ def connector_run(
         hub.close()
         err_console.print(f"[bold red]error:[/] {error}")
         raise typer.Exit(2) from None
-    threads = [threading.Thread(target=t, args=(stop,), name=n, daemon=True) for n, t in tasks]
-    for thread in threads:
-        thread.start()
     try:
-        while not stop.wait(1.0):
-            if not all(t.is_alive() for t in threads):
-                raise SystemExit("a connector thread stopped; see the log")
+        run_tasks(tasks, stop)
     except KeyboardInterrupt:
         stop.set()
     finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=30)
         hub.close()
 
 

@@ -8,7 +8,6 @@ import secrets
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -39,6 +38,7 @@ from hub.simulation.generator import events as scenario_events
 from hub.simulation.generator import plan as plan_scenario
 from hub.simulation.publish import HttpSink, KafkaSink, PublishReport, Sink, StoreSink, batches
 from hub.simulation.scenario import ScenarioError, load_scenario
+from hub.tasks import Task, run_tasks
 from projections import checkpoints
 from projections.periods import Period, PeriodError
 from projections.rebuild import RebuildError, rebuild
@@ -112,7 +112,7 @@ def catalogue_show(hub: Hub) -> None:
 
 def projections_run(hub: Hub, stop: threading.Event) -> None:
     """Run the progress and reuse-index workers until ``stop``; if one fails, stop both."""
-    workers: list[tuple[str, Callable[[threading.Event], None]]] = [
+    workers: list[tuple[str, Task]] = [
         (
             "unit_progress",
             ProgressWorker(ReadModelDatabase(hub.settings), projection_source(hub)).run,
@@ -124,28 +124,7 @@ def projections_run(hub: Hub, stop: threading.Event) -> None:
             ).run,
         ),
     ]
-    failures: list[BaseException] = []
-
-    def work(target: Callable[[threading.Event], None]) -> None:
-        try:
-            target(stop)
-        except BaseException as error:
-            failures.append(error)
-            stop.set()
-
-    threads = [threading.Thread(target=work, args=(t,), name=n) for n, t in workers]
-    for thread in threads:
-        thread.start()
-    try:
-        while any(t.is_alive() for t in threads):
-            for thread in threads:
-                thread.join(timeout=0.5)
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
-    if failures:
-        raise failures[0]
+    run_tasks(workers, stop)
 
 
 def projections_rebuild(hub: Hub, shards: int | None) -> None:
@@ -383,10 +362,11 @@ def render_reuse(report: ProvinceReport) -> None:
             )
     if table.row_count:
         console.print(table)
+    total = reuse.total
     console.print(
-        f"Reuse of earlier dossiers: {reuse.reusing:,} of {reuse.received:,} received dossiers "
-        f"({reuse.rate.shown()} %); look-ups answered {reuse.lookups_granted:,}, "
-        f"refused {reuse.lookups_refused:,}",
+        f"Reuse of earlier dossiers: {total.reusing:,} of {total.received:,} received dossiers "
+        f"({total.rate.shown()} %); look-ups answered {total.lookups_granted:,}, "
+        f"refused {total.lookups_refused:,}",
         highlight=False,
     )
 

@@ -91,29 +91,24 @@ class UnitReuse:
         return Rate(self.reusing, self.received)
 
 
+def summed(code: str, units: list[UnitReuse]) -> UnitReuse:
+    """The reuse figures of several units together, under ``code``."""
+    return UnitReuse(
+        code,
+        sum(u.received for u in units),
+        sum(u.reusing for u in units),
+        sum(u.lookups_granted for u in units),
+        sum(u.lookups_refused for u in units),
+    )
+
+
 @dataclass(frozen=True)
 class ReuseFigures:
     units: list[UnitReuse]
 
     @property
-    def received(self) -> int:
-        return sum(u.received for u in self.units)
-
-    @property
-    def reusing(self) -> int:
-        return sum(u.reusing for u in self.units)
-
-    @property
-    def rate(self) -> Rate:
-        return Rate(self.reusing, self.received)
-
-    @property
-    def lookups_granted(self) -> int:
-        return sum(u.lookups_granted for u in self.units)
-
-    @property
-    def lookups_refused(self) -> int:
-        return sum(u.lookups_refused for u in self.units)
+    def total(self) -> UnitReuse:
+        return summed("total", self.units)
 
 
 def reuse_figures(db: ReadModelDatabase, period: Period) -> ReuseFigures:
@@ -349,12 +344,13 @@ def report_json(report: ProvinceReport) -> dict[str, Any]:
 
 
 def reuse_json(figures: ReuseFigures) -> dict[str, Any]:
+    total = figures.total
     return {
-        "received": figures.received,
-        "reusing": figures.reusing,
-        "rate": figures.rate.to_json(),
-        "lookups_granted": figures.lookups_granted,
-        "lookups_refused": figures.lookups_refused,
+        "received": total.received,
+        "reusing": total.reusing,
+        "rate": total.rate.to_json(),
+        "lookups_granted": total.lookups_granted,
+        "lookups_refused": total.lookups_refused,
         "units": [
             {
                 "code": u.code,
@@ -435,13 +431,7 @@ def report_csv(report: ProvinceReport) -> str:
     level_of = {r.code: r.level for r in report.units}
     for level in report.levels:  # a level's row sums its units' reuse figures
         mine = [u for u in report.reuse.units if level_of.get(u.code) == level]
-        reuse[f"level:{level}"] = UnitReuse(
-            f"level:{level}",
-            sum(u.received for u in mine),
-            sum(u.reusing for u in mine),
-            sum(u.lookups_granted for u in mine),
-            sum(u.lookups_refused for u in mine),
-        )
+        reuse[f"level:{level}"] = summed(f"level:{level}", mine)
     for code, name, level, t in rows:
         unit = reuse.get(code)
         writer.writerow(
