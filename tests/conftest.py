@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -76,27 +77,54 @@ def hub(settings: HubSettings) -> Iterator[Hub]:
 class Broker:
     """A Kafka broker the tests may restart (when it is the repository's own)."""
 
-    def __init__(self, bootstrap: str, script: Path | None) -> None:
+    def __init__(
+        self, bootstrap: str, script: Path | None, env: dict[str, str] | None = None
+    ) -> None:
         self.bootstrap = bootstrap
         self.script = script
+        self.env = env
 
     @property
     def restartable(self) -> bool:
         return self.script is not None
 
     def stop(self) -> None:
-        assert self.script is not None
-        subprocess.run([self.script, "stop"], check=True)
+        self._run("stop")
 
     def start(self) -> None:
+        self._run("start")
+
+    def _run(self, command: str) -> None:
         assert self.script is not None
-        subprocess.run([self.script, "start"], check=True)
+        subprocess.run([self.script, command], check=True, env=self.env)
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port_pair() -> int:
+    """A free port whose next one is free too: the broker listens on both."""
+    for _ in range(100):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        if port < 65535 and _port_is_free(port + 1):
+            return port
+    raise RuntimeError("no two adjacent free ports on 127.0.0.1 for the test broker")
 
 
 @pytest.fixture(scope="session")
-def kafka() -> Iterator[Broker]:
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     """Kafka from, in this order: DVCHUB_TEST_KAFKA_BOOTSTRAP; testcontainers where a Docker
-    engine answers; otherwise ``scripts/services/kafka.sh`` (jars from Maven Central)."""
+    engine answers; otherwise a broker of this session's own from ``scripts/services/kafka.sh``
+    (jars from Maven Central), on free ports with empty storage, stopped and removed at the
+    end, so no run inherits another's topics or a developer's broker."""
     configured = os.environ.get("DVCHUB_TEST_KAFKA_BOOTSTRAP")
     if configured:
         yield Broker(configured, None)
@@ -108,11 +136,25 @@ def kafka() -> Iterator[Broker]:
             yield Broker(container.get_bootstrap_server(), None)
         return
     script = ROOT / "scripts" / "services" / "kafka.sh"
-    subprocess.run([script, "start"], check=True)
-    bootstrap = subprocess.run(
-        [script, "bootstrap"], check=True, capture_output=True, text=True
-    ).stdout.strip()
-    yield Broker(bootstrap, script)
+    data = tmp_path_factory.mktemp("kafka")
+    env = {
+        **os.environ,
+        "DVCHUB_KAFKA_PORT": str(_free_port_pair()),
+        "DVCHUB_KAFKA_DATA": str(data),
+    }
+    broker = Broker(
+        subprocess.run(
+            [script, "bootstrap"], check=True, capture_output=True, text=True, env=env
+        ).stdout.strip(),
+        script,
+        env,
+    )
+    broker.start()
+    try:
+        yield broker
+    finally:
+        subprocess.run([script, "kill"], check=False, env=env)
+        shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture

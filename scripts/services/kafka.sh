@@ -6,7 +6,9 @@
 #   scripts/services/kafka.sh status
 #   scripts/services/kafka.sh bootstrap print host:port
 # Settings: DVCHUB_KAFKA_PORT (59092), DVCHUB_KAFKA_DATA (/tmp/dvchub-kafka-$PORT),
-# DVCHUB_KAFKA_CACHE (~/.cache/dvc-hub/kafka): where the jars are kept between runs.
+# DVCHUB_KAFKA_CACHE (~/.cache/dvc-hub/kafka): where the jars are kept between runs,
+# DVCHUB_KAFKA_START_SECONDS (180): how long 'start' waits for the broker to be ready (a broker
+# that was killed recovers its logs first, which takes longer the more it holds).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -17,6 +19,7 @@ CACHE="${DVCHUB_KAFKA_CACHE:-$HOME/.cache/dvc-hub/kafka}"
 POM="$HERE/kafka/pom.xml"
 LIBS="$CACHE/$(sha256sum "$POM" | cut -c1-16)/libs"
 PIDFILE="$DATA/kafka.pid"
+START_SECONDS="${DVCHUB_KAFKA_START_SECONDS:-180}"
 
 log() { echo "kafka.sh: $*" >&2; }
 
@@ -76,6 +79,10 @@ start() {
         log "already running on 127.0.0.1:$PORT"
         return
     fi
+    if answers; then
+        log "127.0.0.1:$PORT is taken by another process; stop it or set DVCHUB_KAFKA_PORT"
+        exit 1
+    fi
     configure
     if [ ! -f "$DATA/logs/meta.properties" ]; then
         log "formatting storage in $DATA/logs"
@@ -86,7 +93,8 @@ start() {
     log "starting on 127.0.0.1:$PORT"
     nohup "${JAVA[@]}" kafka.Kafka "$DATA/server.properties" >"$DATA/stdout.log" 2>&1 &
     echo $! >"$PIDFILE"
-    for _ in $(seq 1 120); do
+    local deadline=$((SECONDS + START_SECONDS))
+    while [ "$SECONDS" -lt "$deadline" ]; do
         if ! running; then
             log "the broker exited; see $DATA/broker.log and $DATA/stdout.log"
             tail -n 20 "$DATA/stdout.log" >&2 || true
@@ -98,7 +106,7 @@ start() {
         fi
         sleep 0.5
     done
-    log "the broker did not become ready within 60 s; see $DATA/broker.log"
+    log "the broker did not become ready within $START_SECONDS s; see $DATA/broker.log"
     exit 1
 }
 
