@@ -58,6 +58,7 @@ def fresh_settings(url: str, bootstrap: str) -> HubSettings:
         kafka_actions_topic=f"bench.actions.{suffix}",
         kafka_events_topic=f"bench.events.{suffix}",
         kafka_rejects_topic=f"bench.rejects.{suffix}",
+        kafka_checkpoints_topic=f"bench.checkpoints.{suffix}",
         kafka_inbound_group=f"bench-ingest-{suffix}",
         kafka_relay_transactional_id=f"bench-relay-{suffix}",
         log_level="WARNING",

@@ -23,6 +23,7 @@ from hub.auth.credentials import Role
 from hub.auth.store import CredentialStore
 from hub.bootstrap import Hub, bootstrap
 from hub.catalogue.store import CatalogueStore
+from hub.cli_audit import audit_app
 from hub.contract_docs import render
 from hub.domain.calendar import VIETNAM
 from hub.file_ingest import IngestReport, ingest_file
@@ -449,6 +450,8 @@ def simulate(
     finally:
         hub.close()
 
+
+app.add_typer(audit_app, name="audit")
 
 reuse_app = typer.Typer(help="Reuse of earlier dossiers' results and documents.")
 app.add_typer(reuse_app, name="reuse")

@@ -25,6 +25,7 @@ from rich.table import Table
 from hub.adapters.calendar_files import build_calendar
 from hub.adapters.catalogue_files import CatalogueFileError, read_catalogue
 from hub.adapters.sql import ReadModelDatabase
+from hub.audit.publish import run_sealer
 from hub.auth.credentials import Role
 from hub.auth.store import CredentialStore
 from hub.bootstrap import Hub
@@ -111,7 +112,8 @@ def catalogue_show(hub: Hub) -> None:
 
 
 def projections_run(hub: Hub, stop: threading.Event) -> None:
-    """Run the progress and reuse-index workers until ``stop``; if one fails, stop both."""
+    """Run the progress and reuse-index workers and the audit sealer until ``stop``; if one
+    fails, stop them all."""
     workers: list[tuple[str, Task]] = [
         (
             "unit_progress",
@@ -123,6 +125,7 @@ def projections_run(hub: Hub, stop: threading.Event) -> None:
                 ReadModelDatabase(hub.settings), projection_source(hub, REUSE_INDEX)
             ).run,
         ),
+        ("audit_sealer", lambda stop: run_sealer(hub.settings, hub.store, stop)),
     ]
     run_tasks(workers, stop)
 

@@ -21,6 +21,7 @@ from kafka import KafkaAdminClient
 from hub.adapters.sql import ReadModelDatabase
 from hub.api.app import create_app
 from hub.api.progress import ReadModels
+from hub.audit.publish import run_sealer
 from hub.auth.store import CredentialStore
 from hub.bootstrap import Hub
 from hub.bus.inbound import InboundConsumer
@@ -122,6 +123,7 @@ def running(hub: Hub, parts: Parts) -> Iterator[Services]:
                 ReadModelDatabase(settings), projection_source(hub, REUSE_INDEX)
             )
             services.start("reuse-index", index.run)
+            services.start("audit-sealer", lambda stop: run_sealer(settings, hub.store, stop))
         if parts.connector and settings.dvcqg_url:
             from hub.cli_connector import connector_tasks
 

@@ -64,6 +64,25 @@ class HubSettings(BaseSettings):
     kafka_relay_transactional_id: str = "dvchub-relay"
     kafka_poll_records: int = Field(5_000, ge=1, le=50_000)
 
+    # The audit log: seals over every stored event, signed checkpoints of their Merkle tree.
+    audit_origin: str = Field(
+        "dvchub.local/dossiers",
+        pattern=r"^[^\s+]{1,200}$",
+        description="The log's name in its checkpoints (and the signing key's name)",
+    )
+    audit_signing_key_file: Path | None = Field(
+        None,
+        description="Ed25519 private key (PEM) that signs checkpoints; unset: "
+        "<data_dir>/audit/signing-key.pem, made on first use",
+    )
+    audit_checkpoint_dir: Path | None = Field(
+        None, description="Where checkpoints are published as files; unset: <data_dir>/audit"
+    )
+    audit_checkpoint_seconds: float = Field(
+        60.0, gt=0, description="How often the sealer signs a checkpoint when the log grew"
+    )
+    kafka_checkpoints_topic: str = "dvc.audit-checkpoints.v1"
+
     # The national portal (DVCQG) connector. Unset URL: the connector does not run.
     dvcqg_url: str | None = Field(None, description="Base URL of the portal's sync interface")
     dvcqg_username: str = "dvchub"
@@ -102,6 +121,15 @@ class HubSettings(BaseSettings):
     @property
     def uses_postgres(self) -> bool:
         return self.database_url is not None
+
+    @property
+    def audit_dir(self) -> Path:
+        """Where checkpoints are published as files."""
+        return self.audit_checkpoint_dir or self.data_dir / "audit"
+
+    @property
+    def audit_key_path(self) -> Path:
+        return self.audit_signing_key_file or self.data_dir / "audit" / "signing-key.pem"
 
 
 def settings_env(settings: HubSettings) -> dict[str, str]:

@@ -171,6 +171,7 @@ def bus_settings(
         kafka_actions_topic=f"test.actions.{suffix}",
         kafka_events_topic=f"test.events.{suffix}",
         kafka_rejects_topic=f"test.rejects.{suffix}",
+        kafka_checkpoints_topic=f"test.checkpoints.{suffix}",
         kafka_inbound_group=f"test-ingest-{suffix}",
         kafka_projections_group=f"test-projections-{suffix}",
         kafka_relay_transactional_id=f"test-relay-{suffix}",

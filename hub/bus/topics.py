@@ -18,7 +18,8 @@ _FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
 
 
 def ensure_topics(settings: HubSettings) -> None:
-    """Create the actions, events and rejects topics if they do not exist."""
+    """Create the actions, events, rejects and checkpoints topics if they do not exist (the
+    checkpoints topic has one partition: checkpoints are read in the order they were signed)."""
     assert settings.kafka_bootstrap is not None
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="dvchub-admin")
     try:
@@ -28,9 +29,11 @@ def ensure_topics(settings: HubSettings) -> None:
             settings.kafka_events_topic,
             settings.kafka_rejects_topic,
         ]
+        partitions = dict.fromkeys(wanted, settings.kafka_partitions)
+        partitions[settings.kafka_checkpoints_topic] = 1
         missing = [
-            NewTopic(name, settings.kafka_partitions, 1, topic_configs=dict(_FOREVER))
-            for name in wanted
+            NewTopic(name, count, 1, topic_configs=dict(_FOREVER))
+            for name, count in partitions.items()
             if name not in existing
         ]
         if missing:

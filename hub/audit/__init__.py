@@ -1,0 +1,1 @@
+"""The auditor's toolkit: dossier histories, tamper evidence, proofs."""

@@ -1,0 +1,59 @@
+"""The canonical bytes of a stored event, which its hashes cover.
+
+A stored event is its dossier's id and version, its topic and its state (the JSON the
+store keeps). Its canonical form is the RFC 8785 (JSON Canonicalization Scheme)
+serialisation of ``{"originator_id", "originator_version", "topic", "state"}``, so anyone
+can recompute it from the stored row with any JCS implementation.
+
+For JSON without floating-point numbers, non-ASCII object keys or integers beyond 2^53,
+JCS output is exactly orjson's with sorted keys (same escapes, UTF-8, no spaces), which is
+some eighty times faster than the reference ``rfc8785`` package; anything else goes through
+that package. tests/unit/test_canonical.py holds the two to the same bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import orjson
+import rfc8785
+
+_SAFE_INT = 2**53
+
+
+def _orjson_is_jcs(value: Any) -> bool:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is dict:
+            for key, inner in item.items():
+                if not key.isascii():
+                    return False
+                if type(inner) in (dict, list, float, int):
+                    pending.append(inner)
+        elif kind is list:
+            pending.extend(inner for inner in item if type(inner) in (dict, list, float, int))
+        elif kind is float or (kind is int and not -_SAFE_INT < item < _SAFE_INT):
+            return False
+    return True
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 canonical JSON of ``value`` (JSON types only)."""
+    if _orjson_is_jcs(value):
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    return rfc8785.dumps(value)
+
+
+def canonical_event(originator_id: UUID | str, version: int, topic: str, state: bytes) -> bytes:
+    """The canonical bytes of one stored event."""
+    return canonical_json(
+        {
+            "originator_id": str(originator_id),
+            "originator_version": version,
+            "topic": topic,
+            "state": orjson.loads(state),
+        }
+    )

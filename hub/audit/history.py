@@ -1,0 +1,168 @@
+"""A dossier's history for auditors: its timeline, its state at any instant, and whether it
+was resolved early, on time or late. Pure: it works on the dossier's stored events.
+
+The state "as of" an instant is what the store knew then: the events *recorded* by that
+instant, folded in order. (Events are recorded in the order of their dossier, so this is a
+prefix of the history.) The outcome counts days in Vietnam, as the reports do: resolved
+before the counted due date's day is early, on it on time, after it late; a dossier not yet
+resolved is pending, and overdue once the instant is past its counted due date.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from events.enums import DossierStatus
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+Outcome = Literal["early", "on_time", "late", "pending", "overdue", "withdrawn", "refused"]
+
+
+class TimelineEntry(BaseModel):
+    version: int
+    event_id: str
+    event_type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    unit_code: str
+    actor_id: str
+    actor_name: str | None
+    source_system: str
+    procedure_code: str | None
+    status_before: str | None
+    status_after: str
+    due_before: datetime | None
+    due_after: datetime | None
+    counted_due_after: datetime | None
+
+
+class DossierAsOf(BaseModel):
+    dossier_code: str
+    as_of: datetime | None
+    events: int
+    status: str | None
+    receiving_unit: str | None
+    procedure_code: str | None
+    received_at: datetime | None
+    due_at: datetime | None
+    counted_due_at: datetime | None
+    resolved_at: datetime | None
+    outcome: Outcome | None
+
+
+class DossierHistory(BaseModel):
+    dossier_code: str
+    timeline: list[TimelineEntry]
+    state: DossierAsOf
+
+
+def _status(value: int | None) -> str | None:
+    return None if value is None else DossierStatus(value).name.lower()
+
+
+def _instant(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _day(value: datetime) -> date:
+    return value.astimezone(VIETNAM).date()
+
+
+def timeline(events: list[tuple[int, dict[str, Any], dict[str, Any]]]) -> list[TimelineEntry]:
+    """``(version, record, transition)`` triples as timeline entries."""
+    entries = []
+    for version, record, transition in events:
+        actor = record.get("actor") or {}
+        entries.append(
+            TimelineEntry(
+                version=version,
+                event_id=record["event_id"],
+                event_type=record["event_type"],
+                occurred_at=datetime.fromisoformat(record["occurred_at"]),
+                recorded_at=datetime.fromisoformat(record["recorded_at"]),
+                unit_code=record["unit_code"],
+                actor_id=actor.get("id", ""),
+                actor_name=actor.get("name"),
+                source_system=record.get("source_system", ""),
+                procedure_code=(record.get("payload") or {}).get("procedure_code"),
+                status_before=_status(transition["status_before"]),
+                status_after=_status(transition["status_after"]) or "",
+                due_before=_instant(transition["due_before"]),
+                due_after=_instant(transition["due_after"]),
+                counted_due_after=_instant(transition["counted_due_after"]),
+            )
+        )
+    return entries
+
+
+def history(
+    code: str,
+    events: list[tuple[int, dict[str, Any], dict[str, Any]]],
+    as_of: datetime | None = None,
+    now: datetime | None = None,
+) -> DossierHistory:
+    """The dossier's timeline (up to ``as_of`` if given) and its state then; ``now`` is when
+    a dossier still pending is judged overdue or not (default: ``as_of``, else the last
+    event's recording)."""
+    entries = timeline(events)
+    if as_of is not None:
+        entries = [entry for entry in entries if entry.recorded_at <= as_of]
+    state = state_of(code, entries, as_of, as_of or now)
+    return DossierHistory(dossier_code=code, timeline=entries, state=state)
+
+
+def state_of(
+    code: str, entries: list[TimelineEntry], as_of: datetime | None, now: datetime | None
+) -> DossierAsOf:
+    if not entries:
+        return DossierAsOf(
+            dossier_code=code,
+            as_of=as_of,
+            events=0,
+            status=None,
+            receiving_unit=None,
+            procedure_code=next((e.procedure_code for e in entries if e.procedure_code), None),
+            received_at=None,
+            due_at=None,
+            counted_due_at=None,
+            resolved_at=None,
+            outcome=None,
+        )
+    last = entries[-1]
+    received = next((e for e in entries if e.event_type == "dossier.received"), None)
+    resolved = next((e for e in entries if e.event_type == "dossier.resolved"), None)
+    outcome: Outcome | None
+    if resolved is not None:
+        due = resolved.counted_due_after or resolved.due_after
+        if due is None or _day(resolved.occurred_at) == _day(due):
+            outcome = "on_time"
+        else:
+            outcome = "early" if _day(resolved.occurred_at) < _day(due) else "late"
+    elif last.event_type == "dossier.withdrawn":
+        outcome = "withdrawn"
+    elif last.event_type == "dossier.refused":
+        outcome = "refused"
+    elif received is None:
+        outcome = None
+    else:
+        due = last.counted_due_after or last.due_after
+        moment = now or last.recorded_at
+        outcome = "overdue" if due is not None and moment > due else "pending"
+    return DossierAsOf(
+        dossier_code=code,
+        as_of=as_of,
+        events=len(entries),
+        status=last.status_after,
+        receiving_unit=entries[0].unit_code,
+        procedure_code=next((e.procedure_code for e in entries if e.procedure_code), None),
+        received_at=None if received is None else received.occurred_at,
+        due_at=last.due_after,
+        counted_due_at=last.counted_due_after,
+        resolved_at=None if resolved is None else resolved.occurred_at,
+        outcome=outcome,
+    )

@@ -1,0 +1,279 @@
+"""``dvchub audit verify``: check the stored log against its seals and signed checkpoints.
+
+Every stored event's leaf hash is recomputed from its bytes and matched with its seal by
+dossier and version; each dossier's chain is recomputed from the seals; the Merkle root of
+the recomputed leaves is compared, at every checkpoint's size, with the root the
+checkpoint signs (after checking its signature). Each finding names the position, dossier
+and version concerned:
+
+- ``changed``: an event's bytes differ from what was sealed;
+- ``reordered``: an event holds what was sealed as another version of its dossier;
+- ``moved``: an event sits at another log position than the one sealed;
+- ``deleted``: a sealed event is missing from the store;
+- ``inserted``: an event the seals do not know, among sealed ones;
+- ``chain_broken``: a seal's chain hash does not follow from its dossier's earlier seals,
+  or a dossier's sealed versions are not 1, 2, 3...;
+- ``truncated``: a checkpoint covers more events than the store holds;
+- ``checkpoint_mismatch``: the store's first N events do not hash to a checkpoint's root;
+- ``bad_checkpoint``: a checkpoint whose signature or form is wrong.
+
+Events stored after the last seal are counted as ``unsealed``, not as findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from hub.adapters.sql import ReadModelDatabase
+from hub.application import DossierStore
+from hub.audit import seals as seal_store
+from hub.audit.merkle import RootAccumulator
+from verifier.dvchub_verify import (
+    CHAIN_START,
+    Checkpoint,
+    VerificationError,
+    VerifierKey,
+    chain_hash,
+    open_checkpoint,
+)
+
+FindingKind = Literal[
+    "changed",
+    "reordered",
+    "moved",
+    "deleted",
+    "inserted",
+    "chain_broken",
+    "truncated",
+    "checkpoint_mismatch",
+    "bad_checkpoint",
+]
+
+
+class Finding(BaseModel):
+    kind: FindingKind
+    detail: str
+    position: int | None = None
+    dossier_code: str | None = None
+    version: int | None = None
+
+
+class VerifyReport(BaseModel):
+    events: int
+    sealed: int
+    unsealed: int
+    checkpoints: int
+    findings: list[Finding]
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+@dataclass
+class _Checked:
+    size: int
+    root: bytes
+    label: str
+
+
+@dataclass
+class _Run:
+    findings: list[Finding] = field(default_factory=list)
+
+    def add(
+        self,
+        kind: FindingKind,
+        detail: str,
+        position: int | None = None,
+        dossier_code: str | None = None,
+        version: int | None = None,
+    ) -> None:
+        self.findings.append(
+            Finding(
+                kind=kind,
+                detail=detail,
+                position=position,
+                dossier_code=dossier_code,
+                version=version,
+            )
+        )
+
+
+def verify(
+    store: DossierStore,
+    db: ReadModelDatabase,
+    key: VerifierKey,
+    extra_checkpoints: dict[str, str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> VerifyReport:
+    """Check every stored event, every chain and every checkpoint; see the module's doc."""
+    seal_store.prepare(db)
+    run = _Run()
+    sealed = seal_store.seals(db)
+    by_key = {(s.originator_id, s.version): s for s in sealed}
+    by_leaf = {s.leaf_hash: s for s in sealed}
+    last_sealed_position = max((s.position for s in sealed), default=0)
+    leaves: list[bytes | None] = [None] * len(sealed)
+    seen: set[tuple[str, int]] = set()
+    events = unsealed = 0
+    for event in seal_store.stored_events(store):
+        events += 1
+        if progress is not None and events % 10_000 == 0:
+            progress(events)
+        key_ = (str(event.originator_id), event.version)
+        seal = by_key.get(key_)
+        if seal is None:
+            if event.position > last_sealed_position:
+                unsealed += 1
+            else:
+                run.add(
+                    "inserted",
+                    f"position {event.position} holds {event.dossier_code()} version "
+                    f"{event.version}, which was never sealed",
+                    event.position,
+                    event.dossier_code(),
+                    event.version,
+                )
+            continue
+        seen.add(key_)
+        leaf = event.leaf()
+        leaves[seal.leaf_index] = leaf
+        where = (event.position, seal.dossier_code, event.version)
+        if leaf != seal.leaf_hash:
+            other = by_leaf.get(leaf)
+            if other is not None and other.originator_id == seal.originator_id:
+                run.add(
+                    "reordered",
+                    f"{seal.dossier_code} version {event.version} holds what was sealed as "
+                    f"version {other.version}",
+                    *where,
+                )
+            else:
+                run.add(
+                    "changed",
+                    f"{seal.dossier_code} version {event.version} at position "
+                    f"{event.position} differs from its seal",
+                    *where,
+                )
+        if event.position != seal.position:
+            run.add(
+                "moved",
+                f"{seal.dossier_code} version {event.version} was sealed at position "
+                f"{seal.position} and is now at {event.position}",
+                *where,
+            )
+    for seal in sealed:
+        if (seal.originator_id, seal.version) not in seen:
+            run.add(
+                "deleted",
+                f"{seal.dossier_code} version {seal.version}, sealed at position "
+                f"{seal.position}, is missing from the store",
+                position=seal.position,
+                dossier_code=seal.dossier_code,
+                version=seal.version,
+            )
+    _check_chains(sealed, run)
+    checked = _checkpoints(db, key, extra_checkpoints or {}, run)
+    _check_roots(leaves, checked, len(sealed), run)
+    return VerifyReport(
+        events=events,
+        sealed=len(sealed),
+        unsealed=unsealed,
+        checkpoints=len(checked),
+        findings=run.findings,
+    )
+
+
+def _check_chains(sealed: Iterable[seal_store.Seal], run: _Run) -> None:
+    heads: dict[str, tuple[int, bytes]] = {}
+    for seal in sorted(sealed, key=lambda s: (s.originator_id, s.version)):
+        version, previous = heads.get(seal.originator_id, (0, CHAIN_START))
+        if seal.version != version + 1:
+            run.add(
+                "chain_broken",
+                f"{seal.dossier_code}: sealed version {seal.version} follows version {version}",
+                position=seal.position,
+                dossier_code=seal.dossier_code,
+                version=seal.version,
+            )
+        if chain_hash(previous, seal.leaf_hash) != seal.chain_hash:
+            run.add(
+                "chain_broken",
+                f"{seal.dossier_code} version {seal.version}: the chain hash does not follow "
+                "from the dossier's earlier events",
+                position=seal.position,
+                dossier_code=seal.dossier_code,
+                version=seal.version,
+            )
+        heads[seal.originator_id] = (seal.version, seal.chain_hash)
+
+
+def _checkpoints(
+    db: ReadModelDatabase, key: VerifierKey, extra: dict[str, str], run: _Run
+) -> list[_Checked]:
+    notes = {
+        f"checkpoint of size {row.size} in the database": row.note
+        for row in seal_store.checkpoints(db)
+    }
+    notes.update(extra)
+    checked: list[_Checked] = []
+    for label, note in notes.items():
+        try:
+            checkpoint: Checkpoint = open_checkpoint(note, key)
+        except VerificationError as error:
+            run.add("bad_checkpoint", f"{label}: {error}")
+            continue
+        if checkpoint.origin != key.name:
+            run.add("bad_checkpoint", f"{label}: of log {checkpoint.origin!r}, not {key.name!r}")
+            continue
+        checked.append(_Checked(checkpoint.size, checkpoint.root, label))
+    return sorted(checked, key=lambda c: c.size)
+
+
+def _check_roots(
+    leaves: list[bytes | None], checked: list[_Checked], sealed: int, run: _Run
+) -> None:
+    accumulator = RootAccumulator()
+    missing_at: int | None = None
+    for checkpoint in checked:
+        if checkpoint.size > sealed:
+            run.add(
+                "truncated",
+                f"{checkpoint.label} covers {checkpoint.size} events; the seals cover "
+                f"{sealed}: the log's tail was cut",
+            )
+            continue
+        while accumulator.size < checkpoint.size and missing_at is None:
+            leaf = leaves[accumulator.size]
+            if leaf is None:
+                missing_at = accumulator.size
+                break
+            accumulator.append(leaf)
+        if missing_at is not None and missing_at < checkpoint.size:
+            run.add(
+                "checkpoint_mismatch",
+                f"{checkpoint.label}: cannot be recomputed, leaf {missing_at} is missing",
+            )
+            continue
+        if accumulator.root() != checkpoint.root:
+            run.add(
+                "checkpoint_mismatch",
+                f"{checkpoint.label}: the store's first {checkpoint.size} events do not hash "
+                "to the root it signs",
+            )
+
+
+def published_checkpoints(directory: Path, files: Iterable[Path] = ()) -> dict[str, str]:
+    """Checkpoints published in ``directory`` and any kept ones given as files."""
+    from hub.audit.checkpoints import read_published
+
+    found = {str(path): note for path, note in read_published(directory).items()}
+    for path in files:
+        found[str(path)] = path.read_text(encoding="utf-8")
+    return found

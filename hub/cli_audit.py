@@ -1,0 +1,189 @@
+"""``dvchub audit``: dossier histories, sealing, verification and proofs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Literal
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn
+
+from hub.adapters.sql import ReadModelDatabase
+from hub.audit import service
+from hub.audit.checkpoints import load_signer
+from hub.audit.export import to_csv, to_html
+from hub.audit.publish import sealer
+from hub.audit.verify import published_checkpoints, verify
+from hub.bootstrap import Hub, bootstrap
+from hub.settings import load_settings
+from verifier.dvchub_verify import VerificationError, VerifierKey
+
+audit_app = typer.Typer(help="The auditor's toolkit: histories, seals, verification, proofs.")
+console = Console(width=max(Console().width, 150))
+err_console = Console(stderr=True)
+
+
+def _hub() -> Hub:
+    return bootstrap(load_settings())
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+    else:
+        output.write_text(text, encoding="utf-8")
+        err_console.print(f"written: {output}")
+
+
+def _key(hub: Hub, key: str | None) -> VerifierKey:
+    """The verifier key given (text or @FILE), else the one of this hub's signing key."""
+    try:
+        if key is None:
+            settings = hub.settings
+            return load_signer(
+                settings.audit_origin, settings.audit_key_path, create=False
+            ).verifier()
+        if key.startswith("@"):
+            key = Path(key[1:]).read_text(encoding="utf-8")
+        return VerifierKey.parse(key)
+    except (VerificationError, FileNotFoundError, ValueError) as error:
+        err_console.print(f"[bold red]error:[/] {error}")
+        raise typer.Exit(2) from None
+
+
+@audit_app.command("dossier")
+def dossier(
+    code: Annotated[str, typer.Argument(help="The dossier's code")],
+    as_of: Annotated[
+        datetime | None,
+        typer.Option("--as-of", help="Show the dossier as the store knew it then (ISO 8601)"),
+    ] = None,
+    fmt: Annotated[
+        Literal["json", "csv", "html"], typer.Option("--format", help="json, csv or html")
+    ] = "json",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here")] = None,
+) -> None:
+    """A dossier's timeline, its state (as of an instant) and whether it was on time."""
+    if as_of is not None and as_of.tzinfo is None:
+        err_console.print("[bold red]error:[/] --as-of needs a time zone, e.g. +07:00")
+        raise typer.Exit(2)
+    hub = _hub()
+    try:
+        found = service.dossier_history(hub.store, code, as_of)
+    except service.NotFoundError as error:
+        err_console.print(f"[bold red]error:[/] {error}")
+        raise typer.Exit(1) from None
+    finally:
+        hub.close()
+    if fmt == "csv":
+        _write(to_csv(found), output)
+    elif fmt == "html":
+        _write(to_html(found, datetime.now(UTC)), output)
+    else:
+        _write(
+            orjson.dumps(found.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode(), output
+        )
+
+
+@audit_app.command("seal")
+def seal() -> None:
+    """Seal every event stored since the last seal and sign a checkpoint now."""
+    hub = _hub()
+    try:
+        worker = sealer(hub.settings, hub.store)
+        count = worker.seal()
+        signed = worker.checkpoint()
+    finally:
+        hub.close()
+    console.print(f"sealed {count} new events")
+    if signed is None:
+        console.print("the log did not grow since the last checkpoint; none signed")
+    else:
+        console.print(f"checkpoint: {signed.size} events, root {signed.root.hex()}")
+
+
+@audit_app.command("key")
+def key() -> None:
+    """Print the verifier key of this hub's checkpoints (give it to auditors)."""
+    settings = load_settings()
+    typer.echo(load_signer(settings.audit_origin, settings.audit_key_path).verifier_key)
+
+
+@audit_app.command("verify")
+def verify_command(
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option("--checkpoint", help="A checkpoint kept elsewhere (repeatable)"),
+    ] = None,
+    key: Annotated[
+        str | None, typer.Option("--key", help="Verifier key, or @FILE (default: this hub's)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Check every stored event against its seal, every dossier's chain, and the Merkle
+    tree against every signed checkpoint. Exit status 1 when anything is wrong."""
+    hub = _hub()
+    try:
+        verifier_key = _key(hub, key)
+        db = ReadModelDatabase(hub.settings)
+        extra = published_checkpoints(hub.settings.audit_dir, checkpoint or [])
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True
+        ) as bar:
+            task = bar.add_task("verifying", total=None)
+            report = verify(
+                hub.store,
+                db,
+                verifier_key,
+                extra,
+                progress=lambda n: bar.update(task, description=f"verified {n:,} events"),
+            )
+        db.close()
+    finally:
+        hub.close()
+    if as_json:
+        typer.echo(
+            orjson.dumps(report.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode()
+        )
+    else:
+        console.print(
+            f"{report.events} events, {report.sealed} sealed, {report.unsealed} not yet sealed; "
+            f"{report.checkpoints} checkpoints checked"
+        )
+        for finding in report.findings:
+            console.print(f"[bold red]{finding.kind}[/]: {finding.detail}")
+        console.print(
+            "[green]verified: no finding[/]"
+            if report.ok
+            else f"[bold red]{len(report.findings)} findings[/]"
+        )
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@audit_app.command("prove")
+def prove(
+    code: Annotated[str, typer.Argument(help="The dossier's code")],
+    since: Annotated[
+        int | None,
+        typer.Option("--since", help="Also prove the log grew from the checkpoint of this size"),
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here")] = None,
+) -> None:
+    """Inclusion proofs of a dossier's events in the latest checkpoint, and a consistency
+    proof from an older one; check them with verifier/dvchub_verify.py."""
+    hub = _hub()
+    try:
+        db = ReadModelDatabase(hub.settings)
+        bundle = service.prove(hub.store, db, code, since)
+        db.close()
+    except service.NotFoundError as error:
+        err_console.print(f"[bold red]error:[/] {error}")
+        raise typer.Exit(1) from None
+    finally:
+        hub.close()
+    _write(
+        orjson.dumps(bundle.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode(), output
+    )
