@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 import orjson
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
@@ -38,6 +39,10 @@ def _write(text: str, output: Path | None) -> None:
         err_console.print(f"written: {output}")
 
 
+def _json(value: BaseModel) -> str:
+    return orjson.dumps(value.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode()
+
+
 def _key(hub: Hub, key: str | None) -> VerifierKey:
     """The verifier key given (text or @FILE), else the one of this hub's signing key."""
     try:
@@ -54,25 +59,36 @@ def _key(hub: Hub, key: str | None) -> VerifierKey:
         raise typer.Exit(2) from None
 
 
+def _zoned(value: datetime | None, option: str) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        err_console.print(f"[bold red]error:[/] {option} needs a time zone, e.g. +07:00")
+        raise typer.Exit(2)
+    return value
+
+
 @audit_app.command("dossier")
 def dossier(
     code: Annotated[str, typer.Argument(help="The dossier's code")],
     as_of: Annotated[
         datetime | None,
-        typer.Option("--as-of", help="Show the dossier as the store knew it then (ISO 8601)"),
+        typer.Option("--as-of", help="The dossier as it was then: events occurred by then"),
+    ] = None,
+    known_at: Annotated[
+        datetime | None,
+        typer.Option("--known-at", help="Only what the hub had recorded by then"),
     ] = None,
     fmt: Annotated[
         Literal["json", "csv", "html"], typer.Option("--format", help="json, csv or html")
     ] = "json",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here")] = None,
 ) -> None:
-    """A dossier's timeline, its state (as of an instant) and whether it was on time."""
-    if as_of is not None and as_of.tzinfo is None:
-        err_console.print("[bold red]error:[/] --as-of needs a time zone, e.g. +07:00")
-        raise typer.Exit(2)
+    """A dossier's timeline (who did what, when; statuses and due dates before and after),
+    its state at an instant, and whether it was early, on time or late. Times are ISO 8601
+    with a zone, e.g. 2021-03-16T17:00+07:00."""
+    as_of, known_at = _zoned(as_of, "--as-of"), _zoned(known_at, "--known-at")
     hub = _hub()
     try:
-        found = service.dossier_history(hub.store, code, as_of)
+        found = service.dossier_history(hub.store, code, as_of, known_at)
     except service.NotFoundError as error:
         err_console.print(f"[bold red]error:[/] {error}")
         raise typer.Exit(1) from None
@@ -83,9 +99,7 @@ def dossier(
     elif fmt == "html":
         _write(to_html(found, datetime.now(UTC)), output)
     else:
-        _write(
-            orjson.dumps(found.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode(), output
-        )
+        _write(_json(found), output)
 
 
 @audit_app.command("seal")

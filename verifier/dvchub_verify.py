@@ -156,7 +156,7 @@ class VerifierKey:
     @classmethod
     def parse(cls, text: str) -> VerifierKey:
         try:
-            name, key_id_hex, encoded = text.strip().split("+")
+            name, key_id_hex, encoded = text.strip().split("+", 2)
             raw = base64.b64decode(encoded, validate=True)
             key_id = bytes.fromhex(key_id_hex)
         except ValueError as error:

@@ -24,6 +24,7 @@ from events.errors import EventRejected
 from events.models import DossierEvent
 from events.reasons import RejectReason
 from hub import metrics
+from hub.api.audit import audit_router
 from hub.api.progress import ReadModels, progress_router
 from hub.api.reuse import reuse_router
 from hub.api.schemas import DossierView, EventResult, IngestResponse, Problem
@@ -102,6 +103,7 @@ def create_app(
 
     if read_models is not None:
         app.include_router(reuse_router(read_models, principal))
+    app.include_router(audit_router(hub, principal))
 
     def reader(who: Annotated[Principal, Depends(principal)]) -> Principal:
         if not who.may_read():

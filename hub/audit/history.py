@@ -1,11 +1,14 @@
 """A dossier's history for auditors: its timeline, its state at any instant, and whether it
 was resolved early, on time or late. Pure: it works on the dossier's stored events.
 
-The state "as of" an instant is what the store knew then: the events *recorded* by that
-instant, folded in order. (Events are recorded in the order of their dossier, so this is a
-prefix of the history.) The outcome counts days in Vietnam, as the reports do: resolved
-before the counted due date's day is early, on it on time, after it late; a dossier not yet
-resolved is pending, and overdue once the instant is past its counted due date.
+Two times are kept apart. The state "as of" an instant folds the events that had
+*occurred* by then: what the dossier was at that moment. "Known at" an instant keeps only
+the events the hub had *recorded* by then: what the store could have said at that moment
+(agencies report some actions late). Both may be given.
+
+The outcome counts days in Vietnam, as the reports do: resolved before the counted due
+date's day is early, on it on time, after it late. A dossier received and not yet resolved
+is pending, or overdue once the instant is past its counted due date.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ class TimelineEntry(BaseModel):
 class DossierAsOf(BaseModel):
     dossier_code: str
     as_of: datetime | None
+    known_at: datetime | None
     events: int
     status: str | None
     receiving_unit: str | None
@@ -104,25 +108,33 @@ def history(
     code: str,
     events: list[tuple[int, dict[str, Any], dict[str, Any]]],
     as_of: datetime | None = None,
+    known_at: datetime | None = None,
     now: datetime | None = None,
 ) -> DossierHistory:
-    """The dossier's timeline (up to ``as_of`` if given) and its state then; ``now`` is when
-    a dossier still pending is judged overdue or not (default: ``as_of``, else the last
-    event's recording)."""
+    """The dossier's timeline and its state, as of ``as_of`` (events occurred by then) and
+    known at ``known_at`` (events recorded by then); ``now`` judges a dossier still pending
+    overdue or not when no ``as_of`` is given (default: its last event)."""
     entries = timeline(events)
+    if known_at is not None:
+        entries = [entry for entry in entries if entry.recorded_at <= known_at]
     if as_of is not None:
-        entries = [entry for entry in entries if entry.recorded_at <= as_of]
-    state = state_of(code, entries, as_of, as_of or now)
+        entries = [entry for entry in entries if entry.occurred_at <= as_of]
+    state = state_of(code, entries, as_of, known_at, as_of or now)
     return DossierHistory(dossier_code=code, timeline=entries, state=state)
 
 
 def state_of(
-    code: str, entries: list[TimelineEntry], as_of: datetime | None, now: datetime | None
+    code: str,
+    entries: list[TimelineEntry],
+    as_of: datetime | None,
+    known_at: datetime | None,
+    now: datetime | None,
 ) -> DossierAsOf:
     if not entries:
         return DossierAsOf(
             dossier_code=code,
             as_of=as_of,
+            known_at=known_at,
             events=0,
             status=None,
             receiving_unit=None,
@@ -156,6 +168,7 @@ def state_of(
     return DossierAsOf(
         dossier_code=code,
         as_of=as_of,
+        known_at=known_at,
         events=len(entries),
         status=last.status_after,
         receiving_unit=entries[0].unit_code,

@@ -23,14 +23,16 @@ class NotFoundError(LookupError):
 
 
 def dossier_history(
-    store: DossierStore, code: str, as_of: datetime | None = None
+    store: DossierStore,
+    code: str,
+    as_of: datetime | None = None,
+    known_at: datetime | None = None,
 ) -> DossierHistory:
     events = stored_history(store, code)
     if not events:
         raise NotFoundError(f"dossier {code} is not in the store")
-    return history(
-        code, [(e.position, e.record, e.transition) for e in events], as_of, datetime.now(UTC)
-    )
+    triples = [(e.position, e.record, e.transition) for e in events]
+    return history(code, triples, as_of, known_at, datetime.now(UTC))
 
 
 class ProvenEvent(BaseModel):

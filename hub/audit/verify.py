@@ -117,11 +117,14 @@ def verify(
     run = _Run()
     sealed = seal_store.seals(db)
     by_key = {(s.originator_id, s.version): s for s in sealed}
-    by_leaf = {s.leaf_hash: s for s in sealed}
+    by_dossier: dict[str, list[seal_store.Seal]] = {}
+    for item in sealed:
+        by_dossier.setdefault(item.originator_id, []).append(item)
     last_sealed_position = max((s.position for s in sealed), default=0)
     leaves: list[bytes | None] = [None] * len(sealed)
     seen: set[tuple[str, int]] = set()
     events = unsealed = 0
+    moved: list[tuple[seal_store.Seal, int]] = []
     for event in seal_store.stored_events(store):
         events += 1
         if progress is not None and events % 10_000 == 0:
@@ -146,8 +149,8 @@ def verify(
         leaves[seal.leaf_index] = leaf
         where = (event.position, seal.dossier_code, event.version)
         if leaf != seal.leaf_hash:
-            other = by_leaf.get(leaf)
-            if other is not None and other.originator_id == seal.originator_id:
+            other = _sealed_as_other_version(event, by_dossier[seal.originator_id])
+            if other is not None:
                 run.add(
                     "reordered",
                     f"{seal.dossier_code} version {event.version} holds what was sealed as "
@@ -162,12 +165,8 @@ def verify(
                     *where,
                 )
         if event.position != seal.position:
-            run.add(
-                "moved",
-                f"{seal.dossier_code} version {event.version} was sealed at position "
-                f"{seal.position} and is now at {event.position}",
-                *where,
-            )
+            moved.append((seal, event.position))
+    _report_moves(moved, run)
     for seal in sealed:
         if (seal.originator_id, seal.version) not in seen:
             run.add(
@@ -188,6 +187,51 @@ def verify(
         checkpoints=len(checked),
         findings=run.findings,
     )
+
+
+def _sealed_as_other_version(
+    event: seal_store.StoredEvent, dossier: list[seal_store.Seal]
+) -> seal_store.Seal | None:
+    """The seal of another version of the dossier whose bytes ``event`` now holds."""
+    for seal in dossier:
+        if seal.version == event.version:
+            continue
+        moved = seal_store.StoredEvent(
+            event.position, event.originator_id, seal.version, event.topic, event.state
+        )
+        if moved.leaf() == seal.leaf_hash:
+            return seal
+    return None
+
+
+def _report_moves(moved: list[tuple[seal_store.Seal, int]], run: _Run) -> None:
+    """One finding per run of events shifted alike (as an insertion or a deletion by
+    renumbering shifts everything after it), one per event otherwise."""
+    moved.sort(key=lambda item: item[0].leaf_index)
+    start = 0
+    while start < len(moved):
+        first, now = moved[start]
+        shift = now - first.position
+        end = start + 1
+        while (
+            end < len(moved)
+            and moved[end][0].leaf_index == moved[end - 1][0].leaf_index + 1
+            and moved[end][1] - moved[end][0].position == shift
+        ):
+            end += 1
+        if end - start == 1:
+            detail = (
+                f"{first.dossier_code} version {first.version} was sealed at position "
+                f"{first.position} and is now at {now}"
+            )
+        else:
+            last = moved[end - 1][0]
+            detail = (
+                f"the {end - start} events sealed at positions {first.position} to "
+                f"{last.position} now sit {shift:+d} positions from there"
+            )
+        run.add("moved", detail, first.position, first.dossier_code, first.version)
+        start = end
 
 
 def _check_chains(sealed: Iterable[seal_store.Seal], run: _Run) -> None:

@@ -1,0 +1,254 @@
+"""Tamper evidence on SQLite and PostgreSQL: change, delete, reorder or insert a stored
+event directly in the database, or cut the log's tail, and ``audit verify`` names exactly
+what is wrong; on an untouched store it finds nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import orjson
+import psycopg
+import pytest
+
+from hub.adapters.sql import ReadModelDatabase
+from hub.audit import seals
+from hub.audit.publish import sealer
+from hub.audit.verify import Finding, VerifyReport, published_checkpoints, verify
+from hub.bootstrap import Hub
+from hub.workload import Workload
+from verifier.dvchub_verify import CHAIN_START, chain_hash
+
+
+class RawStore:
+    """The store's table, reached around the hub as someone with write access would."""
+
+    def __init__(self, hub: Hub) -> None:
+        settings = hub.settings
+        self.postgres = settings.uses_postgres
+        if self.postgres:
+            self.pg = psycopg.connect(
+                str(settings.database_url),
+                autocommit=True,
+                options=f"-c search_path={settings.database_schema}",
+            )
+            self.table, self.position = "dossiers_events", "notification_id"
+        else:
+            self.lite = sqlite3.connect(settings.data_dir / "events.sqlite3", isolation_level=None)
+            self.table, self.position = "stored_events", "rowid"
+
+    def run(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        if self.postgres:
+            cursor = self.pg.execute(sql.replace("?", "%s"), params)
+            return cursor.fetchall() if cursor.description else []
+        return self.lite.execute(sql, params).fetchall()
+
+    def key(self, originator_id: str) -> Any:
+        """An aggregate id as the table keeps it (eventsourcing's SQLite: 32 hex digits)."""
+        return UUID(originator_id) if self.postgres else UUID(originator_id).hex
+
+    def rows(self) -> list[tuple[int, str, int, bytes]]:
+        return [
+            (int(p), str(UUID(str(o))), int(v), bytes(s))
+            for p, o, v, s in self.run(
+                f"SELECT {self.position}, originator_id, originator_version, state "
+                f"FROM {self.table} ORDER BY {self.position}"
+            )
+        ]
+
+    def set_state(self, originator_id: str, version: int, state: bytes) -> None:
+        self.run(
+            f"UPDATE {self.table} SET state = ? WHERE originator_id = ? AND originator_version = ?",
+            (state, self.key(originator_id), version),
+        )
+
+    def delete(self, originator_id: str, version: int) -> None:
+        self.run(
+            f"DELETE FROM {self.table} WHERE originator_id = ? AND originator_version = ?",
+            (self.key(originator_id), version),
+        )
+
+    def shift_after(self, position: int, by: int) -> None:
+        """Renumber every event after ``position`` (as making room for an insertion does)."""
+        far = 10_000_000
+        self.run(
+            f"UPDATE {self.table} SET {self.position} = {self.position} + ? "
+            f"WHERE {self.position} > ?",
+            (far, position),
+        )
+        self.run(
+            f"UPDATE {self.table} SET {self.position} = {self.position} - ? "
+            f"WHERE {self.position} > ?",
+            (far - by, far),
+        )
+
+    def insert(self, position: int, originator_id: str, version: int, state: bytes) -> None:
+        self.run(
+            f"INSERT INTO {self.table} ({self.position}, originator_id, originator_version, "
+            "topic, state) VALUES (?, ?, ?, ?, ?)",
+            (
+                position,
+                self.key(originator_id),
+                version,
+                "hub.domain.dossier:Dossier.Recorded",
+                state,
+            ),
+        )
+
+    def close(self) -> None:
+        if self.postgres:
+            self.pg.close()
+        else:
+            self.lite.close()
+
+
+@dataclass
+class Sealed:
+    hub: Hub
+    raw: RawStore
+    db: ReadModelDatabase
+
+    def verify(self, **kwargs: Any) -> VerifyReport:
+        worker = sealer(self.hub.settings, self.hub.store)
+        return verify(self.hub.store, self.db, worker.signer.verifier(), **kwargs)
+
+    def dossier_with(self, versions: int) -> tuple[str, str]:
+        """(originator id, dossier code) of a dossier with at least ``versions`` events,
+        in the middle of the log."""
+        rows = self.raw.rows()
+        counts: dict[str, int] = {}
+        for _, originator, version, _ in rows:
+            counts[originator] = max(counts.get(originator, 0), version)
+        middle = rows[len(rows) // 2 :]
+        originator = next(o for _, o, _, _ in middle if counts[o] >= versions)
+        state = next(s for _, o, v, s in rows if o == originator and v == 1)
+        return originator, orjson.loads(state)["record"]["dossier_code"]
+
+
+@pytest.fixture
+def sealed(hub: Hub) -> Iterator[Sealed]:
+    outcomes = hub.ingestor.submit_json(Workload(date(2021, 3, 1), 5, 12, seed=5).events())
+    assert {o.status for o in outcomes} == {"accepted"}
+    worker = sealer(hub.settings, hub.store)
+    assert worker.seal() == len(outcomes)
+    assert worker.checkpoint() is not None
+    raw = RawStore(hub)
+    db = ReadModelDatabase(hub.settings)
+    yield Sealed(hub, raw, db)
+    raw.close()
+    db.close()
+    worker.db.close()
+
+
+def _named(report: VerifyReport) -> set[tuple[str, str | None, int | None]]:
+    return {(f.kind, f.dossier_code, f.version) for f in report.findings}
+
+
+def _without_roots(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.kind != "checkpoint_mismatch"]
+
+
+def test_an_untouched_store_verifies_clean(sealed: Sealed) -> None:
+    report = sealed.verify()
+    assert report.ok, report.findings
+    assert report.events == report.sealed > 0
+    assert report.unsealed == 0
+    assert report.checkpoints == 1
+
+
+def test_a_changed_event_is_named(sealed: Sealed) -> None:
+    originator, code = sealed.dossier_with(2)
+    state = next(s for _, o, v, s in sealed.raw.rows() if o == originator and v == 2)
+    data = orjson.loads(state)
+    data["record"]["actor"]["id"] = "someone-else"
+    sealed.raw.set_state(originator, 2, orjson.dumps(data))
+    report = sealed.verify()
+    assert _named(report) == {("changed", code, 2), ("checkpoint_mismatch", None, None)}
+
+
+def test_a_deleted_event_is_named(sealed: Sealed) -> None:
+    originator, code = sealed.dossier_with(3)
+    sealed.raw.delete(originator, 2)
+    report = sealed.verify()
+    assert _named(report) == {("deleted", code, 2), ("checkpoint_mismatch", None, None)}
+
+
+def test_reordered_events_are_named(sealed: Sealed) -> None:
+    originator, code = sealed.dossier_with(3)
+    states = {v: s for _, o, v, s in sealed.raw.rows() if o == originator}
+    sealed.raw.set_state(originator, 2, states[3])
+    sealed.raw.set_state(originator, 3, states[2])
+    report = sealed.verify()
+    assert {(f.kind, f.version) for f in _without_roots(report.findings)} == {
+        ("reordered", 2),
+        ("reordered", 3),
+    }
+    assert "holds what was sealed as version 3" in _without_roots(report.findings)[0].detail
+    assert {f.dossier_code for f in _without_roots(report.findings)} == {code}
+
+
+def test_an_inserted_event_is_named(sealed: Sealed) -> None:
+    rows = sealed.raw.rows()
+    originator, code = sealed.dossier_with(2)
+    last_version = max(v for _, o, v, _ in rows if o == originator)
+    position = rows[len(rows) // 3][0]
+    forged = next(s for _, o, v, s in rows if o == originator and v == last_version)
+    sealed.raw.shift_after(position, 1)
+    sealed.raw.insert(position + 1, originator, last_version + 1, forged)
+    report = sealed.verify()
+    named = _named(report)
+    assert ("inserted", code, last_version + 1) in named
+    moved = [f for f in report.findings if f.kind == "moved"]
+    assert len(moved) == 1
+    assert "now sit +1 positions" in moved[0].detail
+    assert {f.kind for f in report.findings} == {"inserted", "moved"}
+
+
+def test_a_cut_tail_is_named_even_with_its_seals_gone(sealed: Sealed) -> None:
+    rows = sealed.raw.rows()
+    cut = rows[-3:]
+    for _, originator, version, _ in cut:
+        sealed.raw.delete(originator, version)
+    report = sealed.verify()
+    assert {(f.kind, f.version) for f in _without_roots(report.findings)} == {
+        ("deleted", version) for _, _, version, _ in cut
+    }
+    # Someone with write access also removes the seals and the stored checkpoints; the
+    # checkpoint published as a file (or kept by anyone) still shows the cut.
+    settings = sealed.hub.settings
+    sealed.db.execute(f"DELETE FROM {seals.SEALS} WHERE position > ?", (rows[-4][0],))
+    sealed.db.execute(f"DELETE FROM {seals.CHECKPOINTS}")
+    report = sealed.verify(extra_checkpoints=published_checkpoints(settings.audit_dir))
+    assert [f.kind for f in report.findings] == ["truncated"]
+    assert (
+        f"covers {len(rows)} events; the seals cover {len(rows) - 3}" in report.findings[0].detail
+    )
+
+
+def test_a_rewrite_of_events_and_seals_together_breaks_the_signed_root(sealed: Sealed) -> None:
+    originator, _ = sealed.dossier_with(2)
+    state = next(s for _, o, v, s in sealed.raw.rows() if o == originator and v == 1)
+    data = orjson.loads(state)
+    data["record"]["occurred_at"] = "2021-02-01T08:00:00+07:00"
+    sealed.raw.set_state(originator, 1, orjson.dumps(data))
+    # A careful forger recomputes the dossier's seals, chain and all, to match.
+    chain = CHAIN_START
+    for position, topic, version, stored in sealed.raw.run(
+        f"SELECT {sealed.raw.position}, topic, originator_version, state FROM {sealed.raw.table} "
+        "WHERE originator_id = ? ORDER BY originator_version",
+        (sealed.raw.key(originator),),
+    ):
+        leaf = seals.StoredEvent(position, originator, version, topic, bytes(stored)).leaf()
+        chain = chain_hash(chain, leaf)
+        sealed.db.execute(
+            f"UPDATE {seals.SEALS} SET leaf_hash = ?, chain_hash = ? "
+            "WHERE originator_id = ? AND version = ?",
+            (leaf.hex(), chain.hex(), originator, version),
+        )
+    report = sealed.verify()
+    assert [f.kind for f in report.findings] == ["checkpoint_mismatch"]
+    assert "do not hash to the root it signs" in report.findings[0].detail
