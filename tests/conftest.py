@@ -149,8 +149,8 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
         script,
         env,
     )
-    broker.start()
     try:
+        broker.start()
         yield broker
     finally:
         subprocess.run([script, "kill"], check=False, env=env)

@@ -92,10 +92,12 @@ start() {
     fi
     log "starting on 127.0.0.1:$PORT"
     nohup "${JAVA[@]}" kafka.Kafka "$DATA/server.properties" >"$DATA/stdout.log" 2>&1 &
-    echo $! >"$PIDFILE"
+    local pid=$!
+    echo "$pid" >"$PIDFILE"
     local deadline=$((SECONDS + START_SECONDS))
     while [ "$SECONDS" -lt "$deadline" ]; do
-        if ! running; then
+        # Alive, not 'running': the child may not have become the JVM yet.
+        if ! kill -0 "$pid" 2>/dev/null; then
             log "the broker exited; see $DATA/broker.log and $DATA/stdout.log"
             tail -n 20 "$DATA/stdout.log" >&2 || true
             exit 1
