@@ -17,6 +17,7 @@ from hub.audit import service
 from hub.audit.checkpoints import load_signer
 from hub.audit.export import to_csv, to_html
 from hub.audit.publish import sealer
+from hub.audit.replay import replay
 from hub.audit.verify import published_checkpoints, verify
 from hub.bootstrap import Hub, bootstrap
 from hub.settings import load_settings
@@ -201,3 +202,57 @@ def prove(
     _write(
         orjson.dumps(bundle.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode(), output
     )
+
+
+@audit_app.command("replay")
+def replay_command(
+    period: Annotated[str, typer.Option(help="2021H1, 2021Q2, 2021-03, 2021, A..B")],
+    published: Annotated[
+        Path | None,
+        typer.Option(help="A report published earlier ('dvchub report --format json')"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON")] = False,
+) -> None:
+    """Re-derive the period's report from the raw log in a scratch database and compare
+    every figure with the live read models' report and a published one. Exit status 1
+    when any figure differs."""
+    from hub.cli_reports import catch_up_embedded, period_of
+
+    chosen = period_of(period)
+    document = None
+    if published is not None:
+        try:
+            document = orjson.loads(published.read_bytes())
+        except (OSError, orjson.JSONDecodeError) as error:
+            err_console.print(f"[bold red]error:[/] {published}: {error}")
+            raise typer.Exit(2) from None
+    hub = _hub()
+    try:
+        catch_up_embedded(hub)
+        with err_console.status("replaying the log into a scratch database"):
+            result = replay(hub.settings, hub.store, chosen, document, str(published))
+    except ValueError as error:
+        err_console.print(f"[bold red]error:[/] {error}")
+        raise typer.Exit(2) from None
+    finally:
+        hub.close()
+    if as_json:
+        typer.echo(_json(result))
+    else:
+        console.print(f"period {result.period}: {result.replayed_events} events replayed")
+        for comparison in result.comparisons:
+            if not comparison.differences:
+                console.print(
+                    f"[green]{comparison.against}: all {comparison.figures} figures equal[/]"
+                )
+                continue
+            console.print(
+                f"[bold red]{comparison.against}: {len(comparison.differences)} of "
+                f"{comparison.figures} figures differ[/]"
+            )
+            for difference in comparison.differences:
+                console.print(
+                    f"  {difference.path}: replayed {difference.replayed!r}, "
+                    f"found {difference.other!r}"
+                )
+    raise typer.Exit(0 if result.ok else 1)

@@ -221,15 +221,30 @@ class Format(enum.StrEnum):
     CSV = "csv"
 
 
+def catch_up_embedded(hub: Hub, db: ReadModelDatabase | None = None) -> None:
+    """Embedded (no Kafka): bring the read models up to the log's newest events."""
+    if hub.settings.kafka_bootstrap:
+        return
+    own = db is None
+    db = db or ReadModelDatabase(hub.settings)
+    try:
+        prepare(db)
+        prepare_reuse(db)
+        catch_up(db, LogSource(hub.store))
+        reuse_catch_up(db, LogSource(hub.store))
+    finally:
+        if own:
+            db.close()
+
+
 def build_report(hub: Hub, period: Period, cards: list[str], catch: bool) -> ProvinceReport:
     db = ReadModelDatabase(hub.settings)
     catalogue_store = CatalogueStore(hub.settings)
     try:
         prepare(db)
         prepare_reuse(db)
-        if catch and not hub.settings.kafka_bootstrap:
-            catch_up(db, LogSource(hub.store))
-            reuse_catch_up(db, LogSource(hub.store))
+        if catch:
+            catch_up_embedded(hub, db)
         ledger = ReuseLedger(hub.settings)
         try:
             project_lookups(db, ledger)

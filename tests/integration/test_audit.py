@@ -10,6 +10,7 @@ import io
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +18,22 @@ import pytest
 from fastapi.testclient import TestClient
 from kafka import KafkaConsumer
 
+from hub.adapters.sql import ReadModelDatabase
 from hub.api.app import create_app
 from hub.audit import service
 from hub.audit.checkpoints import load_signer
 from hub.audit.publish import publisher, sealer
+from hub.audit.replay import replay
 from hub.auth.credentials import Role
 from hub.auth.store import CredentialStore
 from hub.bootstrap import Hub, bootstrap
 from hub.bus.rejects import FileRejectSink
 from hub.bus.topics import ensure_topics
+from hub.cli_reports import build_report, catch_up_embedded, period_of
+from hub.log_reader import last_position
 from hub.settings import HubSettings
+from hub.workload import Workload
+from projections.reports import report_json
 from tests.conftest import ROOT
 from tests.factories import CODE, UNIT, at, event, received
 from tests.processes import child_env
@@ -250,3 +257,38 @@ def test_checkpoints_are_published_on_kafka(bus_settings: HubSettings) -> None:
     assert [m.value.decode() for m in messages] == [signed.note]
     assert messages[0].key == bus_settings.audit_origin.encode()
     assert (bus_settings.audit_dir / "4.checkpoint").read_text() == signed.note
+
+
+def test_replay_re_derives_every_figure_and_names_the_ones_that_differ(hub: Hub) -> None:
+    _store(hub, Workload(date(2021, 3, 1), 20, 10, seed=4).events())
+    catch_up_embedded(hub)
+    period = period_of("2021-03")
+    published = report_json(build_report(hub, period, [], True))
+
+    clean = replay(hub.settings, hub.store, period, published, "published.json")
+    assert clean.ok, clean.comparisons
+    assert [c.against for c in clean.comparisons] == ["the live read models", "published.json"]
+    assert clean.comparisons[0].figures > 100
+    assert clean.replayed_events == last_position(hub.store)
+
+    # A live read model changed behind the projections' back, and a published figure that
+    # does not follow from the log: both are named, figure by figure.
+    db = ReadModelDatabase(hub.settings)
+    unit = published["units"][0]["code"]
+    db.execute(
+        "UPDATE progress_unit_daily SET received_online = received_online + 5 "
+        "WHERE unit_code = ? AND day = (SELECT MIN(day) FROM progress_unit_daily "
+        "WHERE unit_code = ? AND received_online > 0)",
+        (unit, unit),
+    )
+    db.close()
+    published["units"][0]["resolved_late"] += 1
+    found = replay(hub.settings, hub.store, period, published, "published.json")
+    live, earlier = found.comparisons
+    assert {d.path for d in live.differences} >= {"units[0].received_online"}
+    difference = next(d for d in live.differences if d.path == "units[0].received_online")
+    assert difference.other == difference.replayed + 5
+    assert [d.path for d in earlier.differences] == ["units[0].resolved_late"]
+    assert not found.ok
+    with pytest.raises(ValueError, match="not '2021-04'"):
+        replay(hub.settings, hub.store, period_of("2021-04"), published)
