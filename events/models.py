@@ -86,6 +86,28 @@ class ProcessingTime(ContractModel):
     unit: TimeUnit
 
 
+class ApplicantDetails(ContractModel):
+    """The applicant's name and contact details (personal data). The hub stores them
+    encrypted under a key of the applicant's own (see :class:`SealedApplicantDetails`)."""
+
+    name: ShortText | None = None
+    phone: Annotated[str, Field(min_length=1, max_length=30)] | None = None
+    email: (
+        Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None
+    ) = None
+    address: ShortText | None = None
+
+
+class SealedApplicantDetails(ContractModel):
+    """:class:`ApplicantDetails` as stored: AES-256-GCM under the key of the applicant whose
+    identity hash is ``key``. Set by the hub; agency systems send the details themselves.
+    Erasing the applicant's key leaves this unreadable for good."""
+
+    key: IdentityHash
+    nonce: Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]{16}$", description="base64, 12 bytes")]
+    ciphertext: Annotated[str, Field(max_length=8_000, description="base64")]
+
+
 # --- payloads -----------------------------------------------------------------------------
 
 
@@ -97,6 +119,9 @@ class SubmissionPayload(ContractModel):
     service_level: OnlineServiceLevel
     applicant_type: ApplicantType
     applicant_id_hash: IdentityHash
+    applicant: ApplicantDetails | SealedApplicantDetails | None = Field(
+        None, description="Name and contact details; stored encrypted, erasable"
+    )
     summary: ShortText | None = Field(None, description="TrichYeuHoSo")
     components: tuple[Component, ...] = ()
     reused_dossiers: tuple[DossierCodeStr, ...] = Field(

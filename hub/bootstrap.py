@@ -9,6 +9,7 @@ from hub.application import DossierStore
 from hub.domain.lifecycle import Rules
 from hub.ingest import Ingestor
 from hub.logging import configure_logging
+from hub.personal.protect import Protector
 from hub.settings import HubSettings
 
 
@@ -18,8 +19,10 @@ class Hub:
     store: DossierStore
     rules: Rules
     ingestor: Ingestor
+    protector: Protector
 
     def close(self) -> None:
+        self.protector.close()
         self.store.close()
 
 
@@ -29,4 +32,5 @@ def bootstrap(settings: HubSettings, *, configure_logs: bool = True) -> Hub:
     calendar = build_calendar(settings.calendar_dir, settings.office_hours)
     rules = Rules(calendar=calendar, supplement_rule=settings.supplement_rule)
     store = DossierStore(settings)
-    return Hub(settings, store, rules, Ingestor(store, rules))
+    protector = Protector(settings)
+    return Hub(settings, store, rules, Ingestor(store, rules, protect=protector.protect), protector)

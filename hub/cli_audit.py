@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
+from events.identity import applicant_id_hash
 from hub.adapters.sql import ReadModelDatabase
 from hub.audit import service
 from hub.audit.checkpoints import load_signer
@@ -19,7 +20,11 @@ from hub.audit.export import to_csv, to_html
 from hub.audit.publish import sealer
 from hub.audit.replay import replay
 from hub.audit.verify import published_checkpoints, verify
+from hub.auth.credentials import ALL_UNITS, Principal, Role
 from hub.bootstrap import Hub, bootstrap
+from hub.personal.keys import ApplicantKeys
+from hub.personal.reads import PersonalDataReads
+from hub.personal.reveal import UnknownDossierError, reveal
 from hub.settings import load_settings
 from verifier.dvchub_verify import VerificationError, VerifierKey
 
@@ -256,3 +261,89 @@ def replay_command(
                     f"found {difference.other!r}"
                 )
     raise typer.Exit(0 if result.ok else 1)
+
+
+OPERATOR = Principal("cli", "operator (dvchub audit)", Role.AUDITOR, frozenset({ALL_UNITS}))
+
+
+@audit_app.command("applicant")
+def applicant(
+    code: Annotated[str, typer.Argument(help="The dossier's code")],
+    purpose: Annotated[str, typer.Option(help="Why the data is read (recorded)")],
+) -> None:
+    """The applicant's name and contact details. The read is recorded first, with the
+    purpose given; an erased applicant's details cannot be shown."""
+    hub = _hub()
+    keys = ApplicantKeys(hub.settings)
+    reads = PersonalDataReads(hub.settings)
+    try:
+        found = reveal(hub.store, keys, reads, OPERATOR, code, purpose)
+    except UnknownDossierError as error:
+        err_console.print(f"[bold red]error:[/] {error}")
+        raise typer.Exit(1) from None
+    finally:
+        reads.close()
+        keys.close()
+        hub.close()
+    details = None if found.details is None else found.details.model_dump(exclude_none=True)
+    typer.echo(
+        orjson.dumps(
+            {
+                "dossier_code": code,
+                "outcome": found.outcome,
+                "details": details,
+                "read_id": found.read_id,
+            },
+            option=orjson.OPT_INDENT_2,
+        ).decode()
+    )
+    raise typer.Exit(0 if found.outcome == "revealed" else 1)
+
+
+@audit_app.command("reads")
+def reads_command(code: Annotated[str, typer.Argument(help="The dossier's code")]) -> None:
+    """Every attempt to read the dossier's personal data: who, when, why, what came of it."""
+    settings = load_settings()
+    reads = PersonalDataReads(settings)
+    try:
+        history = reads.history(code)
+    finally:
+        reads.close()
+    typer.echo(orjson.dumps([r.to_json() for r in history], option=orjson.OPT_INDENT_2).decode())
+
+
+@audit_app.command("erase")
+def erase(
+    reason: Annotated[str, typer.Option(help="Why (recorded with the erasure)")],
+    applicant_hash: Annotated[
+        str | None, typer.Option("--applicant-hash", help="The applicant's identity hash")
+    ] = None,
+    identity: Annotated[
+        str | None,
+        typer.Option("--identity", help="...or their identity number (needs the identity key)"),
+    ] = None,
+) -> None:
+    """Erase an applicant's data key: their names and contact details become unreadable for
+    good, everywhere; stored events, hashes, proofs and reports stay as they are."""
+    settings = load_settings()
+    if (applicant_hash is None) == (identity is None):
+        err_console.print("[bold red]error:[/] give one of --applicant-hash and --identity")
+        raise typer.Exit(2)
+    if identity is not None:
+        if settings.identity_key is None:
+            err_console.print("[bold red]error:[/] --identity needs DVCHUB_IDENTITY_KEY")
+            raise typer.Exit(2)
+        applicant_hash = applicant_id_hash(
+            settings.identity_key.get_secret_value().encode(), identity
+        )
+    assert applicant_hash is not None
+    keys = ApplicantKeys(settings)
+    try:
+        had = keys.erase(applicant_hash, f"{OPERATOR.key_id} ({OPERATOR.name})", reason)
+    finally:
+        keys.close()
+    console.print(
+        f"erased the data key of {applicant_hash}"
+        if had
+        else f"{applicant_hash} had no data key (nothing to erase); the request is recorded"
+    )

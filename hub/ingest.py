@@ -79,11 +79,15 @@ class Ingestor:
         rules: Rules,
         clock: Callable[[], datetime] = _now,
         attempts: int = 5,
+        protect: Callable[[Sequence[DossierEvent | Outcome]], list[DossierEvent | Outcome]]
+        | None = None,
     ) -> None:
         self.store = store
         self.rules = rules
         self.clock = clock
         self.attempts = attempts
+        # Seals applicants' personal data before anything is stored (hub.personal).
+        self.protect = protect
         # One batch at a time: cached dossiers are changed in place while a batch is decided.
         self._lock = threading.Lock()
 
@@ -108,6 +112,8 @@ class Ingestor:
     def submit_items(self, items: Sequence[DossierEvent | Outcome]) -> list[Outcome]:
         """Store admitted events; items already refused keep their outcome, in place."""
         with self._lock:
+            if self.protect is not None:
+                items = self.protect(items)
             return self._submit(items)
 
     def _submit(self, items: Sequence[DossierEvent | Outcome]) -> list[Outcome]:

@@ -48,6 +48,12 @@ class HubSettings(BaseSettings):
         "numbers presented to it, e.g. in reuse look-ups, with it, as agency systems do",
     )
 
+    personal_data_key: SecretStr | None = Field(
+        None,
+        description="Base64 of 32 bytes that wrap applicants' data keys; unset: "
+        "<data_dir>/personal-data.key, made on first use",
+    )
+
     # The bus. Unset bootstrap servers: the embedded in-process bus over the store's log.
     kafka_bootstrap: str | None = Field(None, description="host:port[,host:port...] of Kafka")
     kafka_actions_topic: str = "dvc.dossier-actions.v1"
