@@ -114,8 +114,15 @@ def seal() -> None:
     hub = _hub()
     try:
         worker = sealer(hub.settings, hub.store)
+        if not worker.lock():
+            err_console.print(
+                "[bold red]error:[/] another sealer is running (dvchub serve or projections "
+                "run); it seals new events within seconds"
+            )
+            raise typer.Exit(1)
         count = worker.seal()
         signed = worker.checkpoint()
+        worker.db.close()
     finally:
         hub.close()
     console.print(f"sealed {count} new events")

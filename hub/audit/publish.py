@@ -60,7 +60,7 @@ def run_sealer(settings: HubSettings, store: DossierStore, stop: threading.Event
     once more on the way out). Another process holding the sealer's lock does the work
     meanwhile; this one waits to take over."""
     worker = sealer(settings, store)
-    while not worker.db.try_lock("audit_sealer"):
+    while not worker.lock():
         if stop.wait(5.0):
             return
     last = time.monotonic()
@@ -73,8 +73,9 @@ def run_sealer(settings: HubSettings, store: DossierStore, stop: threading.Event
                 last = time.monotonic()
         except Exception:
             logger.exception("audit.seal_failed")
-            worker.db.connect()
-            if not worker.db.try_lock("audit_sealer"):
-                continue
+            worker.db.connect()  # a new session: the lock must be taken again
+            while not worker.lock():
+                if stop.wait(5.0):
+                    return
         if stopping:
             return

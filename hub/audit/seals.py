@@ -35,6 +35,7 @@ logger = structlog.get_logger("hub.audit.seals")
 SEALS = "audit_seals"
 CHECKPOINTS = "audit_checkpoints"
 _LOCK = "audit_sealer"
+_HEADS_KEPT = 2_000_000  # dossiers whose chain heads the sealer keeps in memory
 
 
 def create_statements() -> list[str]:
@@ -137,11 +138,6 @@ def sealed_size(db: ReadModelDatabase) -> int:
     return int(count)
 
 
-def _last_position(db: ReadModelDatabase) -> int:
-    (position,) = db.query(f"SELECT COALESCE(MAX(position), 0) FROM {SEALS}")[0]
-    return int(position)
-
-
 def _chain_heads(db: ReadModelDatabase, originators: list[str]) -> dict[str, tuple[int, bytes]]:
     """Each dossier's last sealed version and chain hash."""
     heads: dict[str, tuple[int, bytes]] = {}
@@ -186,6 +182,10 @@ def checkpoints(db: ReadModelDatabase) -> list[CheckpointRow]:
     ]
 
 
+class SealerBusyError(RuntimeError):
+    """Another process is the store's sealer."""
+
+
 class Sealer:
     """Seals new events and signs checkpoints; one at a time per store (a named lock)."""
 
@@ -199,32 +199,39 @@ class Sealer:
     ) -> None:
         self.db, self.store, self.signer, self.page = db, store, signer, page
         self.publish = publish
+        self._heads: dict[str, tuple[int, bytes]] = {}  # dossier -> last sealed version, chain
+        self._size, self._last = -1, 0  # sealed count and last position; -1: read them
         prepare(db)
 
     def run_once(self) -> SignedCheckpoint | None:
-        """Seal what is new and sign a checkpoint of it: ``dvchub audit seal``."""
+        """Seal what is new and sign a checkpoint of it: ``dvchub audit seal``. Raises
+        :class:`SealerBusyError` while another sealer holds the store."""
+        if not self.lock():
+            raise SealerBusyError("another sealer is running (dvchub serve or projections run)")
         self.seal()
         return self.checkpoint()
 
     def seal(self) -> int:
-        """Seal every event stored since the last seal; how many were sealed."""
+        """Seal every event stored since the last seal; how many were sealed. Only one
+        sealer may run against a store at a time (:meth:`lock`)."""
         total = 0
         while True:
             with self.db.transaction():
-                start = _last_position(self.db) + 1
-                (size,) = self.db.query(f"SELECT COUNT(*) FROM {SEALS}")[0]
-                rows = self.store.recorder.select_notifications(start=start, limit=self.page)
+                size, last = self._tail()
+                rows = self.store.recorder.select_notifications(start=last + 1, limit=self.page)
                 if not rows:
                     return total
-                heads = _chain_heads(self.db, sorted({str(r.originator_id) for r in rows}))
+                originators = {str(r.originator_id) for r in rows}
+                missing = sorted(o for o in originators if o not in self._heads)
+                heads = {**_chain_heads(self.db, missing)} if missing else {}
                 out = []
-                for index, row in enumerate(rows, start=int(size)):
+                for index, row in enumerate(rows, start=size):
                     event = StoredEvent(
                         row.id, row.originator_id, row.originator_version, row.topic, row.state
                     )
                     leaf = event.leaf()
                     key = str(row.originator_id)
-                    version, previous = heads.get(key, (0, CHAIN_START))
+                    version, previous = heads.get(key) or self._heads.get(key, (0, CHAIN_START))
                     if event.version != version + 1:
                         logger.warning(
                             "audit.seal_version_gap",
@@ -245,14 +252,48 @@ class Sealer:
                             chain.hex(),
                         )
                     )
-                self.db.executemany(
-                    f"INSERT INTO {SEALS} (leaf_index, position, originator_id, version, "
-                    "dossier_code, leaf_hash, chain_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                self.db.copy_in(
+                    SEALS,
+                    (
+                        "leaf_index",
+                        "position",
+                        "originator_id",
+                        "version",
+                        "dossier_code",
+                        "leaf_hash",
+                        "chain_hash",
+                    ),
                     out,
                 )
+            # Committed: only now do the dossiers' new chain heads count.
+            if len(self._heads) > _HEADS_KEPT:
+                self._heads.clear()
+            self._heads.update(heads)
+            self._size, self._last = size + len(rows), rows[-1].id
             total += len(rows)
             if len(rows) < self.page:
                 return total
+
+    def _tail(self) -> tuple[int, int]:
+        """How many events are sealed, and the position of the last."""
+        if self._size < 0:
+            (count, position) = self.db.query(
+                f"SELECT COUNT(*), COALESCE(MAX(position), 0) FROM {SEALS}"
+            )[0]
+            self._size, self._last = int(count), int(position)
+        return self._size, self._last
+
+    def lock(self) -> bool:
+        """Become the store's one sealer, for as long as this connection lives; forget what
+        was cached, as another sealer may have sealed meanwhile."""
+        if not self.db.try_lock(f"{_LOCK}:{self.db.settings.database_schema}"):
+            return False
+        self.forget()
+        return True
+
+    def forget(self) -> None:
+        self._heads.clear()
+        self._size, self._last = -1, 0
 
     def checkpoint(self, at: datetime | None = None) -> SignedCheckpoint | None:
         """Sign a checkpoint of everything sealed, if the log grew since the last one."""
