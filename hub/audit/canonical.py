@@ -42,18 +42,42 @@ def _orjson_is_jcs(value: Any) -> bool:
 
 def canonical_json(value: Any) -> bytes:
     """RFC 8785 canonical JSON of ``value`` (JSON types only)."""
+    return canonical_json_checked(value)[0]
+
+
+def canonical_json_checked(value: Any) -> tuple[bytes, bool]:
+    """RFC 8785 canonical JSON of ``value``, and whether it needed the reference package."""
     if _orjson_is_jcs(value):
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-    return rfc8785.dumps(value)
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS), False
+    return rfc8785.dumps(value), True
 
 
-def canonical_event(originator_id: UUID | str, version: int, topic: str, state: bytes) -> bytes:
-    """The canonical bytes of one stored event."""
-    return canonical_json(
-        {
-            "originator_id": str(originator_id),
-            "originator_version": version,
-            "topic": topic,
-            "state": orjson.loads(state),
-        }
-    )
+def _event(originator_id: UUID | str, version: int, topic: str, state: bytes) -> dict[str, Any]:
+    return {
+        "originator_id": str(originator_id),
+        "originator_version": version,
+        "topic": topic,
+        "state": orjson.loads(state),
+    }
+
+
+def canonical_event(
+    originator_id: UUID | str, version: int, topic: str, state: bytes, slow: bool | None = None
+) -> bytes:
+    """The canonical bytes of one stored event. ``slow`` says which way its seal recorded
+    they were made (``None``: find out, as sealing does). Verification makes them the same
+    way without looking: an event whose content changed so that the other way would apply
+    differs from its seal either way."""
+    value = _event(originator_id, version, topic, state)
+    if slow is None:
+        return canonical_json(value)
+    if slow:
+        return rfc8785.dumps(value)
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def canonical_event_checked(
+    originator_id: UUID | str, version: int, topic: str, state: bytes
+) -> tuple[bytes, bool]:
+    """The canonical bytes of one stored event, and whether they needed the slow way."""
+    return canonical_json_checked(_event(originator_id, version, topic, state))

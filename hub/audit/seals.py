@@ -18,32 +18,38 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 import orjson
+import psycopg
 import structlog
+from psycopg import sql
 
 from hub.adapters.sql import ReadModelDatabase
 from hub.application import DossierStore
-from hub.audit.canonical import canonical_event
+from hub.audit.canonical import canonical_event, canonical_event_checked
 from hub.audit.checkpoints import SignedCheckpoint, Signer
 from hub.audit.merkle import RootAccumulator
+from hub.settings import HubSettings
 from verifier.dvchub_verify import CHAIN_START, chain_hash, leaf_hash
 
 logger = structlog.get_logger("hub.audit.seals")
 
 SEALS = "audit_seals"
+STORE_TABLE = "dossiers_events"  # the dossier store's table in PostgreSQL
 CHECKPOINTS = "audit_checkpoints"
 _LOCK = "audit_sealer"
 _HEADS_KEPT = 2_000_000  # dossiers whose chain heads the sealer keeps in memory
 
 
-def create_statements() -> list[str]:
+def create_statements(db: ReadModelDatabase) -> list[str]:
+    binary = "BYTEA" if db.postgres else "BLOB"
     return [
         f"CREATE TABLE IF NOT EXISTS {SEALS} (leaf_index BIGINT PRIMARY KEY, "
         "position BIGINT NOT NULL UNIQUE, originator_id TEXT NOT NULL, "
-        "version INTEGER NOT NULL, dossier_code TEXT NOT NULL, leaf_hash TEXT NOT NULL, "
-        "chain_hash TEXT NOT NULL)",
+        f"version INTEGER NOT NULL, dossier_code TEXT NOT NULL, leaf_hash {binary} NOT NULL, "
+        f"chain_hash {binary} NOT NULL, slow_canonical INTEGER NOT NULL)",
         f"CREATE INDEX IF NOT EXISTS {SEALS}_dossier ON {SEALS} (originator_id, version)",
         f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (tree_size BIGINT PRIMARY KEY, "
         "root_hash TEXT NOT NULL, signed_at TEXT NOT NULL, note TEXT NOT NULL, "
@@ -52,7 +58,7 @@ def create_statements() -> list[str]:
 
 
 def prepare(db: ReadModelDatabase) -> None:
-    db.create(create_statements())
+    db.create(create_statements(db))
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +71,19 @@ class StoredEvent:
     topic: str
     state: bytes
 
-    def leaf(self) -> bytes:
-        return leaf_hash(canonical_event(self.originator_id, self.version, self.topic, self.state))
+    def leaf(self, slow: bool | None = None) -> bytes:
+        """The leaf hash; ``slow`` as :func:`hub.audit.canonical.canonical_event` takes it."""
+        return leaf_hash(
+            canonical_event(self.originator_id, self.version, self.topic, self.state, slow)
+        )
+
+    def sealed_leaf(self) -> tuple[bytes, bool]:
+        """The leaf hash as sealing makes it, and whether the canonical bytes needed the
+        slow way."""
+        data, slow = canonical_event_checked(
+            self.originator_id, self.version, self.topic, self.state
+        )
+        return leaf_hash(data), slow
 
     def dossier_code(self) -> str:
         try:
@@ -98,39 +115,77 @@ class Seal:
     dossier_code: str
     leaf_hash: bytes
     chain_hash: bytes
+    slow: bool = False
 
 
-def seals(db: ReadModelDatabase) -> list[Seal]:
-    rows = db.query(
-        f"SELECT leaf_index, position, originator_id, version, dossier_code, leaf_hash, "
-        f"chain_hash FROM {SEALS} ORDER BY leaf_index"
+def seals(db: ReadModelDatabase, shard: tuple[int, int] | None = None) -> list[Seal]:
+    """Every seal in leaf order; with ``shard=(k, n)`` (PostgreSQL) only those of the
+    dossiers whose id's last byte is ``k`` modulo ``n``, as :func:`scan_postgres` reads, in
+    no particular order."""
+    query = (
+        "SELECT leaf_index, position, originator_id, version, dossier_code, leaf_hash, "
+        f"chain_hash, slow_canonical FROM {SEALS}"
     )
-    return [
-        Seal(int(i), int(p), o, int(v), c, bytes.fromhex(lh), bytes.fromhex(ch))
-        for i, p, o, v, c, lh, ch in rows
-    ]
+    params: tuple[int, ...] = ()
+    if shard is not None:
+        query += " WHERE mod(('x' || right(originator_id, 2))::bit(8)::int, ?) = ?"
+        params = (shard[1], shard[0])
+    else:
+        query += " ORDER BY leaf_index"
+    return [_seal(row) for row in db.query(query, params)]
+
+
+def _seal(row: tuple[Any, ...]) -> Seal:
+    i, p, o, v, c, lh, ch, slow = row
+    return Seal(int(i), int(p), o, int(v), c, bytes(lh), bytes(ch), bool(slow))
+
+
+def last_sealed_position(db: ReadModelDatabase) -> int:
+    (position,) = db.query(f"SELECT COALESCE(MAX(position), 0) FROM {SEALS}")[0]
+    return int(position)
+
+
+def scan_postgres(settings: HubSettings, shard: tuple[int, int]) -> Iterator[StoredEvent]:
+    """The stored events of shard ``(k, n)`` of the dossiers, in no particular order (a
+    sequential scan, no sort), read with a binary COPY: several times the rate of
+    eventsourcing's reader, which decodes every event."""
+    k, n = shard
+    query = sql.SQL(
+        "COPY (SELECT notification_id, originator_id, originator_version, topic, state "
+        "FROM {table} WHERE get_byte(uuid_send(originator_id), 15) % {n} = {k}) "
+        "TO STDOUT (FORMAT BINARY)"
+    ).format(
+        table=sql.Identifier(settings.database_schema, STORE_TABLE),
+        n=sql.Literal(n),
+        k=sql.Literal(k),
+    )
+    with (
+        psycopg.connect(str(settings.database_url)) as connection,
+        connection.cursor() as cursor,
+        cursor.copy(query) as copy,
+    ):
+        copy.set_types(["int8", "uuid", "int8", "text", "bytea"])
+        for position, originator, version, topic, state in copy.rows():
+            yield StoredEvent(position, originator, version, topic, state)
 
 
 def dossier_seals(db: ReadModelDatabase, originator_id: UUID) -> list[Seal]:
     rows = db.query(
         f"SELECT leaf_index, position, originator_id, version, dossier_code, leaf_hash, "
-        f"chain_hash FROM {SEALS} WHERE originator_id = ? ORDER BY version",
+        f"chain_hash, slow_canonical FROM {SEALS} WHERE originator_id = ? ORDER BY version",
         (str(originator_id),),
     )
-    return [
-        Seal(int(i), int(p), o, int(v), c, bytes.fromhex(lh), bytes.fromhex(ch))
-        for i, p, o, v, c, lh, ch in rows
-    ]
+    return [_seal(row) for row in rows]
 
 
 def leaf_hashes(db: ReadModelDatabase, upto: int | None = None) -> list[bytes]:
     """The sealed leaf hashes in leaf order (the first ``upto`` of them)."""
-    sql = f"SELECT leaf_hash FROM {SEALS}"
+    query = f"SELECT leaf_hash FROM {SEALS}"
     params: tuple[int, ...] = ()
     if upto is not None:
-        sql += " WHERE leaf_index < ?"
+        query += " WHERE leaf_index < ?"
         params = (upto,)
-    return [bytes.fromhex(h) for (h,) in db.query(sql + " ORDER BY leaf_index", params)]
+    return [bytes(h) for (h,) in db.query(query + " ORDER BY leaf_index", params)]
 
 
 def sealed_size(db: ReadModelDatabase) -> int:
@@ -152,7 +207,7 @@ def _chain_heads(db: ReadModelDatabase, originators: list[str]) -> dict[str, tup
             chunk,
         )
         for originator, version, chain in rows:
-            heads[originator] = (int(version), bytes.fromhex(chain))
+            heads[originator] = (int(version), bytes(chain))
     return heads
 
 
@@ -229,7 +284,7 @@ class Sealer:
                     event = StoredEvent(
                         row.id, row.originator_id, row.originator_version, row.topic, row.state
                     )
-                    leaf = event.leaf()
+                    leaf, slow = event.sealed_leaf()
                     key = str(row.originator_id)
                     version, previous = heads.get(key) or self._heads.get(key, (0, CHAIN_START))
                     if event.version != version + 1:
@@ -248,8 +303,9 @@ class Sealer:
                             key,
                             event.version,
                             event.dossier_code(),
-                            leaf.hex(),
-                            chain.hex(),
+                            leaf,
+                            chain,
+                            int(slow),
                         )
                     )
                 self.db.copy_in(
@@ -262,6 +318,7 @@ class Sealer:
                         "dossier_code",
                         "leaf_hash",
                         "chain_hash",
+                        "slow_canonical",
                     ),
                     out,
                 )
@@ -310,7 +367,7 @@ class Sealer:
             if not fresh and last:
                 return None
             for (leaf,) in fresh:
-                accumulator.append(bytes.fromhex(leaf))
+                accumulator.append(bytes(leaf))
             signed = self.signer.sign(accumulator.size, accumulator.root(), at or datetime.now(UTC))
             self.db.execute(
                 f"INSERT INTO {CHECKPOINTS} (tree_size, root_hash, signed_at, note, frontier) "

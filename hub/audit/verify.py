@@ -22,6 +22,9 @@ Events stored after the last seal are counted as ``unsealed``, not as findings.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +36,7 @@ from hub.adapters.sql import ReadModelDatabase
 from hub.application import DossierStore
 from hub.audit import seals as seal_store
 from hub.audit.merkle import RootAccumulator
+from hub.settings import HubSettings
 from verifier.dvchub_verify import (
     CHAIN_START,
     Checkpoint,
@@ -105,35 +109,41 @@ class _Run:
         )
 
 
-def verify(
-    store: DossierStore,
-    db: ReadModelDatabase,
-    key: VerifierKey,
-    extra_checkpoints: dict[str, str] | None = None,
+@dataclass
+class _Shard:
+    """What checking one shard of the dossiers found."""
+
+    events: int = 0
+    unsealed: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    moved: list[tuple[seal_store.Seal, int]] = field(default_factory=list)
+    leaf_indexes: array[int] = field(default_factory=lambda: array("q"))
+    leaves: bytearray = field(default_factory=bytearray)
+
+
+def _check_shard(
+    events: Iterable[seal_store.StoredEvent],
+    sealed: list[seal_store.Seal],
+    last_sealed_position: int,
     progress: Callable[[int], None] | None = None,
-) -> VerifyReport:
-    """Check every stored event, every chain and every checkpoint; see the module's doc."""
-    seal_store.prepare(db)
-    run = _Run()
-    sealed = seal_store.seals(db)
+) -> _Shard:
+    """Match stored events with their seals, and check the chains, for a set of dossiers
+    whose events and seals are all here."""
+    shard, run = _Shard(), _Run()
     by_key = {(s.originator_id, s.version): s for s in sealed}
     by_dossier: dict[str, list[seal_store.Seal]] = {}
     for item in sealed:
         by_dossier.setdefault(item.originator_id, []).append(item)
-    last_sealed_position = max((s.position for s in sealed), default=0)
-    leaves: list[bytes | None] = [None] * len(sealed)
     seen: set[tuple[str, int]] = set()
-    events = unsealed = 0
-    moved: list[tuple[seal_store.Seal, int]] = []
-    for event in seal_store.stored_events(store):
-        events += 1
-        if progress is not None and events % 10_000 == 0:
-            progress(events)
+    for event in events:
+        shard.events += 1
+        if progress is not None and shard.events % 10_000 == 0:
+            progress(shard.events)
         key_ = (str(event.originator_id), event.version)
         seal = by_key.get(key_)
         if seal is None:
             if event.position > last_sealed_position:
-                unsealed += 1
+                shard.unsealed += 1
             else:
                 run.add(
                     "inserted",
@@ -145,8 +155,9 @@ def verify(
                 )
             continue
         seen.add(key_)
-        leaf = event.leaf()
-        leaves[seal.leaf_index] = leaf
+        leaf = event.leaf(seal.slow)
+        shard.leaf_indexes.append(seal.leaf_index)
+        shard.leaves += leaf
         where = (event.position, seal.dossier_code, event.version)
         if leaf != seal.leaf_hash:
             other = _sealed_as_other_version(event, by_dossier[seal.originator_id])
@@ -165,8 +176,7 @@ def verify(
                     *where,
                 )
         if event.position != seal.position:
-            moved.append((seal, event.position))
-    _report_moves(moved, run)
+            shard.moved.append((seal, event.position))
     for seal in sealed:
         if (seal.originator_id, seal.version) not in seen:
             run.add(
@@ -178,12 +188,65 @@ def verify(
                 version=seal.version,
             )
     _check_chains(sealed, run)
+    shard.findings = run.findings
+    return shard
+
+
+def _postgres_shard(job: tuple[HubSettings, int, int, int]) -> _Shard:
+    """Check shard ``k`` of ``n`` in a process of its own (reading it with a binary COPY)."""
+    settings, k, n, last_sealed_position = job
+    db = ReadModelDatabase(settings)
+    try:
+        sealed = seal_store.seals(db, shard=(k, n))
+    finally:
+        db.close()
+    events = seal_store.scan_postgres(settings, shard=(k, n))
+    return _check_shard(events, sealed, last_sealed_position)
+
+
+def verify(
+    store: DossierStore,
+    db: ReadModelDatabase,
+    key: VerifierKey,
+    extra_checkpoints: dict[str, str] | None = None,
+    progress: Callable[[int], None] | None = None,
+    processes: int | None = None,
+) -> VerifyReport:
+    """Check every stored event, every chain and every checkpoint; see the module's doc.
+    On PostgreSQL the dossiers are split among ``processes`` (default: one per CPU) by
+    their id, each process reading and checking its share of the log."""
+    seal_store.prepare(db)
+    size = seal_store.sealed_size(db)
+    last_sealed_position = seal_store.last_sealed_position(db)
+    if db.postgres:
+        count = processes or os.cpu_count() or 1
+        jobs = [(db.settings, k, count, last_sealed_position) for k in range(count)]
+        with multiprocessing.get_context("fork").Pool(count) as pool:
+            shards = pool.map(_postgres_shard, jobs)
+    else:
+        shards = [
+            _check_shard(
+                seal_store.stored_events(store),
+                seal_store.seals(db),
+                last_sealed_position,
+                progress,
+            )
+        ]
+    run = _Run()
+    leaves: list[bytes | None] = [None] * size
+    for shard in shards:
+        run.findings.extend(shard.findings)
+        blob = bytes(shard.leaves)
+        for i, index in enumerate(shard.leaf_indexes):
+            leaves[index] = blob[32 * i : 32 * i + 32]
+    _report_moves([pair for shard in shards for pair in shard.moved], run)
+    run.findings.sort(key=lambda f: (f.position is None, f.position or 0, f.kind))
     checked = _checkpoints(db, key, extra_checkpoints or {}, run)
-    _check_roots(leaves, checked, len(sealed), run)
+    _check_roots(leaves, checked, size, run)
     return VerifyReport(
-        events=events,
-        sealed=len(sealed),
-        unsealed=unsealed,
+        events=sum(shard.events for shard in shards),
+        sealed=size,
+        unsealed=sum(shard.unsealed for shard in shards),
         checkpoints=len(checked),
         findings=run.findings,
     )
@@ -199,7 +262,7 @@ def _sealed_as_other_version(
         moved = seal_store.StoredEvent(
             event.position, event.originator_id, seal.version, event.topic, event.state
         )
-        if moved.leaf() == seal.leaf_hash:
+        if moved.leaf(seal.slow) == seal.leaf_hash:
             return seal
     return None
 

@@ -242,12 +242,14 @@ def test_a_rewrite_of_events_and_seals_together_breaks_the_signed_root(sealed: S
         "WHERE originator_id = ? ORDER BY originator_version",
         (sealed.raw.key(originator),),
     ):
-        leaf = seals.StoredEvent(position, originator, version, topic, bytes(stored)).leaf()
+        leaf, _ = seals.StoredEvent(
+            position, originator, version, topic, bytes(stored)
+        ).sealed_leaf()
         chain = chain_hash(chain, leaf)
         sealed.db.execute(
             f"UPDATE {seals.SEALS} SET leaf_hash = ?, chain_hash = ? "
             "WHERE originator_id = ? AND version = ?",
-            (leaf.hex(), chain.hex(), originator, version),
+            (leaf, chain, originator, version),
         )
     report = sealed.verify()
     assert [f.kind for f in report.findings] == ["checkpoint_mismatch"]

@@ -25,7 +25,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(json_values)
 def test_canonical_json_is_rfc_8785(value: Any) -> None:
     assert canonical_json(value) == rfc8785.dumps(value)
@@ -53,4 +53,13 @@ def test_an_event_is_its_id_version_topic_and_parsed_state() -> None:
             "topic": "hub.domain.dossier:Dossier.Recorded",
             "state": {"record": {"a": "Cấp phép", "b": 1}, "timestamp": "t"},
         }
+    )
+
+
+def test_characters_beyond_the_basic_plane_sort_as_utf16_code_units() -> None:
+    # U+1F600 is D83D DE00 in UTF-16, so it sorts before U+FF5E; by code point it would not.
+    value = {"\U0001f600": 1, "\uff5e": 2}
+    assert canonical_json(value) == rfc8785.dumps(value)
+    assert canonical_json(value).index("\U0001f600".encode()) < canonical_json(value).index(
+        "\uff5e".encode()
     )

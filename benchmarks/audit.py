@@ -1,0 +1,116 @@
+"""The auditor's toolkit at size (PostgreSQL, at least 2 million events):
+
+    python -m benchmarks.audit [--schema NAME] [--dossiers 1000]
+
+- a dossier's full history and its state as of an instant (``dvchub audit dossier``): p50
+  and p99 over many dossiers, beside the bare read of the dossier's stored rows (one indexed
+  query, nothing decoded) in the same run;
+- ``dvchub audit verify`` over the whole log (every event's leaf recomputed and matched,
+  every chain, the root at every checkpoint): events per second, beside a plain read of every
+  stored event in log order.
+
+The store is the one :mod:`benchmarks.projections_rebuild` fills (schema
+``bench_province_year``, about 2.1 million events), filled here too if absent; it is sealed
+and a checkpoint signed first (timed, once).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+
+from benchmarks.projections_rebuild import fill
+from benchmarks.services import postgres_url
+from hub.adapters.sql import ReadModelDatabase
+from hub.audit import seals
+from hub.audit.publish import sealer
+from hub.audit.service import dossier_history
+from hub.audit.verify import verify
+from hub.bootstrap import bootstrap
+from hub.domain.dossier import dossier_id
+from hub.settings import HubSettings
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    return statistics.median(samples) * 1000, statistics.quantiles(samples, n=100)[98] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--schema", default="bench_province_year")
+    parser.add_argument("--minimum-events", type=int, default=2_000_000)
+    parser.add_argument("--dossiers", type=int, default=1_000)
+    args = parser.parse_args()
+    url = postgres_url()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {args.schema}")
+    data = Path(tempfile.mkdtemp(prefix="dvchub-bench-audit-"))
+    settings = HubSettings(database_url=url, database_schema=args.schema, data_dir=data)
+    events = fill(settings, args.minimum_events)
+    hub = bootstrap(settings, configure_logs=False)
+    worker = sealer(settings, hub.store)
+    assert worker.lock(), "another sealer is running on this schema"
+    started = time.perf_counter()
+    sealed = worker.seal()
+    worker.checkpoint()
+    print(
+        f"sealing: {sealed:,} new events sealed and a checkpoint signed in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+
+    db = ReadModelDatabase(settings)
+    codes = [c for (c,) in db.query(f"SELECT DISTINCT dossier_code FROM {seals.SEALS}")]
+    rng = random.Random(6)
+    sample = rng.sample(codes, min(args.dossiers, len(codes)))
+    full, as_of, bare = [], [], []
+    for code in sample:
+        t0 = time.perf_counter()
+        history = dossier_history(hub.store, code)
+        t1 = time.perf_counter()
+        timeline = history.timeline
+        middle = timeline[len(timeline) // 2].occurred_at + timedelta(seconds=1)
+        dossier_history(hub.store, code, as_of=middle)
+        t2 = time.perf_counter()
+        hub.store.recorder.select_events(dossier_id(code))
+        t3 = time.perf_counter()
+        full.append(t1 - t0)
+        as_of.append(t2 - t1)
+        bare.append(t3 - t2)
+    for name, samples in (("full history", full), ("state as of an instant", as_of)):
+        p50, p99 = percentiles(samples)
+        print(
+            f"{name}: p50 {p50:.2f} ms, p99 {p99:.2f} ms over {len(sample)} dossiers "
+            "(target p99 < 10 ms)"
+        )
+    b50, b99 = percentiles(bare)
+    print(f"baseline: the bare read of a dossier's rows: p50 {b50:.2f} ms, p99 {b99:.2f} ms")
+    print(f"ratio: full history / bare read at p99 = {percentiles(full)[1] / b99:.1f}x")
+
+    started = time.perf_counter()
+    read = sum(1 for _ in seals.stored_events(hub.store))
+    read_rate = read / (time.perf_counter() - started)
+    print(f"baseline: reading every stored event in log order: {read_rate:,.0f} events/s")
+    started = time.perf_counter()
+    report = verify(hub.store, db, worker.signer.verifier())
+    seconds = time.perf_counter() - started
+    rate = report.events / seconds
+    print(
+        f"verify: {report.events:,} events, {report.checkpoints} checkpoints, "
+        f"{len(report.findings)} findings in {seconds:.1f} s = {rate:,.0f} events/s "
+        "(target >= 50,000/s)"
+    )
+    print(f"ratio: verify / plain read = {rate / read_rate:.2f}")
+    print(f"store size: {events:,} events")
+    db.close()
+    hub.close()
+
+
+if __name__ == "__main__":
+    main()
