@@ -121,18 +121,36 @@ class Seal:
 def seals(db: ReadModelDatabase, shard: tuple[int, int] | None = None) -> list[Seal]:
     """Every seal in leaf order; with ``shard=(k, n)`` (PostgreSQL) only those of the
     dossiers whose id's last byte is ``k`` modulo ``n``, as :func:`scan_postgres` reads, in
-    no particular order."""
-    query = (
-        "SELECT leaf_index, position, originator_id, version, dossier_code, leaf_hash, "
-        f"chain_hash, slow_canonical FROM {SEALS}"
+    no particular order and with a binary COPY."""
+    columns = (
+        "leaf_index, position, originator_id, version, dossier_code, leaf_hash, chain_hash, "
+        "slow_canonical"
     )
-    params: tuple[int, ...] = ()
-    if shard is not None:
-        query += " WHERE mod(('x' || right(originator_id, 2))::bit(8)::int, ?) = ?"
-        params = (shard[1], shard[0])
-    else:
-        query += " ORDER BY leaf_index"
-    return [_seal(row) for row in db.query(query, params)]
+    if shard is None:
+        return [
+            _seal(row) for row in db.query(f"SELECT {columns} FROM {SEALS} ORDER BY leaf_index")
+        ]
+    k, n = shard
+    query = sql.SQL(
+        "COPY (SELECT {columns} FROM {table} "
+        "WHERE mod(('x' || right(originator_id, 2))::bit(8)::int, {n}) = {k}) "
+        "TO STDOUT (FORMAT BINARY)"
+    ).format(
+        columns=sql.SQL(columns),
+        table=sql.Identifier(db.settings.database_schema, SEALS),
+        n=sql.Literal(n),
+        k=sql.Literal(k),
+    )
+    with (
+        psycopg.connect(str(db.settings.database_url)) as connection,
+        connection.cursor() as cursor,
+        cursor.copy(query) as copy,
+    ):
+        copy.set_types(["int8", "int8", "text", "int4", "text", "bytea", "bytea", "int4"])
+        return [
+            Seal(i, p, o, v, c, bytes(lh), bytes(ch), bool(slow))
+            for i, p, o, v, c, lh, ch, slow in copy.rows()
+        ]
 
 
 def _seal(row: tuple[Any, ...]) -> Seal:
@@ -151,7 +169,7 @@ def scan_postgres(settings: HubSettings, shard: tuple[int, int]) -> Iterator[Sto
     eventsourcing's reader, which decodes every event."""
     k, n = shard
     query = sql.SQL(
-        "COPY (SELECT notification_id, originator_id, originator_version, topic, state "
+        "COPY (SELECT notification_id, originator_id::text, originator_version, topic, state "
         "FROM {table} WHERE get_byte(uuid_send(originator_id), 15) % {n} = {k}) "
         "TO STDOUT (FORMAT BINARY)"
     ).format(
@@ -164,9 +182,9 @@ def scan_postgres(settings: HubSettings, shard: tuple[int, int]) -> Iterator[Sto
         connection.cursor() as cursor,
         cursor.copy(query) as copy,
     ):
-        copy.set_types(["int8", "uuid", "int8", "text", "bytea"])
+        copy.set_types(["int8", "text", "int8", "text", "bytea"])
         for position, originator, version, topic, state in copy.rows():
-            yield StoredEvent(position, originator, version, topic, state)
+            yield StoredEvent(position, originator, version, topic, bytes(state))
 
 
 def dossier_seals(db: ReadModelDatabase, originator_id: UUID) -> list[Seal]:
