@@ -12,7 +12,7 @@ from kafka import KafkaProducer
 from hub.adapters.sql import ReadModelDatabase
 from hub.application import DossierStore
 from hub.audit.checkpoints import SignedCheckpoint, load_signer, publish_file
-from hub.audit.seals import Sealer
+from hub.audit.sealer import Sealer
 from hub.settings import HubSettings
 
 logger = structlog.get_logger("hub.audit.publish")

@@ -35,6 +35,7 @@ from pydantic import BaseModel
 from hub.adapters.sql import ReadModelDatabase
 from hub.application import DossierStore
 from hub.audit import seals as seal_store
+from hub.audit import stored
 from hub.audit.merkle import RootAccumulator
 from hub.settings import HubSettings
 from verifier.dvchub_verify import (
@@ -122,7 +123,7 @@ class _Shard:
 
 
 def _check_shard(
-    events: Iterable[seal_store.StoredEvent],
+    events: Iterable[stored.StoredEvent],
     sealed: list[seal_store.Seal],
     last_sealed_position: int,
     progress: Callable[[int], None] | None = None,
@@ -200,7 +201,7 @@ def _postgres_shard(job: tuple[HubSettings, int, int, int]) -> _Shard:
         sealed = seal_store.seals(db, shard=(k, n))
     finally:
         db.close()
-    events = seal_store.scan_postgres(settings, shard=(k, n))
+    events = stored.scan_postgres(settings, shard=(k, n))
     return _check_shard(events, sealed, last_sealed_position)
 
 
@@ -226,7 +227,7 @@ def verify(
     else:
         shards = [
             _check_shard(
-                seal_store.stored_events(store),
+                stored.stored_events(store),
                 seal_store.seals(db),
                 last_sealed_position,
                 progress,
@@ -253,13 +254,13 @@ def verify(
 
 
 def _sealed_as_other_version(
-    event: seal_store.StoredEvent, dossier: list[seal_store.Seal]
+    event: stored.StoredEvent, dossier: list[seal_store.Seal]
 ) -> seal_store.Seal | None:
     """The seal of another version of the dossier whose bytes ``event`` now holds."""
     for seal in dossier:
         if seal.version == event.version:
             continue
-        moved = seal_store.StoredEvent(
+        moved = stored.StoredEvent(
             event.position, event.originator_id, seal.version, event.topic, event.state
         )
         if moved.leaf(seal.slow) == seal.leaf_hash:

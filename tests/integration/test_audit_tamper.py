@@ -18,6 +18,7 @@ import pytest
 from hub.adapters.sql import ReadModelDatabase
 from hub.audit import seals
 from hub.audit.publish import sealer
+from hub.audit.stored import StoredEvent
 from hub.audit.verify import Finding, VerifyReport, published_checkpoints, verify
 from hub.bootstrap import Hub
 from hub.workload import Workload
@@ -242,9 +243,7 @@ def test_a_rewrite_of_events_and_seals_together_breaks_the_signed_root(sealed: S
         "WHERE originator_id = ? ORDER BY originator_version",
         (sealed.raw.key(originator),),
     ):
-        leaf, _ = seals.StoredEvent(
-            position, originator, version, topic, bytes(stored)
-        ).sealed_leaf()
+        leaf, _ = StoredEvent(position, originator, version, topic, bytes(stored)).sealed_leaf()
         chain = chain_hash(chain, leaf)
         sealed.db.execute(
             f"UPDATE {seals.SEALS} SET leaf_hash = ?, chain_hash = ? "
