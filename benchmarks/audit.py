@@ -24,10 +24,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-import psycopg
-
-from benchmarks.projections_rebuild import fill
-from benchmarks.services import postgres_url
+from benchmarks.projections_rebuild import fill, store_settings
 from hub.adapters.sql import ReadModelDatabase
 from hub.audit import seals
 from hub.audit.publish import sealer
@@ -36,7 +33,7 @@ from hub.audit.stored import stored_events
 from hub.audit.verify import verify
 from hub.bootstrap import bootstrap
 from hub.domain.dossier import dossier_id
-from hub.settings import HubSettings
+from verifier.dvchub_verify import VerificationError, open_checkpoint
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -49,15 +46,22 @@ def main() -> None:
     parser.add_argument("--minimum-events", type=int, default=2_000_000)
     parser.add_argument("--dossiers", type=int, default=1_000)
     args = parser.parse_args()
-    url = postgres_url()
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {args.schema}")
-    data = Path(tempfile.mkdtemp(prefix="dvchub-bench-audit-"))
-    settings = HubSettings(database_url=url, database_schema=args.schema, data_dir=data)
+    # The signing key is kept beside the schema's name, so later runs verify earlier
+    # checkpoints; checkpoints signed by a key since lost are dropped.
+    data = Path(tempfile.gettempdir()) / f"dvchub-bench-audit-{args.schema}"
+    settings = store_settings(args.schema, data)
     events = fill(settings, args.minimum_events)
     hub = bootstrap(settings, configure_logs=False)
     worker = sealer(settings, hub.store)
     assert worker.lock(), "another sealer is running on this schema"
+    key = worker.signer.verifier()
+    for row in seals.checkpoints(worker.db):
+        try:
+            open_checkpoint(row.note, key)
+        except VerificationError:
+            print("checkpoints signed by another key: dropped")
+            worker.db.execute(f"DELETE FROM {seals.CHECKPOINTS}")
+            break
     started = time.perf_counter()
     sealed = worker.seal()
     worker.checkpoint()
@@ -99,7 +103,7 @@ def main() -> None:
     read_rate = read / (time.perf_counter() - started)
     print(f"baseline: reading every stored event in log order: {read_rate:,.0f} events/s")
     started = time.perf_counter()
-    report = verify(hub.store, db, worker.signer.verifier())
+    report = verify(hub.store, db, key)
     seconds = time.perf_counter() - started
     rate = report.events / seconds
     print(

@@ -51,6 +51,14 @@ from projections.reports import province_report
 SCENARIO = ROOT / "benchmarks" / "scenarios" / "province-year.yaml"
 
 
+def store_settings(schema: str, data_dir: Path) -> HubSettings:
+    """Settings of a hub on the benchmark's PostgreSQL schema (made if absent)."""
+    url = postgres_url()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    return HubSettings(database_url=url, database_schema=schema, data_dir=data_dir)
+
+
 def fill(settings: HubSettings, minimum: int) -> int:
     hub = bootstrap(settings, configure_logs=False)
     try:
@@ -226,11 +234,7 @@ def main() -> None:
     parser.add_argument("--baseline-events", type=int, default=30_000)
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
-    url = postgres_url()
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {args.schema}")
-    data = Path(tempfile.mkdtemp(prefix="dvchub-bench-"))
-    settings = HubSettings(database_url=url, database_schema=args.schema, data_dir=data)
+    settings = store_settings(args.schema, Path(tempfile.mkdtemp(prefix="dvchub-bench-")))
     events = fill(settings, args.minimum_events)
 
     rate, folded, samples = measure_rebuild(settings)

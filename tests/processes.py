@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from subprocess import CompletedProcess
 
 from hub.settings import HubSettings, settings_env
 from tests.conftest import ROOT
@@ -54,9 +55,9 @@ class CliProcess:
                 self.process.kill()
 
 
-def run_cli(settings: HubSettings, *args: str, timeout: float = 600) -> str:
-    """Run a command to the end; its standard output (raises if it fails)."""
-    done = subprocess.run(
+def cli_result(settings: HubSettings, *args: str, timeout: float = 600) -> CompletedProcess[str]:
+    """Run a command to the end, whatever its exit status."""
+    return subprocess.run(
         [sys.executable, "-m", "hub.cli", *args],
         env=child_env(settings),
         cwd=ROOT,
@@ -65,6 +66,11 @@ def run_cli(settings: HubSettings, *args: str, timeout: float = 600) -> str:
         timeout=timeout,
         check=False,
     )
+
+
+def run_cli(settings: HubSettings, *args: str, timeout: float = 600) -> str:
+    """Run a command to the end; its standard output (raises if it fails)."""
+    done = cli_result(settings, *args, timeout=timeout)
     if done.returncode != 0:
         raise AssertionError(f"dvchub {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
     return done.stdout

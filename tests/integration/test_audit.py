@@ -36,7 +36,7 @@ from hub.workload import Workload
 from projections.reports import report_json
 from tests.conftest import ROOT
 from tests.factories import CODE, UNIT, at, event, received
-from tests.processes import child_env
+from tests.processes import cli_result
 
 VERIFIER = ROOT / "verifier" / "dvchub_verify.py"
 
@@ -58,14 +58,7 @@ def _store(hub: Hub, items: list[dict[str, Any]]) -> None:
 
 
 def _cli(settings: HubSettings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hub.cli", "audit", *args],
-        env=child_env(settings),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    return cli_result(settings, "audit", *args, timeout=120)
 
 
 def test_history_timeline_state_as_of_and_outcome(hub: Hub) -> None:

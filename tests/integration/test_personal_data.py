@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from hub.settings import HubSettings
 from hub.workload import Workload
 from projections.reports import report_json
 from tests.factories import CODE, KEY, event, received, submission
-from tests.processes import child_env
+from tests.processes import cli_result
 
 NAME, PHONE, EMAIL = "Nguyễn Thị Bích Ngọc", "0912345678", "ngoc.nguyen@example.vn"
 ADDRESS = "Số 12, đường Phan Ngọc Hiển, phường 5, TP Cà Mau"
@@ -171,14 +170,7 @@ def test_operators_read_and_erase_from_the_command_line(settings: HubSettings) -
     assert [o.status for o in outcomes] == ["accepted"]
 
     def audit(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "hub.cli", "audit", *args],
-            env=child_env(settings),
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=120,
-        )
+        return cli_result(settings, "audit", *args, timeout=120)
 
     shown = audit("applicant", CODE, "--purpose", "trả lời khiếu nại")
     assert shown.returncode == 0, shown.stderr
