@@ -36,6 +36,7 @@ from hub.adapters.sql import ReadModelDatabase
 from hub.application import DossierStore
 from hub.audit import seals as seal_store
 from hub.audit import stored
+from hub.audit.checkpoints import read_published
 from hub.audit.merkle import RootAccumulator
 from hub.settings import HubSettings
 from verifier.dvchub_verify import (
@@ -329,7 +330,9 @@ def _checkpoints(
         f"checkpoint of size {row.size} in the database": row.note
         for row in seal_store.checkpoints(db)
     }
-    notes.update(extra)
+    for label, note in extra.items():
+        if note not in notes.values():  # the same checkpoint, published: checked once
+            notes[label] = note
     checked: list[_Checked] = []
     for label, note in notes.items():
         try:
@@ -379,8 +382,6 @@ def _check_roots(
 
 def published_checkpoints(directory: Path, files: Iterable[Path] = ()) -> dict[str, str]:
     """Checkpoints published in ``directory`` and any kept ones given as files."""
-    from hub.audit.checkpoints import read_published
-
     found = {str(path): note for path, note in read_published(directory).items()}
     for path in files:
         found[str(path)] = path.read_text(encoding="utf-8")
