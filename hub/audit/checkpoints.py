@@ -10,7 +10,6 @@ rewritten before it (``dvchub audit verify --checkpoint FILE``).
 from __future__ import annotations
 
 import base64
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from hub.adapters.key_files import create_once
 from verifier.dvchub_verify import ED25519, Checkpoint, VerifierKey, note_key_id
 
 __all__ = ["Checkpoint", "SignedCheckpoint", "Signer", "load_signer", "read_published"]
@@ -66,15 +66,12 @@ def load_signer(name: str, path: Path, create: bool = True) -> Signer:
     if not path.exists():
         if not create:
             raise FileNotFoundError(f"no checkpoint signing key at {path}")
-        path.parent.mkdir(parents=True, exist_ok=True)
         pem = Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(pem)
+        create_once(path, pem)
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError(f"{path} does not hold an Ed25519 private key")

@@ -15,12 +15,12 @@ import os
 import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import psycopg
 import stamina
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from hub.adapters.key_files import create_once
 from hub.adapters.sql import ReadModelDatabase
 from hub.settings import HubSettings
 
@@ -44,22 +44,12 @@ def master_key(settings: HubSettings) -> bytes:
         key = base64.b64decode(settings.personal_data_key.get_secret_value())
     else:
         path = settings.data_dir / "personal-data.key"
-        if not path.exists():
-            _create_key_file(path)
+        fresh = base64.b64encode(AESGCM.generate_key(bit_length=256)) + b"\n"
+        create_once(path, fresh)
         key = base64.b64decode(path.read_text().strip())
     if len(key) != 32:
         raise ValueError("the personal-data key must be 32 bytes (base64)")
     return key
-
-
-def _create_key_file(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first
-        return
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(base64.b64encode(AESGCM.generate_key(bit_length=256)).decode() + "\n")
 
 
 class ApplicantKeys:
