@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -50,32 +51,48 @@ def publisher(settings: HubSettings) -> Callable[[SignedCheckpoint], None]:
     return publish
 
 
-def sealer(settings: HubSettings, store: DossierStore) -> Sealer:
+def sealer(
+    settings: HubSettings,
+    store: DossierStore,
+    publish: Callable[[SignedCheckpoint], None] | None = None,
+) -> Sealer:
+    """A sealer of ``store`` signing with the hub's key, publishing with ``publish``
+    (default: :func:`publisher`)."""
     signer = load_signer(settings.audit_origin, settings.audit_key_path)
-    return Sealer(ReadModelDatabase(settings), store, signer, publisher(settings))
+    return Sealer(ReadModelDatabase(settings), store, signer, publish or publisher(settings))
+
+
+#: How long the sealer waits before trying again after its database failed.
+RETRY_SECONDS = 5.0
 
 
 def run_sealer(settings: HubSettings, store: DossierStore, stop: threading.Event) -> None:
     """Seal new events every second and sign a checkpoint at the configured interval (and
     once more on the way out). Another process holding the sealer's lock does the work
-    meanwhile; this one waits to take over."""
-    worker = sealer(settings, store)
-    while not worker.lock():
-        if stop.wait(5.0):
-            return
+    meanwhile; this one waits to take over. A database that goes away is waited for: the
+    sealer connects again, takes the lock again and carries on from the seals stored."""
+    publish = publisher(settings)
+    worker: Sealer | None = None
     last = time.monotonic()
     while True:
-        stopping = stop.wait(1.0)
         try:
+            if worker is None:
+                worker = sealer(settings, store, publish)
+                while not worker.lock():
+                    if stop.wait(RETRY_SECONDS):
+                        return
+            stopping = stop.wait(1.0)
             worker.seal()
             if stopping or time.monotonic() - last >= settings.audit_checkpoint_seconds:
                 worker.checkpoint()
                 last = time.monotonic()
+            if stopping:
+                return
         except Exception:
-            logger.exception("audit.seal_failed")
-            worker.db.connect()  # a new session: the lock must be taken again
-            while not worker.lock():
-                if stop.wait(5.0):
-                    return
-        if stopping:
-            return
+            logger.exception("audit.seal_failed", retry_in=RETRY_SECONDS)
+            if worker is not None:
+                with contextlib.suppress(Exception):
+                    worker.db.close()
+                worker = None
+            if stop.wait(RETRY_SECONDS):
+                return
