@@ -16,12 +16,9 @@ from uuid import UUID
 
 import orjson
 import psycopg
-import structlog
 from psycopg import sql
 
 from hub.adapters.sql import ReadModelDatabase
-
-logger = structlog.get_logger("hub.audit.seals")
 
 SEALS = "audit_seals"
 CHECKPOINTS = "audit_checkpoints"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
-from typing import Any
 
 from pydantic import BaseModel
 
@@ -117,7 +116,3 @@ def _older(
         if row.size == since:
             return row
     raise NotFoundError(f"no checkpoint of size {since}; sizes: {[r.size for r in signed]}")
-
-
-def report_json(value: BaseModel) -> dict[str, Any]:
-    return value.model_dump(mode="json")
