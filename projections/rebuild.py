@@ -18,6 +18,7 @@ import os
 import queue
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import takewhile
 from typing import Any
@@ -142,9 +143,8 @@ def _fold_postgres(
 ) -> int:
     """Fold in ``shards`` processes that stream their rows into an unlogged staging table
     every ``FLUSH_EVENTS`` events (so their memory stays flat), then let PostgreSQL sum
-    them into the new tables."""
+    them into the new tables, ``shards`` parts of the units side by side."""
     stage = f"{tables.DAILY}{suffix}_stage"
-    names = ", ".join(METRICS)
     with db.transaction():
         db.execute(f"DROP TABLE IF EXISTS {stage}")
         db.execute(
@@ -186,18 +186,12 @@ def _fold_postgres(
                 worker.terminate()
             worker.join()
     logger.info("projections.rebuild_shards_done", seconds=round(time.perf_counter() - began, 1))
-    sums = ", ".join(f"SUM({name})" for name in METRICS)
+    with ThreadPoolExecutor(max_workers=shards, thread_name_prefix="rebuild-sum") as pool:
+        for done in [pool.submit(_sum_part, settings, suffix, k, shards) for k in range(shards)]:
+            done.result()
+    logger.info("projections.rebuild_parts_summed", seconds=round(time.perf_counter() - began, 1))
     with db.transaction():
-        db.execute("SET LOCAL work_mem = '256MB'")
         db.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        db.execute(
-            f"INSERT INTO {tables.DAILY}{suffix} (unit_code, procedure_code, day, {names}) "
-            f"SELECT unit_code, procedure_code, day, {sums} FROM {stage} GROUP BY 1, 2, 3"
-        )
-        db.execute(
-            f"INSERT INTO {tables.UNIT_DAILY}{suffix} (unit_code, day, {names}) "
-            f"SELECT unit_code, day, {sums} FROM {tables.DAILY}{suffix} GROUP BY 1, 2"
-        )
         db.execute(f"DROP TABLE {stage}")
         tables.add_keys(db, suffix, tag)
         for table in tables.TABLES:
@@ -209,11 +203,51 @@ def _fold_postgres(
     return events
 
 
+# Summing the staged rows: a hash aggregate in memory, without parallel workers (each part
+# already has a core; and the planner, misled by the part's filter, would otherwise sort).
+_SUMMING = (
+    "SET LOCAL work_mem = '256MB'",
+    "SET LOCAL max_parallel_workers_per_gather = 0",
+    "SET LOCAL enable_sort = off",
+    "SET LOCAL jit = off",
+)
+
+
+def _sum_part(settings: HubSettings, suffix: str, part: int, parts: int) -> None:
+    """Sum the staged rows of part ``part`` of ``parts`` of the units into the new tables.
+
+    The parts split the units, so their rows never meet: they run side by side, each in
+    its own connection (PostgreSQL does not run an INSERT's query in parallel itself).
+    """
+    stage = f"{tables.DAILY}{suffix}_stage"
+    names = ", ".join(METRICS)
+    sums = ", ".join(f"SUM({name})" for name in METRICS)
+    something = " OR ".join(f"SUM({name}) <> 0" for name in METRICS)  # no row of zeros
+    where = f" WHERE abs(mod(hashtext(unit_code), {parts})) = {part}" if parts > 1 else ""
+    db = ReadModelDatabase(settings)
+    try:
+        with db.transaction():
+            for setting in _SUMMING:
+                db.execute(setting)
+            db.execute(
+                f"INSERT INTO {tables.DAILY}{suffix} (unit_code, procedure_code, day, {names}) "
+                f"SELECT unit_code, procedure_code, day, {sums} FROM {stage}{where} "
+                f"GROUP BY 1, 2, 3 HAVING {something}"
+            )
+            db.execute(
+                f"INSERT INTO {tables.UNIT_DAILY}{suffix} (unit_code, day, {names}) "
+                f"SELECT unit_code, day, {sums} FROM {stage}{where} GROUP BY 1, 2 "
+                f"HAVING {something}"
+            )
+    finally:
+        db.close()
+
+
 class RebuildError(RuntimeError):
     """A shard of the rebuild failed; the live read model is unchanged."""
 
 
-FLUSH_EVENTS = 200_000
+FLUSH_EVENTS = 400_000
 
 
 def _fold_shard(
@@ -229,7 +263,6 @@ def _fold_shard(
     settings = HubSettings(database_url=url, database_schema=schema)
     db = ReadModelDatabase(settings)
     stage = f"{tables.DAILY}{suffix}_stage"
-    columns = ("unit_code", "procedure_code", "day", *METRICS)
     fold = ProgressFold()
     events = 0
     for fact in scan_postgres(url, schema, shard, shards, upto):
@@ -238,11 +271,19 @@ def _fold_shard(
         if events % 10_000 == 0:
             counter.value = events
             if events % FLUSH_EVENTS == 0:
-                rows, _ = fold.take()
-                db.copy_in(stage, columns, ((*key, *values) for key, values in rows.items()))
-    rows, _ = fold.take()
-    db.copy_in(stage, columns, ((*key, *values) for key, values in rows.items()))
+                _stage(db, stage, fold)
+    _stage(db, stage, fold)
     tables.write_dossiers(db, fold.dossiers, suffix)
     db.close()
     counter.value = events
     results.put(events)
+
+
+def _stage(db: ReadModelDatabase, stage: str, fold: ProgressFold) -> None:
+    rows, _ = fold.take()
+    db.copy_in(
+        stage,
+        tables.DAILY_COLUMNS,
+        ((*key, *values) for key, values in rows.items()),
+        tables.DAILY_TYPES,
+    )

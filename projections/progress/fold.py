@@ -20,12 +20,19 @@ docs/decisions/0008-unit-daily-progress.md:
   at the desk.
 
 The sums are commutative, so any split of the log into batches, and any interleaving of
-dossiers across workers, gives the same rows; only each dossier's own order matters.
+dossiers across workers, gives the same figures; only each dossier's own order matters.
+
+A dossier's turning overdue at the end of its due date is written when it is known to
+matter: when the dossier leaves on or after that date, or, if it is still pending, when
+the batch is taken. Most dossiers leave in time, so a rebuild that folds a long stretch in
+one batch never writes the turn and its taking back. Rows whose figures are all zero carry
+nothing and are not kept: which of them a fold would leave depends on its batches.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Final
 
@@ -69,9 +76,13 @@ _PENDING: Final = frozenset({2, 4, 5, 6, 8})
 _CLOCK_RUNS: Final = frozenset({2, 4})
 _TERMINAL: Final = frozenset({3, 7, 10})  # no event is accepted after these
 _OPENING: Final = frozenset({"dossier.registered", "dossier.received", "dossier.refused"})
+_NAMING: Final = _OPENING  # the events that carry (and may set) the procedure
+_WIDTH: Final = len(METRICS)
 UNKNOWN_PROCEDURE: Final = ""
 
 RowKey = tuple[str, str, date]  # (unit code, procedure code, day)
+_BATCHES: Final = itertools.count()  # numbers every fold's batches apart
+Cells = dict[date, list[int]]  # one (unit, procedure)'s rows of a batch, by day
 
 
 @dataclass(slots=True)
@@ -84,20 +95,28 @@ class OpenDossier:
     received: bool = False
     pending: bool = False
     due: date | None = None  # the counted due date while pending with its clock running
+    # Its turn to overdue at ``due`` is not written yet (never so between batches).
+    owes_turn: bool = field(default=False, repr=False, compare=False)
+    # Where its figures go in the fold's current batch (not kept: a lookup saved per event).
+    cells: Cells | None = field(default=None, repr=False, compare=False)
+    batch: int = field(default=-1, repr=False, compare=False)
 
 
 class ProgressFold:
     """Folds facts into per-(unit, procedure, day) rows of :data:`METRICS`.
 
     ``dossiers`` holds only dossiers that are not closed: memory grows with the dossiers in
-    progress, not with the length of the log.
+    progress, not with the length of the log. The rows of a batch are kept by (unit,
+    procedure), then by day, and each open dossier holds on to its (unit, procedure)'s
+    cells: a rebuild folds millions of events, and this spares a tuple key per figure.
     """
 
     def __init__(self, dossiers: dict[str, OpenDossier] | None = None) -> None:
         self.dossiers: dict[str, OpenDossier] = {} if dossiers is None else dossiers
-        self.rows: dict[RowKey, list[int]] = {}
         self.touched: set[str] = set()  # dossier codes whose state changed since take()
         self.unknown: list[Fact] = []  # facts of dossiers never opened (not counted)
+        self._cells: dict[tuple[str, str], Cells] = {}
+        self._batch = next(_BATCHES)
 
     def apply(self, fact: Fact) -> None:
         code = fact.dossier_code
@@ -110,59 +129,113 @@ class ProgressFold:
             dossier = OpenDossier(fact.unit_code, fact.procedure_code or UNKNOWN_PROCEDURE, 0)
             self.dossiers[code] = dossier
         self.touched.add(code)
+        if kind in _NAMING and fact.procedure_code and fact.procedure_code != dossier.procedure:
+            dossier.procedure = fact.procedure_code
+            dossier.batch = -1
+        cells = dossier.cells
+        if cells is None or dossier.batch != self._batch:
+            cells = self._cells_of(dossier)
         day = fact.day
         if kind == "dossier.received":
-            dossier.procedure = fact.procedure_code or dossier.procedure
             dossier.received = True
-            self._add(dossier, day, _RECEIVED_BY_CHANNEL[fact.channel or 1], 1)
+            _add(cells, day, _RECEIVED_BY_CHANNEL[fact.channel or 1], 1)
         elif kind == "dossier.resolved":
             due = fact.counted_due_day
             outcome = ON_TIME if due is None or day == due else EARLY if day < due else LATE
-            self._add(dossier, day, outcome, 1)
+            _add(cells, day, outcome, 1)
         elif kind == "dossier.result_returned":
-            self._add(dossier, day, _RETURNED_BY_METHOD[fact.return_method or 0], 1)
+            _add(cells, day, _RETURNED_BY_METHOD[fact.return_method or 0], 1)
         elif kind == "dossier.supplement_requested":
-            self._add(dossier, day, SUPPLEMENTS, 1)
+            _add(cells, day, SUPPLEMENTS, 1)
         elif kind == "dossier.withdrawn":
             if dossier.received:
-                self._add(dossier, day, WITHDRAWN, 1)
+                _add(cells, day, WITHDRAWN, 1)
         elif kind == "dossier.refused":
-            dossier.procedure = fact.procedure_code or dossier.procedure
-            self._add(dossier, day, REFUSED, 1)
-        elif kind == "dossier.registered":
-            dossier.procedure = fact.procedure_code or dossier.procedure
+            _add(cells, day, REFUSED, 1)
         status = fact.status_after
         pending = dossier.received and status in _PENDING
         due = fact.counted_due_day if pending and status in _CLOCK_RUNS else None
         if pending != dossier.pending or due != dossier.due:
             if dossier.pending:
-                self._pending_from(dossier, day, dossier.due, -1)
+                _leave_pending(cells, dossier, day)
             if pending:
-                self._pending_from(dossier, day, due, 1)
+                _enter_pending(cells, dossier, day, due)
             dossier.pending, dossier.due = pending, due
         dossier.status = status
         if status in _TERMINAL:
             del self.dossiers[code]
 
     def take(self) -> tuple[dict[RowKey, list[int]], set[str]]:
-        """The rows and the touched dossier codes since the last take; both reset."""
-        rows, touched = self.rows, self.touched
-        self.rows, self.touched = {}, set()
+        """The rows (none all zero) and the touched dossier codes since the last take; both
+        reset. Dossiers still pending have their turn to overdue written first."""
+        for code in self.touched:
+            dossier = self.dossiers.get(code)
+            if dossier is not None and dossier.owes_turn:
+                cells = dossier.cells
+                if cells is None or dossier.batch != self._batch:
+                    cells = self._cells_of(dossier)
+                _turn_overdue(cells, dossier)
+        rows = {
+            (unit, procedure, day): values
+            for (unit, procedure), cells in self._cells.items()
+            for day, values in cells.items()
+            if any(values)
+        }
+        for cells in self._cells.values():
+            cells.clear()  # open dossiers still point at them until their next event
+        touched = self.touched
+        self._cells, self.touched = {}, set()
+        self._batch = next(_BATCHES)
         return rows, touched
 
-    def _pending_from(self, dossier: OpenDossier, day: date, due: date | None, n: int) -> None:
-        """Count ``dossier`` (n=1) or stop counting it (n=-1) as pending from ``day`` on."""
-        if due is None or day < due:
-            self._add(dossier, day, WITHIN, n)
-            if due is not None:
-                self._add(dossier, due, WITHIN, -n)
-                self._add(dossier, due, OVERDUE, n)
-        else:
-            self._add(dossier, day, OVERDUE, n)
+    def _cells_of(self, dossier: OpenDossier) -> Cells:
+        key = (dossier.unit, dossier.procedure)
+        cells = self._cells.get(key)
+        if cells is None:
+            cells = self._cells[key] = {}
+        dossier.cells, dossier.batch = cells, self._batch
+        return cells
 
-    def _add(self, dossier: OpenDossier, day: date, metric: int, n: int) -> None:
-        key = (dossier.unit, dossier.procedure, day)
-        row = self.rows.get(key)
-        if row is None:
-            row = self.rows[key] = [0] * len(METRICS)
-        row[metric] += n
+
+def _enter_pending(cells: Cells, dossier: OpenDossier, day: date, due: date | None) -> None:
+    """Count ``dossier`` as pending from ``day`` on: within the deadline until ``due`` (the
+    turn owed), overdue from the start if ``due`` is that day or earlier."""
+    if due is None or day < due:
+        _add(cells, day, WITHIN, 1)
+        dossier.owes_turn = due is not None
+    else:
+        _add(cells, day, OVERDUE, 1)
+
+
+def _leave_pending(cells: Cells, dossier: OpenDossier, day: date) -> None:
+    """Stop counting ``dossier`` (pending until ``dossier.due``) as pending from ``day``."""
+    due = dossier.due
+    if dossier.owes_turn:
+        if due is not None and day >= due:
+            _turn_overdue(cells, dossier)  # it did turn: left on its due date or later
+        else:
+            dossier.owes_turn = False  # left in time: the turn never happened
+            _add(cells, day, WITHIN, -1)
+            return
+    if due is None or day < due:
+        _add(cells, day, WITHIN, -1)
+        if due is not None:  # take back the turn written for a due date not reached
+            _add(cells, due, WITHIN, 1)
+            _add(cells, due, OVERDUE, -1)
+    else:
+        _add(cells, day, OVERDUE, -1)
+
+
+def _turn_overdue(cells: Cells, dossier: OpenDossier) -> None:
+    """Write ``dossier``'s owed turn from within the deadline to overdue, at its due date."""
+    assert dossier.due is not None
+    _add(cells, dossier.due, WITHIN, -1)
+    _add(cells, dossier.due, OVERDUE, 1)
+    dossier.owes_turn = False
+
+
+def _add(cells: Cells, day: date, metric: int, n: int) -> None:
+    row = cells.get(day)
+    if row is None:
+        row = cells[day] = [0] * _WIDTH
+    row[metric] += n

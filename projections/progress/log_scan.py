@@ -2,22 +2,66 @@
 
 eventsourcing's reader decodes every stored event into a domain event; a rebuild needs only
 a few fields, so on PostgreSQL it reads the stored JSON directly (in log order, through
-a binary COPY) and splits the work by dossier: shard ``k`` of ``n`` takes the dossiers
-whose aggregate id ends in a byte equal to ``k`` modulo ``n``. Each dossier's events stay
-in order within its shard, which is all the fold needs.
+a binary COPY), decodes only those fields, and splits the work by dossier: shard ``k`` of
+``n`` takes the dossiers whose aggregate id ends in a byte equal to ``k`` modulo ``n``.
+Each dossier's events stay in order within its shard, which is all the fold needs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-import orjson
+import msgspec
 import psycopg
 from psycopg import sql
 
-from projections.progress.facts import Fact, fact_of
+from projections.progress.facts import Fact, vietnam_day
 
 STORE_TABLE = "dossiers_events"
+
+# The planner takes the shard filter for far more selective than it is (one row in 200, not
+# one in ``shards``), so it plans a parallel scan of the whole table and a sort of the
+# shard's events by position: a sort of half the log's bytes, spilled to disk. Reading the
+# position index instead streams the events already in log order (the table is written in
+# that order) with no sort and no extra worker processes competing with the fold for CPU.
+_STREAM_IN_LOG_ORDER = (
+    "SET enable_sort = off",
+    "SET max_parallel_workers_per_gather = 0",
+    "SET jit = off",
+)
+
+
+# The fields of a stored event that make its fact. Decoding into these shapes skips every
+# other field without building it: four times the rate of parsing the whole event.
+class _Payload(msgspec.Struct):
+    procedure_code: str | None = None
+    channel: int | None = None
+    method: int | None = None
+
+
+class _Record(msgspec.Struct):
+    dossier_code: str
+    event_type: str
+    unit_code: str
+    occurred_at: str
+    payload: _Payload
+
+
+class _Transition(msgspec.Struct):
+    status_after: int
+    counted_due_after: str | None = None
+
+
+class _Stored(msgspec.Struct):
+    record: _Record
+    transition: _Transition
+
+
+_decode = msgspec.json.Decoder(_Stored).decode
+
+
+class UnreadableEventError(ValueError):
+    """A stored event that does not have the shape the hub stores."""
 
 
 def scan_postgres(url: str, schema: str, shard: int, shards: int, upto: int) -> Iterator[Fact]:
@@ -41,9 +85,33 @@ def scan_postgres(url: str, schema: str, shard: int, shards: int, upto: int) -> 
     with (
         psycopg.connect(url) as connection,
         connection.cursor() as cursor,
-        cursor.copy(query) as copy,
     ):
-        copy.set_types(["int8", "bytea"])
-        for position, state in copy.rows():
-            data = orjson.loads(state)
-            yield fact_of(position, data["record"], data["transition"])
+        for setting in _STREAM_IN_LOG_ORDER:
+            cursor.execute(setting)
+        with cursor.copy(query) as copy:
+            copy.set_types(["int8", "bytea"])
+            for position, state in copy.rows():
+                yield _fact(position, state)
+
+
+def _fact(position: int, state: bytes) -> Fact:
+    """The fact of a stored event; the same as :func:`~projections.progress.facts.fact_of`
+    of its record and transition."""
+    try:
+        stored = _decode(state)
+    except msgspec.DecodeError as error:
+        raise UnreadableEventError(f"stored event at position {position}: {error}") from None
+    record, transition, payload = stored.record, stored.transition, stored.record.payload
+    due = transition.counted_due_after
+    return Fact(
+        position,
+        record.dossier_code,
+        record.event_type,
+        record.unit_code,
+        vietnam_day(record.occurred_at),
+        transition.status_after,
+        None if due is None else vietnam_day(due),
+        payload.procedure_code,
+        payload.channel,
+        payload.method,
+    )

@@ -31,6 +31,12 @@ DOSSIER_COLUMNS = (
 
 
 KEYS = {DAILY: ("unit_code", "procedure_code", "day"), UNIT_DAILY: ("unit_code", "day")}
+DAILY_COLUMNS = (*KEYS[DAILY], *METRICS)
+UNIT_DAILY_COLUMNS = (*KEYS[UNIT_DAILY], *METRICS)
+# The columns' PostgreSQL types, for binary bulk loads.
+DAILY_TYPES = ("text", "text", "date", *["int4"] * len(METRICS))
+UNIT_DAILY_TYPES = ("text", "date", *["int4"] * len(METRICS))
+DOSSIER_TYPES = ("text", "text", "text", "int4", "int4", "int4", "date")
 
 
 def create_statements(
@@ -82,14 +88,16 @@ def unit_rows(rows: dict[RowKey, list[int]]) -> dict[tuple[str, date], list[int]
 
 
 def add_rows(db: ReadModelDatabase, rows: dict[RowKey, list[int]], suffix: str = "") -> None:
-    """Add a batch's rows to the tables (upsert, summing every metric)."""
+    """Add a batch's rows to the tables (upsert, summing every metric); a row whose figures
+    all come to zero is removed (no table keeps one, see :mod:`projections.progress.fold`)."""
     if not rows:
         return
     names = ", ".join(METRICS)
     marks = ", ".join("?" * len(METRICS))
+    nothing = " AND ".join(f"{name} = 0" for name in METRICS)
     for table, keys, data in (
-        (DAILY + suffix, ("unit_code", "procedure_code", "day"), _daily(db, rows)),
-        (UNIT_DAILY + suffix, ("unit_code", "day"), _unit_daily(db, unit_rows(rows))),
+        (DAILY + suffix, KEYS[DAILY], _daily(db, rows)),
+        (UNIT_DAILY + suffix, KEYS[UNIT_DAILY], _unit_daily(db, unit_rows(rows))),
     ):
         sums = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in METRICS)
         key_marks = ", ".join("?" * len(keys))
@@ -98,15 +106,21 @@ def add_rows(db: ReadModelDatabase, rows: dict[RowKey, list[int]], suffix: str =
             f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sums}",
             data,
         )
+        key_match = " AND ".join(f"{key} = ?" for key in keys)
+        db.executemany(
+            f"DELETE FROM {table} WHERE {key_match} AND {nothing}",
+            [row[: len(keys)] for row in data],
+        )
 
 
 def write_rows(db: ReadModelDatabase, rows: dict[RowKey, list[int]], suffix: str) -> None:
     """Bulk-load a rebuild's rows into fresh tables."""
+    db.copy_in(f"{DAILY}{suffix}", DAILY_COLUMNS, _daily(db, rows), DAILY_TYPES)
     db.copy_in(
-        f"{DAILY}{suffix}", ("unit_code", "procedure_code", "day", *METRICS), _daily(db, rows)
-    )
-    db.copy_in(
-        f"{UNIT_DAILY}{suffix}", ("unit_code", "day", *METRICS), _unit_daily(db, unit_rows(rows))
+        f"{UNIT_DAILY}{suffix}",
+        UNIT_DAILY_COLUMNS,
+        _unit_daily(db, unit_rows(rows)),
+        UNIT_DAILY_TYPES,
     )
 
 
@@ -165,6 +179,7 @@ def write_dossiers(db: ReadModelDatabase, dossiers: dict[str, OpenDossier], suff
         f"{DOSSIERS}{suffix}",
         DOSSIER_COLUMNS,
         (_dossier_row(db, code, dossier) for code, dossier in dossiers.items()),
+        DOSSIER_TYPES,
     )
 
 
@@ -182,4 +197,7 @@ def _daily(db: ReadModelDatabase, rows: dict[RowKey, list[int]]) -> list[tuple[A
 def _unit_daily(
     db: ReadModelDatabase, rows: dict[tuple[str, date], list[int]]
 ) -> list[tuple[Any, ...]]:
-    return [(unit, db.day(day), *values) for (unit, day), values in sorted(rows.items())]
+    """Rows of a unit's procedures can cancel out: those summed to nothing are left out."""
+    return [
+        (unit, db.day(day), *values) for (unit, day), values in sorted(rows.items()) if any(values)
+    ]
