@@ -13,6 +13,7 @@ it was.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import queue
@@ -232,12 +233,12 @@ def _sum_part(settings: HubSettings, suffix: str, part: int, parts: int) -> None
             db.execute(
                 f"INSERT INTO {tables.DAILY}{suffix} (unit_code, procedure_code, day, {names}) "
                 f"SELECT unit_code, procedure_code, day, {sums} FROM {stage}{where} "
-                f"GROUP BY 1, 2, 3 HAVING {something}"
+                f"GROUP BY 1, 2, 3 HAVING {something} ORDER BY 1, 2, 3"
             )
             db.execute(
                 f"INSERT INTO {tables.UNIT_DAILY}{suffix} (unit_code, day, {names}) "
                 f"SELECT unit_code, day, {sums} FROM {stage}{where} GROUP BY 1, 2 "
-                f"HAVING {something}"
+                f"HAVING {something} ORDER BY 1, 2"
             )
     finally:
         db.close()
@@ -265,6 +266,9 @@ def _fold_shard(
     stage = f"{tables.DAILY}{suffix}_stage"
     fold = ProgressFold()
     events = 0
+    # The fold makes millions of small objects and no reference cycles: the collector's
+    # passes over them would cost a fifth of the time. It runs once per batch instead.
+    gc.disable()
     for fact in scan_postgres(url, schema, shard, shards, upto):
         fold.apply(fact)
         events += 1
@@ -272,6 +276,7 @@ def _fold_shard(
             counter.value = events
             if events % FLUSH_EVENTS == 0:
                 _stage(db, stage, fold)
+                gc.collect()
     _stage(db, stage, fold)
     tables.write_dossiers(db, fold.dossiers, suffix)
     db.close()
