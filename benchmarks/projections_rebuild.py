@@ -7,8 +7,9 @@ The store is filled once (kept in ``--schema`` for later runs) from
 benchmarks/scenarios/province-year.yaml through the hub's ingest path: about 2.1 million
 events of a Cà Mau-sized province over a year. Then, in the same run:
 
-- ``dvchub projections rebuild`` (sharded fold, bulk load, swap): events per second, and
-  the folding processes' resident memory at each tenth of the log;
+- ``dvchub projections rebuild`` (sharded fold, bulk load, swap), ``--rebuilds`` times:
+  events per second of each and their median, and the folding processes' resident memory
+  at each tenth of the log;
 - the baseline: eventsourcing's ``ProjectionRunner`` with the same fold, one transaction per
   event (rows and tracking record), over the first ``--baseline-events`` events;
 - query times of a unit's six-month daily progress and of the province's half-year report.
@@ -233,14 +234,22 @@ def main() -> None:
     parser.add_argument("--minimum-events", type=int, default=2_000_000)
     parser.add_argument("--baseline-events", type=int, default=30_000)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument(
+        "--rebuilds", type=int, default=3, help="rebuilds to run; their median is compared"
+    )
     args = parser.parse_args()
     settings = store_settings(args.schema, Path(tempfile.mkdtemp(prefix="dvchub-bench-")))
     events = fill(settings, args.minimum_events)
 
-    rate, folded, samples = measure_rebuild(settings)
-    print(f"rebuild: {folded:,} events at {rate:,.0f} events/s")
-    print("  folding processes' resident memory at each tenth of the log (MiB):")
-    print("  " + ", ".join(f"{done / folded:.0%} {mib:.0f}" for done, mib in samples))
+    runs = []
+    for run in range(1, args.rebuilds + 1):
+        rate, folded, samples = measure_rebuild(settings)
+        runs.append(rate)
+        print(f"rebuild {run}: {folded:,} events at {rate:,.0f} events/s")
+        print("  folding processes' resident memory at each tenth of the log (MiB):")
+        print("  " + ", ".join(f"{done / folded:.0%} {mib:.0f}" for done, mib in samples))
+    rate = statistics.median(runs)
+    print(f"rebuild: median of {len(runs)} runs {rate:,.0f} events/s")
     baseline = measure_baseline(settings, args.baseline_events)
     print(
         f"baseline: eventsourcing ProjectionRunner, one transaction per event, first "

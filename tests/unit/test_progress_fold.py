@@ -272,3 +272,44 @@ def test_a_dossier_resolved_on_its_due_date_is_on_time_and_the_day_after_late() 
         f"{UNITS[0]}-{START:%y%m%d}-0001",
         f"{UNITS[0]}-{START:%y%m%d}-0002",
     }
+
+
+def test_a_dossier_that_leaves_in_time_writes_no_turn_to_overdue() -> None:
+    """Received with a due date five days on and resolved on day 3: folded in one batch, no
+    row is written on its due date; cut between the two, the first batch writes the turn
+    (it may still happen) and the second takes it back, and no row of zeros is returned."""
+    steps = [Step("dossier.received", 0, 2, 5), Step("dossier.resolved", 3, 9)]
+    facts = facts_of(1, UNITS[0], PROCEDURES[0], START, steps)
+    due = (UNITS[0], PROCEDURES[0], START + timedelta(days=5))
+    within, overdue = METRICS.index("pending_within_delta"), METRICS.index("overdue_delta")
+
+    fold = ProgressFold()
+    for fact in facts:
+        fold.apply(fact)
+    whole, _ = fold.take()
+    assert due not in whole
+    assert whole[(UNITS[0], PROCEDURES[0], START)][within] == 1
+    assert whole[(UNITS[0], PROCEDURES[0], START + timedelta(days=3))][within] == -1
+
+    first = ProgressFold()
+    first.apply(facts[0])
+    rows, _ = first.take()
+    assert (rows[due][within], rows[due][overdue]) == (-1, 1)
+    second = ProgressFold({code: copy.copy(d) for code, d in first.dossiers.items()})
+    second.apply(facts[1])
+    rows, _ = second.take()
+    assert (rows[due][within], rows[due][overdue]) == (1, -1)
+    assert all(any(values) for values in rows.values())
+
+
+def test_a_dossier_that_leaves_after_its_due_date_turned_overdue_on_it() -> None:
+    steps = [Step("dossier.received", 0, 2, 2), Step("dossier.resolved", 4, 9)]
+    fold = ProgressFold()
+    for fact in facts_of(1, UNITS[0], PROCEDURES[0], START, steps):
+        fold.apply(fact)
+    rows, _ = fold.take()
+    within, overdue = METRICS.index("pending_within_delta"), METRICS.index("overdue_delta")
+    turned = rows[(UNITS[0], PROCEDURES[0], START + timedelta(days=2))]
+    left = rows[(UNITS[0], PROCEDURES[0], START + timedelta(days=4))]
+    assert (turned[within], turned[overdue]) == (-1, 1)
+    assert (left[within], left[overdue]) == (0, -1)
