@@ -204,8 +204,9 @@ def _fold_postgres(
     return events
 
 
-# Summing the staged rows: a hash aggregate in memory, without parallel workers (each part
-# already has a core; and the planner, misled by the part's filter, would otherwise sort).
+# Summing the staged rows: a hash aggregate in memory, then a sort of the sums only. No
+# parallel workers (each part already has a core), and no sort of the staged rows, which the
+# planner, misled by the part's filter, would otherwise choose.
 _SUMMING = (
     "SET LOCAL work_mem = '256MB'",
     "SET LOCAL max_parallel_workers_per_gather = 0",
