@@ -160,9 +160,11 @@ class ReadModelDatabase:
 
     def try_lock(self, name: str) -> bool:
         """Take the named lock for as long as this connection lives, if no one holds it
-        (PostgreSQL: a session advisory lock; SQLite: an exclusive lock on a file)."""
+        (PostgreSQL: a session advisory lock; SQLite: an exclusive lock on a file). The lock
+        is the hub's own: a hub in another schema of the same server takes its namesake."""
         if self._pg is not None:
-            key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+            scoped = f"{self.settings.database_schema}:{name}".encode()
+            key = int.from_bytes(hashlib.sha256(scoped).digest()[:8], "big", signed=True)
             row = self._pg.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
             return bool(row and row[0])
         handle = (self.settings.data_dir / f"{name}.lock").open("a")

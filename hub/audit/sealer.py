@@ -152,7 +152,7 @@ class Sealer:
     def lock(self) -> bool:
         """Become the store's one sealer, for as long as this connection lives; forget what
         was cached, as another sealer may have sealed meanwhile."""
-        if not self.db.try_lock(f"{_LOCK}:{self.db.settings.database_schema}"):
+        if not self.db.try_lock(_LOCK):
             return False
         self.forget()
         return True

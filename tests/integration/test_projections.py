@@ -329,6 +329,34 @@ def test_only_one_rebuild_runs_at_a_time(hub: Hub, db: ReadModelDatabase) -> Non
 
 
 @pytest.mark.postgres
+def test_hubs_in_two_schemas_of_one_server_do_not_share_their_locks(
+    postgres_url: str, postgres_schema: str, tmp_path: Path
+) -> None:
+    import psycopg
+
+    from hub.settings import HubSettings
+
+    other = f"{postgres_schema}_other"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {other}")
+    first, second, again = (
+        ReadModelDatabase(
+            HubSettings(database_url=postgres_url, database_schema=schema, data_dir=tmp_path)
+        )
+        for schema in (postgres_schema, other, postgres_schema)
+    )
+    try:
+        assert first.try_lock("dvchub-rebuild-unit_progress")
+        assert second.try_lock("dvchub-rebuild-unit_progress")
+        assert not again.try_lock("dvchub-rebuild-unit_progress")
+    finally:
+        for db in (first, second, again):
+            db.close()
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {other} CASCADE")
+
+
+@pytest.mark.postgres
 def test_the_rebuilds_log_scan_reads_the_facts_the_live_worker_reads(
     postgres_url: str, postgres_schema: str, tmp_path: Path
 ) -> None:
