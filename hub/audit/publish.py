@@ -74,25 +74,32 @@ def run_sealer(settings: HubSettings, store: DossierStore, stop: threading.Event
     publish = publisher(settings)
     worker: Sealer | None = None
     last = time.monotonic()
-    while True:
-        try:
-            if worker is None:
-                worker = sealer(settings, store, publish)
-                while not worker.lock():
-                    if stop.wait(RETRY_SECONDS):
-                        return
-            stopping = stop.wait(1.0)
-            worker.seal()
-            if stopping or time.monotonic() - last >= settings.audit_checkpoint_seconds:
-                worker.checkpoint()
-                last = time.monotonic()
-            if stopping:
-                return
-        except Exception:
-            logger.exception("audit.seal_failed", retry_in=RETRY_SECONDS)
-            if worker is not None:
-                with contextlib.suppress(Exception):
-                    worker.db.close()
+    try:
+        while True:
+            try:
+                if worker is None:
+                    worker = sealer(settings, store, publish)
+                    while not worker.lock():
+                        if stop.wait(RETRY_SECONDS):
+                            return
+                stopping = stop.wait(1.0)
+                worker.seal()
+                if stopping or time.monotonic() - last >= settings.audit_checkpoint_seconds:
+                    worker.checkpoint()
+                    last = time.monotonic()
+                if stopping:
+                    return
+            except Exception:
+                logger.exception("audit.seal_failed", retry_in=RETRY_SECONDS)
+                _close(worker)
                 worker = None
-            if stop.wait(RETRY_SECONDS):
-                return
+                if stop.wait(RETRY_SECONDS):
+                    return
+    finally:
+        _close(worker)  # its connection holds the sealer's lock: let the next one take it
+
+
+def _close(worker: Sealer | None) -> None:
+    if worker is not None:
+        with contextlib.suppress(Exception):
+            worker.db.close()
