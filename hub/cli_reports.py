@@ -12,6 +12,7 @@ from pathlib import Path
 
 import orjson
 import typer
+from kafka.errors import KafkaError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -29,6 +30,7 @@ from hub.audit.publish import run_sealer
 from hub.auth.credentials import Role
 from hub.auth.store import CredentialStore
 from hub.bootstrap import Hub
+from hub.bus.lag import Backlog, backlogs
 from hub.bus.sources import LogSource
 from hub.catalogue.store import CatalogueStore
 from hub.log_reader import last_position
@@ -181,18 +183,16 @@ def projections_status(hub: Hub) -> None:
             f"store: last position {head:,}; {PROJECTION}: generation {generation.number}, "
             f"rebuilt to {generation.rebuilt_to:,} at {generation.rebuilt_at or 'never'}"
         )
-        ends = _kafka_ends(hub.settings) if hub.settings.kafka_bootstrap else {}
+        kafka = _kafka_backlogs(hub.settings, rows)
         table = Table("projection", "source", "part", "position", "offset", "lag", "updated")
         newest = generation.rebuilt_to
         for projection, source, part, position, offset, updated in rows:
             newest = max(newest, position)
-            end = ends.get(part) if source == hub.settings.kafka_events_topic else None
             if source == "log":
-                lag = str(head - position)
-            elif end is not None and offset is not None:
-                lag = f"{max(0, end - offset):,} records"
+                lag = f"{head - position:,} events"
             else:
-                lag = "?"
+                backlog = kafka.get((part, offset)) if offset is not None else None
+                lag = "?" if backlog is None else str(backlog)
             table.add_row(projection, source, str(part), f"{position:,}", str(offset), lag, updated)
         console.print(table)
         console.print(f"behind the store by at most {max(0, head - newest):,} events")
@@ -200,16 +200,25 @@ def projections_status(hub: Hub) -> None:
         db.close()
 
 
-def _kafka_ends(settings: HubSettings) -> dict[int, int]:
-    from kafka import KafkaConsumer, TopicPartition
-
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+def _kafka_backlogs(
+    settings: HubSettings, rows: list[tuple[str, str, int, int, int | None, str]]
+) -> dict[tuple[int, int], Backlog]:
+    """Each Kafka checkpoint's backlog on the events topic; none if Kafka is away."""
+    topic = settings.kafka_events_topic
+    starts = [
+        (part, offset)
+        for _, source, part, _, offset, _ in rows
+        if source == topic and offset is not None
+    ]
+    if not settings.kafka_bootstrap or not starts:
+        return {}
     try:
-        parts = consumer.partitions_for_topic(settings.kafka_events_topic) or set()
-        tps = [TopicPartition(settings.kafka_events_topic, p) for p in parts]
-        return {tp.partition: offset for tp, offset in consumer.end_offsets(tps).items()}
-    finally:
-        consumer.close()
+        return backlogs(settings.kafka_bootstrap, topic, starts)
+    except KafkaError as error:
+        err_console.print(
+            f"Kafka at {settings.kafka_bootstrap} does not answer ({error}): lag is unknown"
+        )
+        return {}
 
 
 # --- reports ------------------------------------------------------------------------------

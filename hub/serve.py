@@ -28,7 +28,7 @@ from hub.bus.inbound import InboundConsumer
 from hub.bus.rejects import FileRejectSink, KafkaRejectSink, RejectSink
 from hub.bus.relay import Relay
 from hub.bus.sources import Source, bus_source
-from hub.bus.topics import ensure_topics
+from hub.bus.topics import wait_for_topics
 from projections.reuse.worker import PROJECTION as REUSE_INDEX
 from projections.reuse.worker import ReuseIndexWorker
 from projections.runner import ProgressWorker
@@ -105,12 +105,14 @@ def running(hub: Hub, parts: Parts) -> Iterator[Services]:
     credentials = CredentialStore(settings)
     rejects: RejectSink
     if settings.kafka_bootstrap:
-        ensure_topics(settings)
         rejects = KafkaRejectSink(settings.kafka_bootstrap, settings.kafka_rejects_topic)
     else:
         rejects = FileRejectSink(settings.data_dir / "rejects" / "http.jsonl")
     services = Services(hub, credentials, rejects)
     try:
+        if settings.kafka_bootstrap and not wait_for_topics(settings, services.stop):
+            yield services
+            return
         if settings.kafka_bootstrap and parts.inbound:
             consumer = InboundConsumer(settings, hub.ingestor, credentials, settings.instance_id)
             services.start("inbound", consumer.run)

@@ -24,18 +24,21 @@ class KafkaCheckpoints:
 
     def __init__(self, settings: HubSettings) -> None:
         assert settings.kafka_bootstrap is not None
+        self.bootstrap = settings.kafka_bootstrap
         self.topic, self.origin = settings.kafka_checkpoints_topic, settings.audit_origin
-        self.producer = KafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap, acks="all", retries=5
-        )
+        self.producer: KafkaProducer | None = None  # made when first needed: Kafka may be away
 
     def __call__(self, checkpoint: SignedCheckpoint) -> None:
+        if self.producer is None:
+            self.producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", retries=5)
         self.producer.send(
             self.topic, key=self.origin.encode(), value=checkpoint.note.encode()
         ).get(timeout=30)
 
     def close(self) -> None:
-        self.producer.close(timeout=10)
+        if self.producer is not None:
+            self.producer.close(timeout=10)
+            self.producer = None
 
 
 def publisher(settings: HubSettings) -> Callable[[SignedCheckpoint], None]:

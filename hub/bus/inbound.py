@@ -53,27 +53,19 @@ class InboundConsumer:
         self.settings = settings
         self.ingestor = ingestor
         self.credentials = credentials
+        self.instance = instance
         self.transactional_id = f"{settings.kafka_inbound_group}-{instance}"
-        self.consumer = KafkaConsumer(
-            settings.kafka_actions_topic,
-            bootstrap_servers=settings.kafka_bootstrap,
-            group_id=settings.kafka_inbound_group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
-            max_poll_records=settings.kafka_poll_records,
-            max_partition_fetch_bytes=8 * 2**20,
-            fetch_max_bytes=64 * 2**20,
-            client_id=f"dvchub-inbound-{instance}",
-        )
+        self.consumer: KafkaConsumer | None = None
         self.producer: KafkaProducer | None = None
 
     def run(self, stop: threading.Event) -> None:
+        """Consume until ``stop`` is set. The broker may be away at any time, the start
+        included: the consumer and the producer are made (again) once it answers."""
         backoff = Backoff()
         try:
             while not stop.is_set():
                 try:
-                    polled = self.consumer.poll(timeout_ms=500)
+                    polled = self._consumer().poll(timeout_ms=500)
                 except KafkaError as error:  # the broker is away: wait for it, lose nothing
                     logger.warning("inbound.poll_failed", error=repr(error))
                     stop.wait(backoff.next())
@@ -91,7 +83,25 @@ class InboundConsumer:
                     stop.wait(backoff.next())
         finally:
             self._drop_producer()
-            self.consumer.close()
+            if self.consumer is not None:
+                self.consumer.close()
+
+    def _consumer(self) -> KafkaConsumer:
+        if self.consumer is None:
+            settings = self.settings
+            self.consumer = KafkaConsumer(
+                settings.kafka_actions_topic,
+                bootstrap_servers=settings.kafka_bootstrap,
+                group_id=settings.kafka_inbound_group,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                isolation_level="read_committed",
+                max_poll_records=settings.kafka_poll_records,
+                max_partition_fetch_bytes=8 * 2**20,
+                fetch_max_bytes=64 * 2**20,
+                client_id=f"dvchub-inbound-{self.instance}",
+            )
+        return self.consumer
 
     def _handle(self, records: list[ConsumerRecord]) -> None:
         items = [self._admit(record) for record in records]
@@ -116,7 +126,8 @@ class InboundConsumer:
                 value=reject.original,
                 headers=reject.headers(),
             )
-        producer.send_offsets_to_transaction(_next_offsets(records), self.consumer.group_metadata())
+        consumer = self._consumer()
+        producer.send_offsets_to_transaction(_next_offsets(records), consumer.group_metadata())
         producer.commit_transaction()
         self._report_lag()
 
@@ -157,17 +168,19 @@ class InboundConsumer:
         for record in records:
             tp = TopicPartition(record.topic, record.partition)
             first[tp] = min(first.get(tp, record.offset), record.offset)
-        assigned = self.consumer.assignment()
+        consumer = self._consumer()
+        assigned = consumer.assignment()
         for tp, offset in first.items():
             if tp in assigned:  # a partition lost in a rebalance resumes at its new owner
-                self.consumer.seek(tp, offset)
+                consumer.seek(tp, offset)
 
     def _report_lag(self) -> None:
         lag = 0
-        for tp in self.consumer.assignment():
-            high = self.consumer.highwater(tp)
+        consumer = self._consumer()
+        for tp in consumer.assignment():
+            high = consumer.highwater(tp)
             if high is not None:
-                lag += max(0, high - self.consumer.position(tp))
+                lag += max(0, high - consumer.position(tp))
         metrics.INBOUND_LAG.set(lag)
 
 

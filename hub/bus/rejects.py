@@ -50,25 +50,41 @@ class RejectSink(Protocol):
 
 
 class KafkaRejectSink:
-    """Rejects onto the rejects topic, with an idempotent producer."""
+    """Rejects onto the rejects topic, with an idempotent producer, made when first needed
+    (so the hub starts while the broker is away; ``publish`` raises :class:`KafkaError`
+    until it answers)."""
 
     def __init__(self, bootstrap: str, topic: str) -> None:
-        self.topic = topic
-        self.producer = KafkaProducer(
-            bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5
-        )
+        self.bootstrap, self.topic = bootstrap, topic
+        self._producer: KafkaProducer | None = None
+        self._lock = threading.Lock()
+
+    def _ready(self) -> KafkaProducer:
+        with self._lock:
+            if self._producer is None:
+                self._producer = KafkaProducer(
+                    bootstrap_servers=self.bootstrap,
+                    acks="all",
+                    enable_idempotence=True,
+                    linger_ms=5,
+                )
+            return self._producer
 
     def publish(self, rejects: list[Reject]) -> None:
+        producer = self._ready()
         futures = [
-            self.producer.send(self.topic, key=r.key, value=r.original, headers=r.headers())
+            producer.send(self.topic, key=r.key, value=r.original, headers=r.headers())
             for r in rejects
         ]
-        self.producer.flush()
+        producer.flush()
         for future in futures:
             future.get(timeout=30)
 
     def close(self) -> None:
-        self.producer.close()
+        with self._lock:
+            if self._producer is not None:
+                self._producer.close()
+                self._producer = None
 
 
 class FileRejectSink:

@@ -103,6 +103,8 @@ class Relay:
             partitions = [
                 TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()
             ]
+            if not partitions:  # never "nothing published yet": that would publish it all again
+                raise KafkaError(f"no partitions known for {topic} yet")
             consumer.assign(partitions)
             ends = consumer.end_offsets(partitions)
             begins = consumer.beginning_offsets(partitions)

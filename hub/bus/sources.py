@@ -112,36 +112,51 @@ class LogSource:
 
 
 class KafkaSource:
-    """The events topic, read by a consumer group whose offsets live with the read model."""
+    """The events topic, read by a consumer group whose offsets live with the read model.
+
+    The consumer is made on the first poll, not before: a worker started while the broker
+    is away waits for it like for any other outage (see :func:`consume`)."""
 
     def __init__(self, bootstrap: str, topic: str, group: str, client_id: str, poll_records: int):
         self.name = topic
         self.topic = topic
         self._resume: Resume | None = None
-        self.consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap,
-            group_id=group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
-            max_poll_records=poll_records,
-            max_partition_fetch_bytes=8 * 2**20,
-            fetch_max_bytes=64 * 2**20,
-            client_id=client_id,
-        )
+        self._config: dict[str, Any] = {
+            "bootstrap_servers": bootstrap,
+            "group_id": group,
+            "enable_auto_commit": False,
+            "auto_offset_reset": "earliest",
+            "isolation_level": "read_committed",
+            "max_poll_records": poll_records,
+            "max_partition_fetch_bytes": 8 * 2**20,
+            "fetch_max_bytes": 64 * 2**20,
+            "client_id": client_id,
+        }
+        self._consumer: KafkaConsumer | None = None
 
     def start(self, resume: Resume) -> None:
         self._resume = resume
-        self.consumer.subscribe([self.topic], listener=_Seeker(self))
+
+    @property
+    def consumer(self) -> KafkaConsumer:
+        """The group's consumer, subscribed (raises :class:`KafkaError` if the broker is away)."""
+        if self._consumer is None:
+            consumer = KafkaConsumer(**self._config)
+            consumer.subscribe([self.topic], listener=_Seeker(self))
+            self._consumer = consumer
+        return self._consumer
 
     def poll(self, stop: threading.Event) -> list[Delivery]:
         polled = self.consumer.poll(timeout_ms=500)
         return [_delivery(r) for batch in polled.values() for r in batch]
 
     def restart(self) -> None:
-        self.seek(sorted(tp.partition for tp in self.consumer.assignment()))
+        if self._consumer is not None:
+            self.seek(sorted(tp.partition for tp in self._consumer.assignment()))
 
     def rewind(self, batch: list[Delivery]) -> None:
+        if self._consumer is None:
+            return
         first: dict[int, int] = {}
         for delivery in batch:
             first.setdefault(delivery.part, delivery.offset - 1)
@@ -164,6 +179,8 @@ class KafkaSource:
 
     def lag(self) -> int:
         total = 0
+        if self._consumer is None:
+            return total
         for tp in self.consumer.assignment():
             high = self.consumer.highwater(tp)
             if high is not None:
@@ -171,7 +188,9 @@ class KafkaSource:
         return total
 
     def close(self) -> None:
-        self.consumer.close()
+        if self._consumer is not None:
+            self._consumer.close()
+            self._consumer = None
 
 
 class _Seeker(ConsumerRebalanceListener):  # type: ignore[misc]

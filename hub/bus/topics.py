@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 
 import structlog
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from hub.bus.backoff import Backoff
 from hub.settings import HubSettings
 
 logger = structlog.get_logger("hub.bus.topics")
@@ -42,3 +44,23 @@ def ensure_topics(settings: HubSettings) -> None:
             logger.info("topics.created", topics=[t.name for t in missing])
     finally:
         admin.close()
+
+
+def wait_for_topics(settings: HubSettings, stop: threading.Event) -> bool:
+    """:func:`ensure_topics`, waiting for the broker as long as it takes (a hub may start
+    before Kafka does); False if ``stop`` was set first."""
+    backoff = Backoff()
+    while not stop.is_set():
+        try:
+            ensure_topics(settings)
+            return True
+        except KafkaError as error:
+            delay = backoff.next()
+            logger.warning(
+                "kafka.unavailable",
+                bootstrap=settings.kafka_bootstrap,
+                error=repr(error),
+                retry_in=delay,
+            )
+            stop.wait(delay)
+    return False

@@ -95,3 +95,38 @@ def test_credentials_are_created_listed_and_revoked(env: HubSettings) -> None:
     bad = runner.invoke(app, ["credentials", "create", "--name", "x", "--unit", "H12"])
     assert bad.exit_code == 2
     assert "not a unit code" in bad.output
+
+
+def _status_rows(output: str) -> dict[str, list[str]]:
+    """projection name -> its row's cells, from ``dvchub projections status``."""
+    rows = {}
+    for line in output.splitlines():
+        cells = [c.strip() for c in line.strip("│ ").split("│")]
+        if len(cells) == 7 and cells[0] in {"unit_progress", "reuse_index"}:
+            rows[cells[0]] = cells
+    return rows
+
+
+def test_projections_status_shows_each_projections_position_and_lag(
+    env: HubSettings, tmp_path: Path
+) -> None:
+    path = tmp_path / "w.jsonl"
+    made = runner.invoke(app, ["workload", "generate", str(path), "--days", "6", "--per-day", "4"])
+    assert made.exit_code == 0, made.output
+    events = len(path.read_bytes().splitlines())
+    assert runner.invoke(app, ["ingest", str(path), "--strict"]).exit_code == 0
+
+    before = runner.invoke(app, ["projections", "status"])
+    assert before.exit_code == 0, before.output
+    assert f"store: last position {events}" in before.output
+    assert f"behind the store by at most {events} events" in before.output
+    assert _status_rows(before.output) == {}
+
+    assert runner.invoke(app, ["report", "--period", "2021-01"]).exit_code == 0  # catches up
+    after = runner.invoke(app, ["projections", "status"])
+    assert after.exit_code == 0, after.output
+    rows = _status_rows(after.output)
+    assert set(rows) == {"unit_progress", "reuse_index"}
+    for projection, source, part, position, _offset, lag, _updated in rows.values():
+        assert (source, part, position, lag) == ("log", "0", str(events), "0"), projection
+    assert "behind the store by at most 0 events" in after.output

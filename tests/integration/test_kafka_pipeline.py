@@ -12,6 +12,7 @@ import uuid
 import zlib
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from hub.log_reader import read_log
 from hub.settings import HubSettings
 from hub.workload import Workload
 from tests.conftest import ROOT, Broker
-from tests.processes import CliProcess
+from tests.processes import CliProcess, cli_result, run_cli
 
 pytestmark = pytest.mark.postgres
 
@@ -121,24 +122,56 @@ def _publisher_key(settings: HubSettings) -> str:
     return key
 
 
+def _send_all(
+    bootstrap: str | None, topic: str, records: list[tuple[bytes, bytes, dict[str, str]]]
+) -> None:
+    """Send (key, value, headers) records and wait until the broker has acknowledged each
+    one: an event the test failed to send must not pass for one the hub lost."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    try:
+        futures = [
+            producer.send(
+                topic,
+                key=k,
+                value=v,
+                headers=[(name, value.encode()) for name, value in h.items()],
+            )
+            for k, v, h in records
+        ]
+        producer.flush()
+        for future in futures:
+            future.get(timeout=60)
+    finally:
+        producer.close()
+
+
 def _publish(settings: HubSettings, key: str, events: list[dict[str, Any]]) -> None:
     """Put ``events`` on the actions topic, keyed by dossier code, with the key's header."""
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, linger_ms=5)
-    for event in events:
-        producer.send(
-            settings.kafka_actions_topic,
-            key=event["dossier_code"].encode(),
-            value=orjson.dumps(event),
-            headers=[("authorization", f"Bearer {key}".encode())],
-        )
-    producer.flush()
-    producer.close()
+    headers = {"authorization": f"Bearer {key}"}
+    records = [(e["dossier_code"].encode(), orjson.dumps(e), headers) for e in events]
+    _send_all(settings.kafka_bootstrap, settings.kafka_actions_topic, records)
 
 
-def _assert_each_once(published: list[Any], events: list[dict[str, Any]]) -> None:
+def _hub_warnings(log: Path) -> str:
+    """The last lines of a hub's log that are not informational, to explain a failure."""
+    lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+    kept = [line[:400] for line in lines if '"level": "info"' not in line]
+    return "\n".join(kept[-40:]) or "(none)"
+
+
+def _assert_each_once(
+    published: list[Any], events: list[dict[str, Any]], log: Path | None = None
+) -> None:
     ids = [str(PublishedEvent.model_validate_json(r.value).record.event_id) for r in published]
     assert len(ids) == len(set(ids)), "an event was published twice"
-    assert set(ids) == {e["event_id"] for e in events}, "an event was lost"
+    missing = {e["event_id"] for e in events} - set(ids)
+    unexpected = set(ids) - {e["event_id"] for e in events}
+    assert not unexpected, f"{len(unexpected)} events published that were never sent"
+    assert not missing, (
+        f"{len(missing)} of {len(events)} events never reached the events topic, "
+        f"e.g. {sorted(missing)[:3]}; the hub's warnings and errors:\n"
+        + (_hub_warnings(log) if log is not None else "(no log)")
+    )
 
 
 def _workload() -> list[dict[str, Any]]:
@@ -170,24 +203,16 @@ def test_every_event_once_in_order_through_a_killed_hub_and_a_restarted_broker(
         share = shares[index % 3]
         share.insert(len(share) // 2, (b"bad-%d" % index, bad_value, bad_headers))
 
-    def publish(share: list[tuple[bytes, bytes, dict[str, str]]], part: slice) -> None:
-        producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, linger_ms=5)
-        for k, v, h in share[part]:
-            producer.send(
-                settings.kafka_actions_topic,
-                key=k,
-                value=v,
-                headers=[(name, value.encode()) for name, value in h.items()],
-            )
-        producer.flush()
-        producer.close()
-
     def publish_part(part: slice) -> None:
-        threads = [threading.Thread(target=publish, args=(share, part)) for share in shares]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        with ThreadPoolExecutor(len(shares)) as producers:
+            sent = [
+                producers.submit(
+                    _send_all, settings.kafka_bootstrap, settings.kafka_actions_topic, share[part]
+                )
+                for share in shares
+            ]
+            for each in sent:
+                each.result()
 
     quarter = max(len(s) for s in shares) // 4
     hub_process.start()
@@ -209,7 +234,7 @@ def test_every_event_once_in_order_through_a_killed_hub_and_a_restarted_broker(
     # Read once more after everything stopped: nothing beyond the expected may appear.
     published = _read_all(settings, settings.kafka_events_topic, until=len(events) + 1, timeout=10)
 
-    _assert_each_once(published, events)
+    _assert_each_once(published, events, hub_process.log)
     values = [PublishedEvent.model_validate_json(r.value) for r in published]
     assert len({v.position for v in values}) == len(values)
     by_dossier: dict[str, list[PublishedEvent]] = defaultdict(list)
@@ -237,6 +262,72 @@ def test_every_event_once_in_order_through_a_killed_hub_and_a_restarted_broker(
             .startswith(f"kafka:{settings.kafka_actions_topic}/")
         )
         assert record.value in {value for value, _, _ in bad}
+
+
+def test_a_hub_started_while_the_broker_is_away_waits_for_it(
+    kafka: Broker, bus_settings: HubSettings, hub_process: HubProcess
+) -> None:
+    """Restarted while Kafka is away (as after a power cut, or by a process manager in any
+    order), the hub waits for the broker, longer than its clients' own 30 s of trying, and
+    then takes every action sent meanwhile; ``projections status`` says what it can."""
+    if not kafka.restartable:
+        pytest.skip("the configured Kafka broker is not this repository's; it cannot be stopped")
+    settings = bus_settings
+    key = _publisher_key(settings)
+    events = Workload(date(2021, 6, 1), 4, 15, seed=3).events()
+    half = len(events) // 2
+    hub_process.start()
+    _publish(settings, key, events[:half])
+    _read_all(settings, settings.kafka_events_topic, until=half, timeout=120)
+    _wait_until_caught_up(settings)
+    hub_process.stop()
+
+    kafka.stop()
+    try:
+        hub_process.start()
+        with ThreadPoolExecutor(1) as operator:  # meanwhile, an operator asks for the lag
+            status = operator.submit(cli_result, settings, "projections", "status", timeout=120)
+            time.sleep(40)
+            assert hub_process.running, "the hub gave up on the broker:\n" + _hub_warnings(
+                hub_process.log
+            )
+            away = status.result()
+    finally:
+        kafka.start()
+    assert away.returncode == 0, away.stderr
+    assert f"Kafka at {settings.kafka_bootstrap} does not answer" in away.stderr
+    assert "lag is unknown" in away.stdout + away.stderr
+    assert f"store: last position {half}" in away.stdout
+
+    _publish(settings, key, events[half:])
+    _read_all(settings, settings.kafka_events_topic, until=len(events), timeout=120)
+    _wait_until_caught_up(settings)
+    hub_process.stop()
+    published = _read_all(settings, settings.kafka_events_topic, until=len(events) + 1, timeout=10)
+    _assert_each_once(published, events, hub_process.log)
+    assert "kafka.unavailable" in hub_process.log.read_text()
+
+
+def _wait_until_caught_up(settings: HubSettings, timeout: float = 60) -> None:
+    """Until ``dvchub projections status`` says both projections have read every partition."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = run_cli(settings, "projections", "status")
+        rows = [
+            [cell.strip() for cell in line.strip("│ ").split("│")]
+            for line in status.splitlines()
+            if line.startswith("│")
+        ]
+        topic = settings.kafka_events_topic
+        kafka_rows = [row for row in rows if len(row) == 7 and row[1] == topic]
+        if (
+            {row[0] for row in kafka_rows} == {"unit_progress", "reuse_index"}
+            and all(row[5] == "0 records" for row in kafka_rows)
+            and "behind the store by at most 0 events" in status
+        ):
+            return
+        assert time.monotonic() < deadline, status
+        time.sleep(1)
 
 
 def test_http_rejects_reach_the_rejects_topic_with_their_reason(bus_settings: HubSettings) -> None:
@@ -281,7 +372,7 @@ def test_nothing_lost_or_doubled_through_a_database_restart(
     _read_all(settings, settings.kafka_events_topic, until=len(events), timeout=180)
     hub_process.stop()
     published = _read_all(settings, settings.kafka_events_topic, until=len(events) + 1, timeout=10)
-    _assert_each_once(published, events)
+    _assert_each_once(published, events, hub_process.log)
 
 
 def test_a_batch_the_store_refuses_is_taken_again_not_skipped(bus_settings: HubSettings) -> None:
