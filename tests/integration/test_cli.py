@@ -128,5 +128,5 @@ def test_projections_status_shows_each_projections_position_and_lag(
     rows = _status_rows(after.output)
     assert set(rows) == {"unit_progress", "reuse_index"}
     for projection, source, part, position, _offset, lag, _updated in rows.values():
-        assert (source, part, position, lag) == ("log", "0", str(events), "0"), projection
+        assert (source, part, position, lag) == ("log", "0", str(events), "0 events"), projection
     assert "behind the store by at most 0 events" in after.output
