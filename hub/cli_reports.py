@@ -39,7 +39,15 @@ from hub.serve import projection_source
 from hub.settings import HubSettings
 from hub.simulation.generator import events as scenario_events
 from hub.simulation.generator import plan as plan_scenario
-from hub.simulation.publish import HttpSink, KafkaSink, PublishReport, Sink, StoreSink, batches
+from hub.simulation.publish import (
+    HttpSink,
+    KafkaSink,
+    NotAcknowledged,
+    PublishReport,
+    Sink,
+    StoreSink,
+    batches,
+)
 from hub.simulation.scenario import ScenarioError, load_scenario
 from hub.tasks import Task, run_tasks
 from projections import checkpoints
@@ -455,7 +463,11 @@ def simulate(
         if via is Via.KAFKA:
             if not settings.kafka_bootstrap:
                 raise _fail("--via kafka needs DVCHUB_KAFKA_BOOTSTRAP")
-            sink = KafkaSink(settings.kafka_bootstrap, settings.kafka_actions_topic, key)
+            try:
+                sink = KafkaSink(settings.kafka_bootstrap, settings.kafka_actions_topic, key)
+            except KafkaError as error:
+                message = f"Kafka at {settings.kafka_bootstrap} does not answer: {error}"
+                raise _fail(message, 1) from None
         else:
             sink = HttpSink(url or f"http://{settings.api_host}:{settings.api_port}", key)
     calendar = build_calendar(settings.calendar_dir, settings.office_hours)
@@ -467,19 +479,27 @@ def simulate(
         f"via {via.value}"
     )
     try:
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=err_console,
-        ) as bar:
-            task = bar.add_task("publishing events", total=None)
-            for batch in batches(scenario_events(plan, calendar), batch_size):
-                sink.send(batch, report)
-                report.published += len(batch)
-                bar.update(task, completed=report.published)
-    finally:
-        sink.close()
+        try:
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=err_console,
+            ) as bar:
+                task = bar.add_task("publishing events", total=None)
+                for batch in batches(scenario_events(plan, calendar), batch_size):
+                    sink.send(batch, report)
+                    report.published += len(batch)
+                    bar.update(task, completed=report.published)
+        finally:
+            sink.close()
+    except (KafkaError, NotAcknowledged) as error:
+        raise _fail(
+            f"publishing to Kafka failed after {report.published:,} events: {error}. "
+            "Run the scenario again once Kafka answers: its events keep their ids, so those "
+            "the hub already took are answered as duplicates.",
+            1,
+        ) from None
     seconds = time.perf_counter() - started
     outcomes = ", ".join(f"{k} {v:,}" for k, v in sorted(report.outcomes.items()))
     console.print(

@@ -3,6 +3,7 @@ the Kafka actions topic, or the HTTP API."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -47,8 +48,19 @@ class StoreSink:
         """The ingestor belongs to the caller."""
 
 
+class NotAcknowledged(Exception):
+    """Events the broker did not acknowledge: they may not be on the actions topic."""
+
+    def __init__(self, failed: int, first: BaseException) -> None:
+        super().__init__(f"{failed:,} events were not acknowledged by Kafka (first: {first!r})")
+        self.failed, self.first = failed, first
+
+
 class KafkaSink:
-    """The actions topic, keyed by dossier code, with a publisher's API key in a header."""
+    """The actions topic, keyed by dossier code, with a publisher's API key in a header.
+
+    Sends are not waited for one by one; :meth:`close` waits for all of them and raises
+    :class:`NotAcknowledged` if the broker did not take some."""
 
     def __init__(self, bootstrap: str, topic: str, api_key: str) -> None:
         self.topic = topic
@@ -59,6 +71,14 @@ class KafkaSink:
             batch_size=512 * 1024,
             client_id="dvchub-simulate",
         )
+        self._lock = threading.Lock()  # failures are counted on the producer's I/O thread
+        self._failed = 0
+        self._first: BaseException | None = None
+
+    def _on_error(self, error: BaseException) -> None:
+        with self._lock:
+            self._failed += 1
+            self._first = self._first or error
 
     def send(self, batch: list[dict[str, Any]], report: PublishReport) -> None:
         for event in batch:
@@ -67,12 +87,16 @@ class KafkaSink:
                 key=event["dossier_code"].encode(),
                 value=orjson.dumps(event),
                 headers=self.headers,
-            )
+            ).add_errback(self._on_error)
         report.outcomes["sent"] += len(batch)
 
     def close(self) -> None:
-        self.producer.flush()
-        self.producer.close()
+        try:
+            self.producer.flush()
+        finally:
+            self.producer.close()
+        if self._first is not None:
+            raise NotAcknowledged(self._failed, self._first)
 
 
 class HttpSink:

@@ -20,7 +20,8 @@ from typing import Any
 import orjson
 import pytest
 from eventsourcing.persistence import OperationalError
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
 
 from events import EventRejected, RejectReason
 from events.bus import (
@@ -37,6 +38,7 @@ from hub.bus.topics import ensure_topics
 from hub.ingest import Outcome
 from hub.log_reader import read_log
 from hub.settings import HubSettings
+from hub.simulation.publish import KafkaSink, NotAcknowledged, PublishReport
 from hub.workload import Workload
 from tests.conftest import ROOT, Broker
 from tests.processes import CliProcess, cli_result, run_cli
@@ -411,3 +413,44 @@ def test_a_batch_the_store_refuses_is_taken_again_not_skipped(bus_settings: HubS
     assert sorted(stored) == sorted(e["event_id"] for e in events)
     credentials.close()
     hub.close()
+
+
+def test_the_simulators_kafka_sink_reports_records_the_broker_refused(kafka: Broker) -> None:
+    """Sends are not waited for one by one, but none may be lost unseen: closing the sink
+    names those the broker did not acknowledge."""
+    topic = f"test.small.{uuid.uuid4().hex[:8]}"
+    admin = KafkaAdminClient(bootstrap_servers=kafka.bootstrap)
+    try:
+        admin.create_topics([NewTopic(topic, 1, 1, topic_configs={"max.message.bytes": "4096"})])
+    finally:
+        admin.close()
+    events = Workload(date(2021, 5, 3), 2, 5, seed=9).events()
+    oversized = {**events[0], "note": "x" * 10_000}
+    report = PublishReport()
+    sink = KafkaSink(kafka.bootstrap, topic, "a-key")
+    sink.send([oversized], report)
+    with pytest.raises(NotAcknowledged) as refused:
+        sink.close()
+    assert refused.value.failed == 1
+    assert "TooLarge" in repr(refused.value.first)
+
+    fits = KafkaSink(kafka.bootstrap, topic, "a-key")
+    fits.send(events[1:3], report)
+    fits.close()
+    kept = _read_all_topic(kafka.bootstrap, topic, until=2)
+    assert [r.value for r in kept] == [orjson.dumps(e) for e in events[1:3]]
+
+
+def _read_all_topic(bootstrap: str, topic: str, until: int) -> list[Any]:
+    consumer = KafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=5_000
+    )
+    try:
+        records: list[Any] = []
+        for record in consumer:
+            records.append(record)
+            if len(records) >= until:
+                break
+        return records
+    finally:
+        consumer.close()
