@@ -110,9 +110,8 @@ def running(hub: Hub, parts: Parts) -> Iterator[Services]:
         rejects = FileRejectSink(settings.data_dir / "rejects" / "http.jsonl")
     services = Services(hub, credentials, rejects)
     try:
-        if settings.kafka_bootstrap and not wait_for_topics(settings, services.stop):
-            yield services
-            return
+        if settings.kafka_bootstrap:
+            wait_for_topics(settings, services.stop)  # a broker away at start is waited for
         if settings.kafka_bootstrap and parts.inbound:
             consumer = InboundConsumer(settings, hub.ingestor, credentials, settings.instance_id)
             services.start("inbound", consumer.run)
