@@ -74,3 +74,13 @@ def run_cli(settings: HubSettings, *args: str, timeout: float = 600) -> str:
     if done.returncode != 0:
         raise AssertionError(f"dvchub {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
     return done.stdout
+
+
+def table_rows(output: str, columns: int) -> list[list[str]]:
+    """The body rows of the tables a command printed (rich's box drawing), ``columns`` wide."""
+    rows = [
+        [cell.strip() for cell in line.strip("│ ").split("│")]
+        for line in output.splitlines()
+        if line.startswith("│")
+    ]
+    return [row for row in rows if len(row) == columns]

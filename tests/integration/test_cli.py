@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from hub.cli import app
 from hub.settings import HubSettings
+from tests.processes import table_rows
 
 runner = CliRunner()
 
@@ -39,10 +40,7 @@ def test_demo_ingests_a_workload_and_prints_figures_and_is_idempotent(env: HubSe
 def test_workload_file_ingests_cleanly_and_the_report_reads_it(
     env: HubSettings, tmp_path: Path
 ) -> None:
-    path = tmp_path / "w.jsonl"
-    made = runner.invoke(app, ["workload", "generate", str(path), "--days", "20", "--per-day", "6"])
-    assert made.exit_code == 0, made.output
-    lines = len(path.read_bytes().splitlines())
+    path, lines = _workload_file(tmp_path, days=20, per_day=6)
     result = runner.invoke(app, ["ingest", str(path), "--json", "--strict"])
     assert result.exit_code == 0, result.output
     assert f'"accepted":{lines}' in result.stdout
@@ -97,36 +95,33 @@ def test_credentials_are_created_listed_and_revoked(env: HubSettings) -> None:
     assert "not a unit code" in bad.output
 
 
-def _status_rows(output: str) -> dict[str, list[str]]:
-    """projection name -> its row's cells, from ``dvchub projections status``."""
-    rows = {}
-    for line in output.splitlines():
-        cells = [c.strip() for c in line.strip("│ ").split("│")]
-        if len(cells) == 7 and cells[0] in {"unit_progress", "reuse_index"}:
-            rows[cells[0]] = cells
-    return rows
+def _workload_file(tmp_path: Path, days: int, per_day: int) -> tuple[Path, int]:
+    """A generated workload file and its number of events."""
+    path = tmp_path / "w.jsonl"
+    made = runner.invoke(
+        app, ["workload", "generate", str(path), "--days", str(days), "--per-day", str(per_day)]
+    )
+    assert made.exit_code == 0, made.output
+    return path, len(path.read_bytes().splitlines())
 
 
 def test_projections_status_shows_each_projections_position_and_lag(
     env: HubSettings, tmp_path: Path
 ) -> None:
-    path = tmp_path / "w.jsonl"
-    made = runner.invoke(app, ["workload", "generate", str(path), "--days", "6", "--per-day", "4"])
-    assert made.exit_code == 0, made.output
-    events = len(path.read_bytes().splitlines())
+    path, events = _workload_file(tmp_path, days=6, per_day=4)
     assert runner.invoke(app, ["ingest", str(path), "--strict"]).exit_code == 0
 
     before = runner.invoke(app, ["projections", "status"])
     assert before.exit_code == 0, before.output
     assert f"store: last position {events}" in before.output
     assert f"behind the store by at most {events} events" in before.output
-    assert _status_rows(before.output) == {}
+    assert table_rows(before.output, 7) == []
 
     assert runner.invoke(app, ["report", "--period", "2021-01"]).exit_code == 0  # catches up
     after = runner.invoke(app, ["projections", "status"])
     assert after.exit_code == 0, after.output
-    rows = _status_rows(after.output)
-    assert set(rows) == {"unit_progress", "reuse_index"}
-    for projection, source, part, position, _offset, lag, _updated in rows.values():
+    rows = table_rows(after.output, 7)
+    assert sorted(row[0] for row in rows) == ["reuse_index", "unit_progress"]
+    for projection, source, part, position, _offset, lag, _updated in rows:
         assert (source, part, position, lag) == ("log", "0", str(events), "0 events"), projection
     assert "behind the store by at most 0 events" in after.output

@@ -41,7 +41,7 @@ from hub.settings import HubSettings
 from hub.simulation.publish import KafkaSink, NotAcknowledged, PublishReport
 from hub.workload import Workload
 from tests.conftest import ROOT, Broker
-from tests.processes import CliProcess, cli_result, run_cli
+from tests.processes import CliProcess, cli_result, run_cli, table_rows
 
 pytestmark = pytest.mark.postgres
 
@@ -315,13 +315,8 @@ def _wait_until_caught_up(settings: HubSettings, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
         status = run_cli(settings, "projections", "status")
-        rows = [
-            [cell.strip() for cell in line.strip("│ ").split("│")]
-            for line in status.splitlines()
-            if line.startswith("│")
-        ]
         topic = settings.kafka_events_topic
-        kafka_rows = [row for row in rows if len(row) == 7 and row[1] == topic]
+        kafka_rows = [row for row in table_rows(status, 7) if row[1] == topic]
         if (
             {row[0] for row in kafka_rows} == {"unit_progress", "reuse_index"}
             and all(row[5] == "0 records" for row in kafka_rows)
