@@ -199,7 +199,8 @@ def projections_status(hub: Hub) -> None:
             if source == "log":
                 lag = f"{head - position:,} events"
             else:
-                backlog = kafka.get((part, offset)) if offset is not None else None
+                on_topic = source == hub.settings.kafka_events_topic
+                backlog = kafka.get((part, offset)) if on_topic and offset is not None else None
                 lag = "?" if backlog is None else str(backlog)
             table.add_row(projection, source, str(part), f"{position:,}", str(offset), lag, updated)
         console.print(table)
