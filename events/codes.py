@@ -36,11 +36,18 @@ __all__ = [
     "parse_unit_code",
 ]
 
-_UNIT = r"\d{3}\.\d{2}\.\d{2}\.[HK]\d{2}"
-_SHORT_UNIT = r"[HK]\d{2}(?:\.\d{2,3}){0,3}"
-_UNIT_RE = re.compile(rf"^{_UNIT}$")
-_DOSSIER_RE = re.compile(rf"^(?P<unit>{_UNIT}|{_SHORT_UNIT})-(?P<date>\d{{6}})-(?P<seq>\d{{4}})$")
-_PROCEDURE_RE = re.compile(rf"^(?P<national>\d\.\d{{6}})(?:\.(?P<unit>{_UNIT}))?$")
+# ASCII digits only: ``\d`` would also match Arabic-Indic or full-width digits, which would
+# make one dossier two. The same patterns are published in the JSON Schema.
+_UNIT = r"[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[HK][0-9]{2}"
+_SHORT_UNIT = r"[HK][0-9]{2}(?:\.[0-9]{2,3}){0,3}"
+UNIT_PATTERN = rf"^{_UNIT}$"
+DOSSIER_PATTERN = rf"^(?:{_UNIT}|{_SHORT_UNIT})-[0-9]{{6}}-[0-9]{{4}}$"
+PROCEDURE_PATTERN = rf"^[0-9]\.[0-9]{{6}}(?:\.{_UNIT})?$"
+_UNIT_RE = re.compile(UNIT_PATTERN)
+_DOSSIER_RE = re.compile(
+    rf"^(?P<unit>{_UNIT}|{_SHORT_UNIT})-(?P<date>[0-9]{{6}})-(?P<seq>[0-9]{{4}})$"
+)
+_PROCEDURE_RE = re.compile(rf"^(?P<national>[0-9]\.[0-9]{{6}})(?:\.(?P<unit>{_UNIT}))?$")
 
 
 class CodeFormatError(ValueError):
@@ -114,7 +121,7 @@ class ProcedureCode:
 
 
 def parse_unit_code(value: str) -> UnitCode:
-    if not _UNIT_RE.match(value):
+    if not _UNIT_RE.fullmatch(value):
         raise UnitCodeError(
             f"{value!r} is not a unit code: expected V1V2V3.Z1Z2.Y1Y2.MX1X2 as in "
             "QCVN 102:2016, e.g. '000.00.00.H49' (digits, dots, and H or K before the "
@@ -124,7 +131,7 @@ def parse_unit_code(value: str) -> UnitCode:
 
 
 def parse_dossier_code(value: str) -> DossierCode:
-    match = _DOSSIER_RE.match(value)
+    match = _DOSSIER_RE.fullmatch(value)
     if match is None:
         raise DossierCodeError(
             f"{value!r} is not a dossier code: expected <unit code>-YYMMDD-XXXX as in "
@@ -147,7 +154,7 @@ def parse_dossier_code(value: str) -> DossierCode:
 
 
 def parse_procedure_code(value: str) -> ProcedureCode:
-    match = _PROCEDURE_RE.match(value)
+    match = _PROCEDURE_RE.fullmatch(value)
     if match is None:
         raise ProcedureCodeError(
             f"{value!r} is not a procedure code: expected the national form x.yyyyyy "
@@ -170,6 +177,7 @@ UnitCodeStr = Annotated[
     Field(
         description="Unit code, QCVN 102:2016/BTTTT (V1V2V3.Z1Z2.Y1Y2.MX1X2)",
         examples=["000.00.00.H12"],
+        json_schema_extra={"pattern": UNIT_PATTERN},
     ),
     _check(parse_unit_code),
 ]
@@ -178,6 +186,7 @@ DossierCodeStr = Annotated[
     Field(
         description="Dossier code, Circular 01/2018/TT-VPCP Art. 19 (<unit code>-YYMMDD-XXXX)",
         examples=["000.00.00.H12-210315-0001"],
+        json_schema_extra={"pattern": DOSSIER_PATTERN},
     ),
     _check(parse_dossier_code),
 ]
@@ -186,6 +195,7 @@ ProcedureCodeStr = Annotated[
     Field(
         description="Procedure code, national x.yyyyyy or local x.yyyyyy.<unit code>",
         examples=["1.001776", "1.001776.000.00.00.H56"],
+        json_schema_extra={"pattern": PROCEDURE_PATTERN},
     ),
     _check(parse_procedure_code),
 ]

@@ -13,7 +13,14 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from events.codes import DossierCodeStr, ProcedureCodeStr, UnitCodeStr
 from events.enums import (
@@ -25,6 +32,21 @@ from events.enums import (
     TimeUnit,
     TransferKind,
 )
+
+
+def _integer_code(value: object) -> object:
+    """The portal's integer codes are JSON integers: ``true``, ``"2"`` and ``2.0`` are not
+    codes, whatever pydantic's enum validation would make of them."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected an integer code, got {value!r}")
+    return value
+
+
+_IntegerCode = BeforeValidator(_integer_code)
+ChannelCode = Annotated[Channel, _IntegerCode]
+ServiceLevelCode = Annotated[OnlineServiceLevel, _IntegerCode]
+ApplicantTypeCode = Annotated[ApplicantType, _IntegerCode]
+ReturnMethodCode = Annotated[ReturnMethod, _IntegerCode]
 
 Sha256Hex = Annotated[
     str,
@@ -40,12 +62,18 @@ IdentityHash = Annotated[
         ),
     ),
 ]
-ShortText = Annotated[str, Field(min_length=1, max_length=500)]
+ShortText = Annotated[str, Field(min_length=1, max_length=500, pattern=r"\S")]
+#: Most items a list of the contract may hold.
+MAX_ITEMS = 200
 Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2, description="VND")]
 
 
 class ContractModel(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    """Strings are kept as sent. At the boundary (:mod:`events.parsing`) events are
+    validated from JSON in strict mode: a value is accepted only as the JSON Schema types it
+    (no ``"2"`` for 2, no number for a date)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Actor(ContractModel):
@@ -115,17 +143,19 @@ class SubmissionPayload(ContractModel):
     procedure_code: ProcedureCodeStr
     procedure_name: ShortText | None = None
     field_code: ShortText | None = Field(None, description="MaLinhVuc: the procedure's field")
-    channel: Channel
-    service_level: OnlineServiceLevel
-    applicant_type: ApplicantType
+    channel: ChannelCode
+    service_level: ServiceLevelCode
+    applicant_type: ApplicantTypeCode
     applicant_id_hash: IdentityHash
     applicant: ApplicantDetails | SealedApplicantDetails | None = Field(
         None, description="Name and contact details; stored encrypted, erasable"
     )
     summary: ShortText | None = Field(None, description="TrichYeuHoSo")
-    components: tuple[Component, ...] = ()
+    components: tuple[Component, ...] = Field((), max_length=MAX_ITEMS)
     reused_dossiers: tuple[DossierCodeStr, ...] = Field(
-        (), description="Codes of earlier dossiers whose result or documents are reused"
+        (),
+        max_length=MAX_ITEMS,
+        description="Codes of earlier dossiers whose result or documents are reused",
     )
 
 
@@ -142,7 +172,7 @@ class ReceivedPayload(SubmissionPayload):
 
     processing_time: ProcessingTime | None = None
     due_at: AwareDatetime | None = None
-    return_method: ReturnMethod | None = None
+    return_method: ReturnMethodCode | None = None
 
     @model_validator(mode="after")
     def _one_deadline(self) -> ReceivedPayload:
@@ -156,7 +186,7 @@ class RefusedPayload(ContractModel):
 
     reason: ShortText
     procedure_code: ProcedureCodeStr | None = None
-    channel: Channel | None = None
+    channel: ChannelCode | None = None
 
 
 class TransferredPayload(ContractModel):
@@ -176,11 +206,11 @@ class TransferredPayload(ContractModel):
 
 class SupplementRequestedPayload(ContractModel):
     reason: ShortText
-    missing: tuple[ShortText, ...] = ()
+    missing: tuple[ShortText, ...] = Field((), max_length=MAX_ITEMS)
 
 
 class SupplementReceivedPayload(ContractModel):
-    components: tuple[Component, ...] = ()
+    components: tuple[Component, ...] = Field((), max_length=MAX_ITEMS)
 
 
 class FinancialObligationRequestedPayload(ContractModel):
@@ -212,7 +242,7 @@ class DeadlineExtendedPayload(ContractModel):
 
 class ResolvedPayload(ContractModel):
     decision: Decision
-    result_documents: tuple[ResultDocument, ...] = ()
+    result_documents: tuple[ResultDocument, ...] = Field((), max_length=MAX_ITEMS)
     note: ShortText | None = None
 
     @model_validator(mode="after")
@@ -223,7 +253,7 @@ class ResolvedPayload(ContractModel):
 
 
 class ResultReturnedPayload(ContractModel):
-    method: ReturnMethod
+    method: ReturnMethodCode
 
 
 class WithdrawnPayload(ContractModel):
@@ -241,7 +271,7 @@ class Envelope(ContractModel):
     unit_code: UnitCodeStr = Field(description="The unit that performed the action")
     occurred_at: AwareDatetime
     recorded_at: AwareDatetime | None = None
-    source_system: Annotated[str, Field(min_length=1, max_length=100)]
+    source_system: Annotated[str, Field(min_length=1, max_length=100, pattern=r"\S")]
     actor: Actor
 
 

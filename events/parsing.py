@@ -45,7 +45,7 @@ def parse_event_bytes(raw: bytes) -> DossierEvent:
     anything else takes the slower path that upcasts old versions and explains errors.
     """
     try:
-        return _CURRENT_EVENT.validate_json(raw)
+        return _CURRENT_EVENT.validate_json(raw, strict=True)
     except ValidationError:
         pass
     try:
@@ -84,7 +84,12 @@ def parse_event(data: Any) -> DossierEvent:
         )
     data = upcast(event_type, int(version), data, CURRENT_VERSIONS[event_type])
     try:
-        return cls.model_validate(data)  # type: ignore[return-value]
+        # Validated as JSON, where the contract is strict as its schema says.
+        document = orjson.dumps(data)
+    except TypeError as error:  # an integer beyond 64 bits, or a value JSON does not have
+        raise EventRejected(RejectReason.SCHEMA_VIOLATION, f"not a JSON event: {error}") from None
+    try:
+        return cls.model_validate_json(document, strict=True)  # type: ignore[return-value]
     except ValidationError as error:
         raise rejection_from(error) from None
 

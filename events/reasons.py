@@ -36,11 +36,21 @@ class RejectReason(StrEnum):
     DEADLINE_NOT_LATER = "deadline_not_later"
     NO_DEADLINE = "no_deadline"
     OCCURRED_BEFORE_PREVIOUS = "occurred_before_previous"
+    # An instant outside the window the hub accepts (hub.domain.bounds).
+    BEFORE_EARLIEST_DATE = "before_earliest_date"
+    OCCURRED_IN_FUTURE = "occurred_in_future"
+    DUE_BEYOND_HORIZON = "due_beyond_horizon"
+    DATE_OUT_OF_RANGE = "date_out_of_range"
     # Identity of the event itself.
     EVENT_ID_REUSED = "event_id_reused"
     # Who sent it.
     UNAUTHENTICATED = "unauthenticated"
     UNIT_NOT_AUTHORISED = "unit_not_authorised"
+    UNIT_NOT_INVOLVED = "unit_not_involved"
+    KEY_NOT_DOSSIER_CODE = "key_not_dossier_code"
+    # The hub could not process a well-formed event; it is kept in the rejects.
+    UNPROCESSABLE = "unprocessable"
+    LINE_TOO_LONG = "line_too_long"
 
 
 #: What each reason means, for documentation and for people reading reject records.
@@ -83,6 +93,33 @@ DESCRIPTIONS: dict[RejectReason, str] = {
     RejectReason.UNIT_NOT_AUTHORISED: (
         "the sender's credential does not allow publishing for the event's `unit_code`"
     ),
+    RejectReason.BEFORE_EARLIEST_DATE: (
+        "an instant or date is before the earliest date the hub accepts "
+        "(`DVCHUB_EARLIEST_DATE`, 2000-01-01 by default): a sentinel such as 0001-01-01"
+    ),
+    RejectReason.OCCURRED_IN_FUTURE: (
+        "`occurred_at` is later than the hub's receipt plus the allowed clock skew "
+        "(`DVCHUB_MAX_CLOCK_SKEW_SECONDS`): the sender's clock is wrong"
+    ),
+    RejectReason.DUE_BEYOND_HORIZON: (
+        "a due date is further after its event than `DVCHUB_DUE_HORIZON_DAYS` allows: a "
+        "sentinel such as 9999-12-31"
+    ),
+    RejectReason.DATE_OUT_OF_RANGE: (
+        "a result document is issued in the future, or valid for over 100 years"
+    ),
+    RejectReason.UNIT_NOT_INVOLVED: (
+        "the event's unit is not the unit its dossier code names (opening events), or not a "
+        "unit the dossier involves (later events); see decision 0017"
+    ),
+    RejectReason.KEY_NOT_DOSSIER_CODE: (
+        "a Kafka record's key is not its event's dossier code: per-dossier order depends on it"
+    ),
+    RejectReason.UNPROCESSABLE: (
+        "a well-formed event the hub could not process; the error is logged with the "
+        "dossier code, and the event kept in the rejects"
+    ),
+    RejectReason.LINE_TOO_LONG: "a line of an ingested file is longer than the hub reads",
     RejectReason.EVENT_ID_REUSED: (
         "the `event_id` is already stored for this dossier with other content"
     ),

@@ -30,7 +30,11 @@ def bootstrap(settings: HubSettings, *, configure_logs: bool = True) -> Hub:
     if configure_logs:
         configure_logging(settings.log_level, settings.log_format)
     calendar = build_calendar(settings.calendar_dir, settings.office_hours)
-    rules = Rules(calendar=calendar, supplement_rule=settings.supplement_rule)
+    rules = Rules(
+        calendar=calendar,
+        supplement_rule=settings.supplement_rule,
+        window=settings.time_window,
+    )
     store = DossierStore(settings)
     protector = Protector(settings)
     return Hub(settings, store, rules, Ingestor(store, rules, protect=protector.protect), protector)

@@ -37,6 +37,7 @@ from hub.auth.credentials import Principal
 from hub.domain.calendar import VIETNAM
 from hub.domain.dossier import Dossier, DuplicateEvent, dossier_id
 from hub.domain.lifecycle import OPENING, Rules
+from hub.domain.ownership import OPERATOR, Channel, Publisher
 
 logger = structlog.get_logger("hub.ingest")
 
@@ -92,44 +93,66 @@ class Ingestor:
         self._lock = threading.Lock()
 
     def submit_bytes(
-        self, raws: Iterable[bytes], principal: Principal | None = None
+        self,
+        raws: Iterable[bytes],
+        principal: Principal | None = None,
+        channel: Channel = Channel.FILE,
     ) -> list[Outcome]:
         """Parse and store JSON-encoded events, one outcome per item, in order.
 
         With a ``principal``, events for units it may not publish for are refused;
-        without one the source is trusted (an operator's file).
+        without one the source is the operator (a file), still held to the ownership rule.
         """
-        return self.submit_items([admit(raw, principal) for raw in raws])
+        by = publisher_of(principal, channel)
+        return self.submit_items([admit(raw, principal) for raw in raws], by)
 
     def submit_json(
-        self, values: Iterable[object], principal: Principal | None = None
+        self,
+        values: Iterable[object],
+        principal: Principal | None = None,
+        channel: Channel = Channel.FILE,
     ) -> list[Outcome]:
         """Parse and store decoded JSON values, one outcome per item, in order."""
         return self.submit_items(
-            [_authorise(_parse(value, parse_event), principal) for value in values]
+            [_authorise(_parse(value, parse_event), principal) for value in values],
+            publisher_of(principal, channel),
         )
 
-    def submit_items(self, items: Sequence[DossierEvent | Outcome]) -> list[Outcome]:
-        """Store admitted events; items already refused keep their outcome, in place."""
+    def submit_items(
+        self,
+        items: Sequence[DossierEvent | Outcome],
+        by: Publisher | Sequence[Publisher] = OPERATOR,
+    ) -> list[Outcome]:
+        """Store admitted events; items already refused keep their outcome, in place.
+        ``by`` is who brought them: one publisher for all, or one per item."""
+        publishers = [by] * len(items) if isinstance(by, Publisher) else list(by)
+        if len(publishers) != len(items):
+            raise ValueError("one publisher per item")
         with self._lock:
             if self.protect is not None:
                 items = self.protect(items)
-            return self._submit(items)
+            return self._submit(items, publishers)
 
-    def _submit(self, items: Sequence[DossierEvent | Outcome]) -> list[Outcome]:
+    def _submit(
+        self, items: Sequence[DossierEvent | Outcome], publishers: Sequence[Publisher]
+    ) -> list[Outcome]:
         for attempt in stamina.retry_context(
             on=IntegrityError, attempts=self.attempts, wait_initial=0.01, wait_max=1.0
         ):
             with attempt:
-                return self._decide_and_save(items, optimistic=attempt.num == 1)
+                return self._decide_and_save(items, publishers, optimistic=attempt.num == 1)
         raise AssertionError("unreachable: stamina re-raises after the last attempt")
 
     def _decide_and_save(
-        self, items: Sequence[DossierEvent | Outcome], *, optimistic: bool
+        self,
+        items: Sequence[DossierEvent | Outcome],
+        publishers: Sequence[Publisher],
+        *,
+        optimistic: bool,
     ) -> list[Outcome]:
         dossiers: dict[UUID, Dossier | None] = {}
         outcomes: list[Outcome] = []
-        for item in items:
+        for item, by in zip(items, publishers, strict=True):
             if isinstance(item, Outcome):
                 outcomes.append(item)
                 continue
@@ -140,9 +163,9 @@ class Ingestor:
             dossier = dossiers[aggregate_id]
             try:
                 if dossier is None:
-                    dossiers[aggregate_id] = Dossier.open(item, self.rules, self.clock())
+                    dossiers[aggregate_id] = Dossier.open(item, self.rules, self.clock(), by)
                 else:
-                    dossier.record(item, self.rules, self.clock())
+                    dossier.record(item, self.rules, self.clock(), by)
             except DuplicateEvent:
                 outcomes.append(Outcome("duplicate", item.event_id, item.dossier_code))
                 logger.debug(
@@ -150,12 +173,14 @@ class Ingestor:
                 )
             except EventRejected as error:
                 outcomes.append(Outcome.rejected(error, item))
-                logger.info(
+                log = logger.error if error.reason is RejectReason.UNPROCESSABLE else logger.info
+                log(
                     "event.rejected",
                     dossier_code=item.dossier_code,
                     event_id=str(item.event_id),
                     reason=error.reason.value,
                     message=error.message,
+                    exc_info=error.__cause__ is not None,
                 )
             else:
                 outcomes.append(Outcome("accepted", item.event_id, item.dossier_code))
@@ -187,6 +212,13 @@ class Ingestor:
             return None
         assert isinstance(dossier, Dossier)
         return dossier
+
+
+def publisher_of(principal: Principal | None, channel: Channel) -> Publisher:
+    """Who brings events: the credential behind ``principal``, over ``channel``."""
+    if principal is None:
+        return Publisher(None, channel)
+    return Publisher(principal.key_id, channel, principal.units)
 
 
 def admit(raw: bytes, principal: Principal | None) -> DossierEvent | Outcome:

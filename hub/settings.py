@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import socket
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, PostgresDsn, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hub.domain.bounds import TimeWindow
 from hub.domain.calendar import OfficeHours
 from hub.domain.lifecycle import SupplementRule
 
@@ -39,6 +41,23 @@ class HubSettings(BaseSettings):
     )
     office_hours: str = "07:00-11:30,13:30-17:00"
     supplement_rule: SupplementRule = SupplementRule.RECOMPUTE
+    earliest_date: date = Field(
+        date(2000, 1, 1),
+        description="No instant an event carries may be before this date (sentinels such as "
+        "0001-01-01 are refused)",
+    )
+    max_clock_skew_seconds: int = Field(
+        300,
+        ge=0,
+        le=86_400,
+        description="How far after the hub's receipt an event's occurred_at may be",
+    )
+    due_horizon_days: int = Field(
+        3_660,
+        ge=1,
+        le=36_600,
+        description="How far after its event a due date may be (9999-12-31 is refused)",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
 
@@ -123,6 +142,15 @@ class HubSettings(BaseSettings):
     def _office_hours(cls, value: str) -> str:
         OfficeHours.parse(value)
         return value
+
+    @property
+    def time_window(self) -> TimeWindow:
+        """The window of instants events may carry."""
+        return TimeWindow(
+            earliest=self.earliest_date,
+            max_skew=timedelta(seconds=self.max_clock_skew_seconds),
+            due_horizon=timedelta(days=self.due_horizon_days),
+        )
 
     @property
     def uses_postgres(self) -> bool:

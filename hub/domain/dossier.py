@@ -26,6 +26,7 @@ from events.models import DossierEvent
 from events.parsing import load_stored_event
 from events.reasons import RejectReason
 from hub.domain.lifecycle import DossierState, Rules, Transition, decide, evolve
+from hub.domain.ownership import OPERATOR, Publisher
 
 #: Namespace of dossier aggregate ids: ``uuid5(DOSSIER_NAMESPACE, dossier_code)``.
 DOSSIER_NAMESPACE = UUID("5f0c2a8e-7a4b-5d0e-9c55-2d1e0b6f4a10")
@@ -80,39 +81,81 @@ def content_digest(record: JsonObject) -> str:
     return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+def _deciding(
+    state: DossierState | None,
+    event: DossierEvent,
+    rules: Rules,
+    recorded_at: datetime,
+    by: Publisher,
+) -> Transition:
+    """:func:`decide`, with anything else than a refusal turned into this event's refusal:
+    whatever goes wrong with one event (the calendar, a rule) stays with that event."""
+    try:
+        return decide(state, event, rules, recorded_at, by)
+    except EventRejected:
+        raise
+    except Exception as error:
+        raise EventRejected(
+            RejectReason.UNPROCESSABLE,
+            f"the hub could not process this event ({type(error).__name__}); it is kept "
+            "with the rejects and the error is logged",
+        ) from error
+
+
 class Dossier(Aggregate):
-    """A dossier (hồ sơ). Its commands are :meth:`open` and :meth:`record`."""
+    """A dossier (hồ sơ). Its commands are :meth:`open` and :meth:`record`.
+
+    Each stored event keeps who brought it (``provenance``: the credential's key id and the
+    channel); events stored before provenance was kept have none.
+    """
 
     class Opened(Aggregate.Created):
         record: JsonObject
         transition: JsonObject
+        provenance: JsonObject | None
 
     class Recorded(Aggregate.Event):
         record: JsonObject
         transition: JsonObject
+        provenance: JsonObject | None
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Dossier)
             aggregate._fold(self.record, self.transition)
 
-    def __init__(self, record: JsonObject, transition: JsonObject) -> None:
+    def __init__(
+        self, record: JsonObject, transition: JsonObject, provenance: JsonObject | None = None
+    ) -> None:
         self.state: DossierState | None = None
         self.digests: dict[str, str] = {}
         self._fold(record, transition)
 
     @classmethod
-    def open(cls, event: DossierEvent, rules: Rules, recorded_at: datetime) -> Dossier:
+    def open(
+        cls,
+        event: DossierEvent,
+        rules: Rules,
+        recorded_at: datetime,
+        by: Publisher = OPERATOR,
+    ) -> Dossier:
         """Start a dossier with its first event (registered, received or refused)."""
-        change = decide(None, event, rules)  # refuses any event but an opening one
+        change = _deciding(None, event, rules, recorded_at, by)  # only an opening event
         with _handing_over(event, change):
             return cls._create(
                 cls.Opened,
                 id=dossier_id(event.dossier_code),
                 record=to_record(event, recorded_at),
                 transition=change.to_json(),
+                provenance=by.to_json(),
             )
 
-    def record(self, event: DossierEvent, rules: Rules, recorded_at: datetime) -> None:
+    def record(
+        self,
+        event: DossierEvent,
+        rules: Rules,
+        recorded_at: datetime,
+        by: Publisher = OPERATOR,
+    ) -> None:
         """Append an event, if it is new and the lifecycle allows it."""
         record = to_record(event, recorded_at)
         known = self.digests.get(record["event_id"])
@@ -125,9 +168,14 @@ class Dossier(Aggregate):
                 f"{event.dossier_code} with different content",
                 field="event_id",
             )
-        change = decide(self.state, event, rules)
+        change = _deciding(self.state, event, rules, recorded_at, by)
         with _handing_over(event, change):
-            self.trigger_event(self.Recorded, record=record, transition=change.to_json())
+            self.trigger_event(
+                self.Recorded,
+                record=record,
+                transition=change.to_json(),
+                provenance=by.to_json(),
+            )
 
     def _fold(self, record: JsonObject, transition: JsonObject) -> None:
         decided = _DECIDED.get()

@@ -17,7 +17,9 @@ from events.enums import Channel, Decision, DossierStatus
 from events.errors import EventRejected
 from events.models import DossierEvent, ProcessingTime
 from events.reasons import RejectReason
+from hub.domain.bounds import TimeWindow
 from hub.domain.calendar import WorkingCalendar
+from hub.domain.ownership import OPERATOR, Publisher, check_involved, check_opening
 
 S = DossierStatus
 SAME = "same"
@@ -92,6 +94,7 @@ class Rules:
 
     calendar: WorkingCalendar
     supplement_rule: SupplementRule = SupplementRule.RECOMPUTE
+    window: TimeWindow = TimeWindow()
 
 
 @dataclass(frozen=True)
@@ -145,14 +148,30 @@ class DossierState:
     decision: Decision | None = None
     finished_at: datetime | None = None
     returned_at: datetime | None = None
+    #: The units that may act on it: the unit that opened it and every unit it was
+    #: transferred to (hub.domain.ownership).
+    units: frozenset[str] = frozenset()
 
 
-def decide(state: DossierState | None, event: DossierEvent, rules: Rules) -> Transition:
-    """Check ``event`` against the lifecycle; raise :class:`EventRejected` if it is refused."""
+def decide(
+    state: DossierState | None,
+    event: DossierEvent,
+    rules: Rules,
+    received_at: datetime,
+    by: Publisher = OPERATOR,
+) -> Transition:
+    """Check ``event``, received at ``received_at`` and brought by ``by``, against the
+    window of instants, the dossier's units and its lifecycle; raise
+    :class:`EventRejected` if it is refused."""
+    rules.window.check(event, received_at)
     before = None if state is None else state.status
     target = TRANSITIONS[event.event_type].get(before)
     if target is None:
         raise EventRejected(_refusal(before, event.event_type), _explain(state, event))
+    if state is None:
+        check_opening(event.dossier_code, event.unit_code)
+    else:
+        check_involved(event.dossier_code, event.unit_code, state.units, by)
     if state is not None and event.occurred_at < state.occurred_at:
         raise EventRejected(
             RejectReason.OCCURRED_BEFORE_PREVIOUS,
@@ -163,6 +182,9 @@ def decide(state: DossierState | None, event: DossierEvent, rules: Rules) -> Tra
     after = before if isinstance(target, str) else target
     assert after is not None
     due, counted = _deadline(state, event, rules)
+    if due is not None and (state is None or due != state.due_at):
+        where = "payload.processing_time" if event.event_type == "dossier.received" else None
+        rules.window.check_due(due, event.occurred_at, where)
     return Transition(before, after, None if state is None else state.due_at, due, counted)
 
 
@@ -189,6 +211,8 @@ def evolve(state: DossierState | None, event: DossierEvent, change: Transition) 
     elif event.event_type == "dossier.transferred":
         if event.payload.to_unit_code:
             changes["handling_unit"] = event.payload.to_unit_code
+            if state is not None:
+                changes["units"] = state.units | {event.payload.to_unit_code}
     elif event.event_type == "dossier.deadline_extended":
         changes["apology_slips"] = (0 if state is None else state.apology_slips) + 1
     elif event.event_type == "dossier.resolved":
@@ -206,6 +230,7 @@ def evolve(state: DossierState | None, event: DossierEvent, change: Transition) 
             code=event.dossier_code,
             receiving_unit=event.unit_code,
             handling_unit=event.unit_code,
+            units=frozenset({event.unit_code}),
             **changes,
         )
     return replace(state, **changes)

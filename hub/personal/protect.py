@@ -67,7 +67,16 @@ class Protector:
                 out.append(Outcome.rejected(error, item))
             else:
                 owner = payload.applicant_id_hash
-                sealed = seal(payload.applicant, keys[owner], owner, item.event_id)
+                try:
+                    sealed = seal(payload.applicant, keys[owner], owner, item.event_id)
+                except Exception as error:  # one event's trouble stays with that event
+                    refusal = EventRejected(
+                        RejectReason.UNPROCESSABLE,
+                        f"the applicant's details could not be sealed ({type(error).__name__})",
+                        field="payload.applicant",
+                    )
+                    out.append(Outcome.rejected(refusal, item))
+                    continue
                 update = {"payload": payload.model_copy(update={"applicant": sealed})}
                 out.append(item.model_copy(update=update))
         return out
