@@ -8,7 +8,8 @@ before validation.
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
@@ -35,14 +36,44 @@ from events.enums import (
 
 
 def _integer_code(value: object) -> object:
-    """The portal's integer codes are JSON integers: ``true``, ``"2"`` and ``2.0`` are not
-    codes, whatever pydantic's enum validation would make of them."""
+    """The portal's integer codes are JSON integers: ``true`` and ``"2"`` are not codes,
+    whatever pydantic's enum validation would make of them. ``2.0`` is the JSON number 2,
+    as JSON Schema (``type: integer``) and ``schema_version`` read it."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"expected an integer code, got {value!r}")
     return value
 
 
 _IntegerCode = BeforeValidator(_integer_code)
+
+_RFC3339 = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
+    r"(?:Z|[+-][0-9]{2}:[0-9]{2})$"
+)
+_RFC3339_RE = re.compile(_RFC3339)
+
+
+def _rfc3339(value: object) -> object:
+    """Instants arrive as RFC 3339 date-times with an offset (``T`` between date and time),
+    as the schema's ``date-time`` format says; pydantic alone would take a space too."""
+    if not isinstance(value, str):
+        return value
+    if _RFC3339_RE.fullmatch(value) is None:
+        raise ValueError(
+            f"{value[:40]!r} is not an RFC 3339 date-time with an offset, e.g. "
+            "'2021-03-15T09:00:00+07:00'"
+        )
+    return datetime.fromisoformat(value)
+
+
+#: An instant: an RFC 3339 date-time with its offset.
+Instant = Annotated[
+    AwareDatetime,
+    BeforeValidator(_rfc3339),
+    Field(json_schema_extra={"pattern": _RFC3339}),
+]
 ChannelCode = Annotated[Channel, _IntegerCode]
 ServiceLevelCode = Annotated[OnlineServiceLevel, _IntegerCode]
 ApplicantTypeCode = Annotated[ApplicantType, _IntegerCode]
@@ -171,7 +202,7 @@ class ReceivedPayload(SubmissionPayload):
     """
 
     processing_time: ProcessingTime | None = None
-    due_at: AwareDatetime | None = None
+    due_at: Instant | None = None
     return_method: ReturnMethodCode | None = None
 
     @model_validator(mode="after")
@@ -235,7 +266,7 @@ class ProcessingResumedPayload(ContractModel):
 class DeadlineExtendedPayload(ContractModel):
     """An apology slip with a new return date; the dossier still counts as late."""
 
-    new_due_at: AwareDatetime
+    new_due_at: Instant
     apology_slip_number: ShortText
     reason: ShortText
 
@@ -269,8 +300,8 @@ class Envelope(ContractModel):
     event_id: UUID
     dossier_code: DossierCodeStr
     unit_code: UnitCodeStr = Field(description="The unit that performed the action")
-    occurred_at: AwareDatetime
-    recorded_at: AwareDatetime | None = None
+    occurred_at: Instant
+    recorded_at: Instant | None = None
     source_system: Annotated[str, Field(min_length=1, max_length=100, pattern=r"\S")]
     actor: Actor
 

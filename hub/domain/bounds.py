@@ -33,7 +33,7 @@ class TimeWindow:
         ``received_at`` is when the hub received it."""
         occurred = event.occurred_at
         self._not_before_earliest(occurred, "occurred_at")
-        if occurred > received_at + self.max_skew:
+        if _later(occurred, received_at + self.max_skew):
             raise EventRejected(
                 RejectReason.OCCURRED_IN_FUTURE,
                 f"occurred_at {occurred.isoformat()} is after the hub received the event "
@@ -42,14 +42,12 @@ class TimeWindow:
                 "system's clock",
                 field="occurred_at",
             )
-        payload = event.payload
-        kind = event.event_type
-        if kind == "dossier.received" and payload.due_at is not None:
-            self._due(payload.due_at, occurred, "payload.due_at")
-        elif kind == "dossier.deadline_extended":
-            self._due(payload.new_due_at, occurred, "payload.new_due_at")
-        elif kind == "dossier.resolved":
-            for index, document in enumerate(payload.result_documents):
+        if event.event_type == "dossier.received" and event.payload.due_at is not None:
+            self._due(event.payload.due_at, occurred, "payload.due_at")
+        elif event.event_type == "dossier.deadline_extended":
+            self._due(event.payload.new_due_at, occurred, "payload.new_due_at")
+        elif event.event_type == "dossier.resolved":
+            for index, document in enumerate(event.payload.result_documents):
                 where = f"payload.result_documents.{index}"
                 self._day_not_before_earliest(document.issued_on, f"{where}.issued_on")
                 latest = (received_at + self.max_skew).date() + timedelta(days=1)
@@ -75,17 +73,19 @@ class TimeWindow:
 
     def _due(self, due: datetime, set_at: datetime, field: str | None) -> None:
         self._not_before_earliest(due, field or "due date")
-        if due > set_at + self.due_horizon:
+        if _later(due, set_at + self.due_horizon):
             raise EventRejected(
                 RejectReason.DUE_BEYOND_HORIZON,
-                f"{field or 'the computed due date'} {due.isoformat()} is more than {self.due_horizon.days} days after "
-                f"the event ({set_at.isoformat()}); a sentinel such as 9999-12-31 is not a "
-                "due date",
+                f"{field or 'the computed due date'} {due.isoformat()} is more than "
+                f"{self.due_horizon.days} days after the event ({set_at.isoformat()}); "
+                "a sentinel such as 9999-12-31 is not a due date",
                 field=field,
             )
 
     def _not_before_earliest(self, instant: datetime, field: str) -> None:
-        if instant < datetime.combine(self.earliest, time(), instant.tzinfo):
+        # Wall-clock time: an offset applied to year 1 would overflow, and hours do not
+        # matter at this bound.
+        if instant.replace(tzinfo=None) < datetime.combine(self.earliest, time()):
             raise EventRejected(
                 RejectReason.BEFORE_EARLIEST_DATE,
                 f"{field} {instant.isoformat()} is before {self.earliest.isoformat()}, the "
@@ -101,3 +101,11 @@ class TimeWindow:
                 "earliest date the hub accepts",
                 field=field,
             )
+
+
+def _later(instant: datetime, bound: datetime) -> bool:
+    """``instant > bound``, also for instants whose offset takes them past year 9999."""
+    try:
+        return instant > bound
+    except OverflowError:
+        return instant.replace(tzinfo=None) > bound.replace(tzinfo=None)

@@ -8,7 +8,7 @@ out the deadline; :func:`evolve` folds an accepted event into the state using on
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -94,7 +94,7 @@ class Rules:
 
     calendar: WorkingCalendar
     supplement_rule: SupplementRule = SupplementRule.RECOMPUTE
-    window: TimeWindow = TimeWindow()
+    window: TimeWindow = field(default_factory=TimeWindow)
 
 
 @dataclass(frozen=True)

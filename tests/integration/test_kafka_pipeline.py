@@ -384,13 +384,13 @@ def test_a_batch_the_store_refuses_is_taken_again_not_skipped(bus_settings: HubS
     failures = {"left": 2}
     real_submit = hub.ingestor.submit_items
 
-    def flaky_submit(items: Any) -> Any:
+    def flaky_submit(items: Any, by: Any) -> Any:
         if failures["left"]:
             failures["left"] -= 1
             raise OperationalError("the database is away")
-        return real_submit(items)
+        return real_submit(items, by)
 
-    hub.ingestor.submit_items = flaky_submit  # type: ignore[method-assign]
+    hub.ingestor.submit_items = flaky_submit  # type: ignore[method-assign,assignment]
     consumer = InboundConsumer(settings, hub.ingestor, credentials, "flaky")
     stop = threading.Event()
     worker = threading.Thread(target=consumer.run, args=(stop,))
