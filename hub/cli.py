@@ -29,7 +29,7 @@ from hub.domain.calendar import VIETNAM
 from hub.file_ingest import IngestReport, ingest_file
 from hub.log_reader import dossier_history
 from hub.settings import load_settings
-from hub.tasks import run_tasks
+from hub.supervisor import Service, run_supervised
 from hub.workload import Workload, demo_catalogue
 from projections.periods import Period
 from projections.reports import RankBy
@@ -232,7 +232,9 @@ def demo(
                 hub.ingestor.submit_json(due)
                 pending = pending[len(due) :]
 
-    run_services(hub, Parts(inbound=False, relay=False), host, chosen, [("demo-feed", feed)])
+    run_services(
+        hub, Parts(inbound=False, relay=False), host, chosen, [Service("demo-feed", feed, True)]
+    )
 
 
 @app.command()
@@ -389,6 +391,34 @@ def projections_status() -> None:
     hub = _hub()
     try:
         reports.projections_status(hub)
+    finally:
+        hub.close()
+
+
+@reports.projections_app.command("parked")
+def projections_parked(
+    projection: Annotated[
+        str | None, typer.Option(help="Only this projection (unit_progress, reuse_index)")
+    ] = None,
+) -> None:
+    """Events a projection could not fold: position, dossier, event type, error."""
+    hub = _hub()
+    try:
+        reports.projections_parked(hub, projection)
+    finally:
+        hub.close()
+
+
+@reports.projections_app.command("retry")
+def projections_retry(
+    projection: Annotated[
+        str | None, typer.Option(help="Only this projection (unit_progress, reuse_index)")
+    ] = None,
+) -> None:
+    """Fold the parked events again (once their cause is fixed); exit 1 if some still fail."""
+    hub = _hub()
+    try:
+        reports.projections_retry(hub, projection)
     finally:
         hub.close()
 
@@ -567,7 +597,7 @@ def connector_run(
         err_console.print(f"[bold red]error:[/] {error}")
         raise typer.Exit(2) from None
     try:
-        run_tasks(tasks, stop)
+        run_supervised([Service(name, task) for name, task in tasks], stop)
     except KeyboardInterrupt:
         stop.set()
     finally:

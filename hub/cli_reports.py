@@ -8,6 +8,7 @@ import secrets
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -26,7 +27,6 @@ from rich.table import Table
 from hub.adapters.calendar_files import build_calendar
 from hub.adapters.catalogue_files import CatalogueFileError, read_catalogue
 from hub.adapters.sql import ReadModelDatabase
-from hub.audit.publish import run_sealer
 from hub.auth.credentials import Role
 from hub.auth.store import CredentialStore
 from hub.bootstrap import Hub
@@ -35,7 +35,7 @@ from hub.bus.sources import LogSource
 from hub.catalogue.store import CatalogueStore
 from hub.log_reader import last_position
 from hub.reuse.ledger import ReuseLedger
-from hub.serve import projection_source
+from hub.serve import projection_services
 from hub.settings import HubSettings
 from hub.simulation.generator import events as scenario_events
 from hub.simulation.generator import plan as plan_scenario
@@ -49,8 +49,8 @@ from hub.simulation.publish import (
     batches,
 )
 from hub.simulation.scenario import ScenarioError, load_scenario
-from hub.tasks import Task, run_tasks
-from projections import checkpoints
+from hub.supervisor import run_supervised
+from projections import checkpoints, parked
 from projections.periods import Period, PeriodError
 from projections.rebuild import RebuildError, rebuild
 from projections.reports import (
@@ -65,11 +65,12 @@ from projections.reports import (
 )
 from projections.reuse.lookups import project as project_lookups
 from projections.reuse.worker import PROJECTION as REUSE_INDEX
-from projections.reuse.worker import ReuseIndexWorker
+from projections.reuse.worker import ReuseIndex
 from projections.reuse.worker import catch_up as reuse_catch_up
 from projections.reuse.worker import prepare as prepare_reuse
 from projections.reuse.worker import rebuild as rebuild_reuse_index
-from projections.runner import PROJECTION, ProgressWorker, catch_up, prepare
+from projections.runner import PROJECTION, UnitProgress, catch_up, prepare
+from projections.worker import Projection, retry_parked
 
 catalogue_app = typer.Typer(help="The unit and procedure catalogue, kept as events.")
 projections_app = typer.Typer(help="Read models: run, rebuild, status.")
@@ -122,22 +123,9 @@ def catalogue_show(hub: Hub) -> None:
 
 
 def projections_run(hub: Hub, stop: threading.Event) -> None:
-    """Run the progress and reuse-index workers and the audit sealer until ``stop``; if one
-    fails, stop them all."""
-    workers: list[tuple[str, Task]] = [
-        (
-            "unit_progress",
-            ProgressWorker(ReadModelDatabase(hub.settings), projection_source(hub)).run,
-        ),
-        (
-            REUSE_INDEX,
-            ReuseIndexWorker(
-                ReadModelDatabase(hub.settings), projection_source(hub, REUSE_INDEX)
-            ).run,
-        ),
-        ("audit_sealer", lambda stop: run_sealer(hub.settings, hub.store, stop)),
-    ]
-    run_tasks(workers, stop)
+    """Run the progress and reuse-index workers and the audit sealer until ``stop``, each
+    restarted with backoff if it crashes (:mod:`hub.supervisor`)."""
+    run_supervised(projection_services(hub), stop, hub.settings.service_stuck_seconds)
 
 
 def projections_rebuild(hub: Hub, shards: int | None) -> None:
@@ -165,6 +153,11 @@ def projections_rebuild(hub: Hub, shards: int | None) -> None:
         f"{report.rows:,} rows, {report.open_dossiers:,} dossiers in progress; "
         f"generation {report.generation}, up to position {report.position:,}"
     )
+    if report.parked:
+        err_console.print(
+            f"{report.parked:,} event(s) could not be folded and are parked: "
+            "see `dvchub projections parked`"
+        )
     db = ReadModelDatabase(hub.settings)
     try:
         if not db.try_lock(f"dvchub-rebuild-{REUSE_INDEX}"):
@@ -205,8 +198,62 @@ def projections_status(hub: Hub) -> None:
             table.add_row(projection, source, str(part), f"{position:,}", str(offset), lag, updated)
         console.print(table)
         console.print(f"behind the store by at most {max(0, head - newest):,} events")
+        for name, count in sorted(parked.counts(db).items()):
+            console.print(
+                f"{name}: {count:,} event(s) parked (could not be folded): "
+                "`dvchub projections parked`"
+            )
     finally:
         db.close()
+
+
+_PROJECTIONS: dict[str, Callable[[], Projection]] = {
+    PROJECTION: UnitProgress,
+    REUSE_INDEX: ReuseIndex,
+}
+
+
+def _chosen(projection: str | None) -> list[str]:
+    if projection is None:
+        return list(_PROJECTIONS)
+    if projection not in _PROJECTIONS:
+        raise _fail(f"no projection {projection!r}; there are: {', '.join(_PROJECTIONS)}")
+    return [projection]
+
+
+def projections_parked(hub: Hub, projection: str | None) -> None:
+    names = _chosen(projection)
+    db = ReadModelDatabase(hub.settings)
+    try:
+        found = [p for p in parked.parked(db) if p.projection in names]
+        table = Table("projection", "position", "dossier", "event type", "error", "parked at")
+        for item in found:
+            table.add_row(
+                item.projection,
+                f"{item.position:,}",
+                item.dossier_code or "?",
+                item.event_type or "?",
+                item.error,
+                item.parked_at,
+            )
+        console.print(table)
+        console.print(f"{len(found):,} parked event(s)")
+    finally:
+        db.close()
+
+
+def projections_retry(hub: Hub, projection: str | None) -> None:
+    db = ReadModelDatabase(hub.settings)
+    still = 0
+    try:
+        for name in _chosen(projection):
+            result = retry_parked(_PROJECTIONS[name](), db, hub.store)
+            console.print(f"{name}: {result.folded:,} folded, {result.still_parked:,} still parked")
+            still += result.still_parked
+    finally:
+        db.close()
+    if still:
+        raise typer.Exit(1)
 
 
 def _kafka_backlogs(

@@ -1,9 +1,11 @@
-"""``dvchub serve``: the API, the inbound consumer and the relay, together or alone.
+"""``dvchub serve``: the API, the inbound consumer, the relay, the projections, the sealer and
+the portal connector, together or alone, under one supervisor.
 
-Each part runs in its own thread of one process, or alone in its own process for scale-out
-(``--no-api``, ``--no-inbound``, ``--no-relay``, ``--no-projections``). With no Kafka
-configured, the API and the projections run on the embedded store and rejects go to a file
-under the data directory.
+Each part is a supervised service of one process (:mod:`hub.supervisor`), or runs alone in
+its own process for scale-out (``--no-api``, ``--no-inbound``, ``--no-relay``,
+``--no-projections``). A part that crashes is restarted with backoff and shows in
+``/readyz`` and ``/metrics`` meanwhile. With no Kafka configured, the API and the
+projections run on the embedded store and rejects go to a file under the data directory.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from hub.bus.rejects import FileRejectSink, KafkaRejectSink, RejectSink
 from hub.bus.relay import Relay
 from hub.bus.sources import Source, bus_source
 from hub.bus.topics import wait_for_topics
+from hub.supervisor import Service, Supervisor, Task
 from projections.reuse.worker import PROJECTION as REUSE_INDEX
 from projections.reuse.worker import ReuseIndexWorker
 from projections.runner import ProgressWorker
@@ -50,25 +53,17 @@ class Services:
     hub: Hub
     credentials: CredentialStore
     rejects: RejectSink
-    stop: threading.Event = field(default_factory=threading.Event)
-    threads: list[threading.Thread] = field(default_factory=list)
+    supervisor: Supervisor = field(default_factory=Supervisor)
 
-    def start(self, name: str, target: Callable[[threading.Event], None]) -> None:
-        def run() -> None:
-            try:
-                target(self.stop)
-            except Exception:
-                logger.exception("service.crashed", service=name)
-                raise
+    @property
+    def stop(self) -> threading.Event:
+        return self.supervisor.stop
 
-        thread = threading.Thread(target=run, name=name, daemon=True)
-        thread.start()
-        self.threads.append(thread)
+    def start(self, name: str, target: Task, *, finishes: bool = False) -> None:
+        self.supervisor.start(Service(name, target, finishes))
 
     def shutdown(self) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=30)
+        self.supervisor.shutdown()
         if isinstance(self.rejects, KafkaRejectSink):
             self.rejects.close()
         self.credentials.close()
@@ -98,6 +93,18 @@ def kafka_readiness(bootstrap: str) -> Callable[[], None]:
     return check
 
 
+def projection_services(hub: Hub) -> list[Service]:
+    """The read side of a process: the progress and reuse-index workers and the sealer."""
+    settings = hub.settings
+    progress = ProgressWorker(ReadModelDatabase(settings), projection_source(hub))
+    index = ReuseIndexWorker(ReadModelDatabase(settings), projection_source(hub, REUSE_INDEX))
+    return [
+        Service("projections", progress.run),
+        Service("reuse-index", index.run),
+        Service("audit-sealer", lambda stop: run_sealer(settings, hub.store, stop)),
+    ]
+
+
 @contextlib.contextmanager
 def running(hub: Hub, parts: Parts) -> Iterator[Services]:
     """Start the background parts; stop them on exit."""
@@ -108,7 +115,7 @@ def running(hub: Hub, parts: Parts) -> Iterator[Services]:
         rejects = KafkaRejectSink(settings.kafka_bootstrap, settings.kafka_rejects_topic)
     else:
         rejects = FileRejectSink(settings.data_dir / "rejects" / "http.jsonl")
-    services = Services(hub, credentials, rejects)
+    services = Services(hub, credentials, rejects, Supervisor(settings.service_stuck_seconds))
     try:
         if settings.kafka_bootstrap:
             wait_for_topics(settings, services.stop)  # a broker away at start is waited for
@@ -118,13 +125,7 @@ def running(hub: Hub, parts: Parts) -> Iterator[Services]:
         if settings.kafka_bootstrap and parts.relay:
             services.start("relay", Relay(settings, hub.store).run)
         if parts.projections:
-            worker = ProgressWorker(ReadModelDatabase(settings), projection_source(hub))
-            services.start("projections", worker.run)
-            index = ReuseIndexWorker(
-                ReadModelDatabase(settings), projection_source(hub, REUSE_INDEX)
-            )
-            services.start("reuse-index", index.run)
-            services.start("audit-sealer", lambda stop: run_sealer(settings, hub.store, stop))
+            services.supervisor.start_all(projection_services(hub))
         if parts.connector and settings.dvcqg_url:
             from hub.cli_connector import connector_tasks
 
@@ -135,34 +136,61 @@ def running(hub: Hub, parts: Parts) -> Iterator[Services]:
         services.shutdown()
 
 
+class _Server(uvicorn.Server):
+    """uvicorn, stopped by the supervisor's signal, which it looks at on every tick."""
+
+    def __init__(self, config: uvicorn.Config, stop: threading.Event) -> None:
+        super().__init__(config)
+        self.stop = stop
+
+    async def on_tick(self, counter: int) -> bool:
+        return await super().on_tick(counter) or self.stop.is_set()
+
+
 def serve(
     hub: Hub,
     parts: Parts,
     host: str,
     port: int,
-    extra: Sequence[tuple[str, Callable[[threading.Event], None]]] = (),
+    extra: Sequence[Service] = (),
 ) -> None:
-    """Run the parts (and ``extra`` background tasks) until interrupted."""
+    """Run the parts (and ``extra`` services) until interrupted."""
     settings = hub.settings
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     with running(hub, parts) as services:
-        for name, target in extra:
-            services.start(name, target)
-        if parts.api:
-            readiness = (
-                kafka_readiness(settings.kafka_bootstrap) if settings.kafka_bootstrap else None
-            )
-            read_models = ReadModels(settings)
-            app = create_app(hub, services.credentials, services.rejects, readiness, read_models)
-            logger.info(
-                "api.listening", url=f"http://{host}:{port}", board=f"http://{host}:{port}/"
-            )
-            try:
-                uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
-            finally:
-                read_models.close()
-        else:
-            signal.signal(signal.SIGTERM, lambda *_: services.stop.set())
+        services.supervisor.start_all(extra)
+        read_models = ReadModels(settings) if parts.api else None
+        try:
+            if parts.api and read_models is not None:
+                readiness = (
+                    kafka_readiness(settings.kafka_bootstrap) if settings.kafka_bootstrap else None
+                )
+                app = create_app(
+                    hub,
+                    services.credentials,
+                    services.rejects,
+                    readiness,
+                    read_models,
+                    services.supervisor.readiness,
+                )
+                config = uvicorn.Config(
+                    app, host=host, port=port, log_level="warning", access_log=False
+                )
+                sockets = [config.bind_socket()]  # a port in use fails the command at once
+
+                def api(stop: threading.Event) -> None:
+                    _Server(config, stop).run(sockets=sockets)
+
+                services.start("api", api)
+                logger.info(
+                    "api.listening", url=f"http://{host}:{port}", board=f"http://{host}:{port}/"
+                )
             with contextlib.suppress(KeyboardInterrupt):
-                while not services.stop.wait(1.0):
-                    if not all(t.is_alive() for t in services.threads):
-                        raise SystemExit("a service thread stopped; see the log")
+                while not stopping.wait(0.5):
+                    if not services.supervisor.alive():
+                        raise SystemExit("every service stopped; see the log")
+        finally:
+            services.supervisor.shutdown()
+            if read_models is not None:
+                read_models.close()

@@ -131,6 +131,13 @@ class HubSettings(BaseSettings):
     )
     kafka_connector_group: str = "dvchub-dvcqg"
 
+    service_stuck_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="A background service that shows no sign of life this long is stuck: "
+        "the process is then not ready (/readyz)",
+    )
+
     # The HTTP API.
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=0, le=65_535)

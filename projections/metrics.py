@@ -7,7 +7,8 @@ from prometheus_client import Counter, Gauge
 
 EVENTS = Counter(
     "dvchub_projection_events_total",
-    "Events read by projection workers: applied, skipped (already applied) or unknown dossier",
+    "Events read by projection workers: applied, skipped (already applied), unknown dossier, "
+    "or parked (could not be folded)",
     ["projection", "outcome"],
 )
 POSITION = Gauge(
@@ -16,5 +17,10 @@ POSITION = Gauge(
 LAG = Gauge(
     "dvchub_projection_lag_records",
     "Records of the events topic's assigned partitions this worker has not read yet",
+    ["projection"],
+)
+PARKED = Gauge(
+    "dvchub_projection_parked_events",
+    "Events this projection could not fold and parked (dvchub projections parked lists them)",
     ["projection"],
 )

@@ -30,11 +30,11 @@ from hub.adapters.sql import ReadModelDatabase
 from hub.application import DossierStore
 from hub.log_reader import last_position, read_log
 from hub.settings import HubSettings
-from projections import checkpoints
+from projections import checkpoints, parked
 from projections.progress import tables
-from projections.progress.facts import fact_of
 from projections.progress.fold import METRICS, OpenDossier, ProgressFold, RowKey
 from projections.progress.log_scan import scan_postgres
+from projections.rebuild_parking import Parking
 from projections.runner import PROJECTION, prepare
 
 logger = structlog.get_logger("projections.rebuild")
@@ -50,6 +50,7 @@ class RebuildReport:
     position: int
     generation: int
     shards: int
+    parked: int = 0  # events that could not be folded (see projections.parked)
 
     @property
     def events_per_second(self) -> float:
@@ -77,10 +78,11 @@ def rebuild(
             db.execute_script(tables.create_statements(db, suffix, tag, keys=not db.postgres))
         upto = last_position(store)
         count = shards if shards is not None else (os.cpu_count() or 1) if db.postgres else 1
+        parking = Parking(PROJECTION)
         if db.postgres:
-            events = _fold_postgres(db, settings, suffix, tag, upto, count, progress)
+            events = _fold_postgres(db, settings, suffix, tag, upto, count, progress, parking)
         else:
-            rows, dossiers, events = _fold_one(store, upto, progress)
+            rows, dossiers, events = _fold_one(store, upto, progress, parking)
             tables.write_rows(db, rows, suffix)
             tables.write_dossiers(db, dossiers, suffix)
             count = 1
@@ -89,11 +91,13 @@ def rebuild(
             checkpoints.generation(db, PROJECTION, lock="UPDATE")
             position, tail = upto, []
             for event in read_log(store, start=upto + 1):
-                tail.append(fact_of(event.position, event.record, event.transition))
+                fact = parking.fact(event.position, event.record, event.transition)
+                if fact is not None:
+                    tail.append(fact)
                 position, events = event.position, events + 1
             fold = ProgressFold(tables.load_dossiers(db, {f.dossier_code for f in tail}, suffix))
             for fact in tail:
-                fold.apply(fact)
+                parking.apply(fold, fact)
             tail_rows, touched = fold.take()
             tables.add_rows(db, tail_rows, suffix)
             tables.save_dossiers(db, fold.dossiers, touched, suffix)
@@ -101,6 +105,9 @@ def rebuild(
                 db.execute(f"DROP TABLE IF EXISTS {table}")
                 db.execute(f"ALTER TABLE {table}{suffix} RENAME TO {table}")
             number = checkpoints.start_generation(db, PROJECTION, position)
+            parked.replace_all(db, PROJECTION, parking.events)
+        if parking.events:
+            logger.error("projections.rebuild_parked", parked=len(parking.events))
             rows_written = int(db.query(f"SELECT COUNT(*) FROM {tables.DAILY}")[0][0])
             open_dossiers = int(db.query(f"SELECT COUNT(*) FROM {tables.DOSSIERS}")[0][0])
         return RebuildReport(
@@ -111,19 +118,22 @@ def rebuild(
             position=position,
             generation=number,
             shards=count,
+            parked=len(parking.events),
         )
     finally:
         db.close()
 
 
 def _fold_one(
-    store: DossierStore, upto: int, progress: Progress | None
+    store: DossierStore, upto: int, progress: Progress | None, parking: Parking
 ) -> tuple[dict[RowKey, list[int]], dict[str, OpenDossier], int]:
     """The whole log folded in this process (SQLite: the embedded store is small)."""
     fold = ProgressFold()
     events = 0
     for event in takewhile(lambda e: e.position <= upto, read_log(store)):
-        fold.apply(fact_of(event.position, event.record, event.transition))
+        fact = parking.fact(event.position, event.record, event.transition)
+        if fact is not None:
+            parking.apply(fold, fact)
         events += 1
         if progress is not None and events % 10_000 == 0:
             progress(events, upto)
@@ -141,6 +151,7 @@ def _fold_postgres(
     upto: int,
     shards: int,
     progress: Progress | None,
+    parking: Parking,
 ) -> int:
     """Fold in ``shards`` processes that stream their rows into an unlogged staging table
     every ``FLUSH_EVENTS`` events (so their memory stays flat), then let PostgreSQL sum
@@ -156,7 +167,7 @@ def _fold_postgres(
     began = time.perf_counter()
     context = multiprocessing.get_context("spawn")
     counters = [context.Value("q", 0, lock=False) for _ in range(shards)]
-    results: multiprocessing.Queue[int] = context.Queue()
+    results: multiprocessing.Queue[tuple[int, list[parked.ParkedEvent]]] = context.Queue()
     url, schema = str(settings.database_url), settings.database_schema
     workers = [
         context.Process(
@@ -172,7 +183,9 @@ def _fold_postgres(
     try:
         while len(folded) < shards:
             try:
-                folded.append(results.get(timeout=0.2))
+                count, parked_in_shard = results.get(timeout=0.2)
+                folded.append(count)
+                parking.events.extend(parked_in_shard)
             except queue.Empty:
                 failed = [w for w in workers if w.exitcode not in (None, 0)]
                 if failed:
@@ -260,18 +273,19 @@ def _fold_shard(
     shards: int,
     upto: int,
     counter: Any,
-    results: multiprocessing.Queue[int],
+    results: multiprocessing.Queue[tuple[int, list[parked.ParkedEvent]]],
 ) -> None:
     settings = HubSettings(database_url=url, database_schema=schema)
     db = ReadModelDatabase(settings)
     stage = f"{tables.DAILY}{suffix}_stage"
     fold = ProgressFold()
+    parking = Parking(PROJECTION)
     events = 0
     # The fold makes millions of small objects and no reference cycles: the collector's
     # passes over them would cost a fifth of the time. It runs once per batch instead.
     gc.disable()
-    for fact in scan_postgres(url, schema, shard, shards, upto):
-        fold.apply(fact)
+    for fact in scan_postgres(url, schema, shard, shards, upto, parking.unreadable):
+        parking.apply(fold, fact)
         events += 1
         if events % 10_000 == 0:
             counter.value = events
@@ -282,7 +296,7 @@ def _fold_shard(
     tables.write_dossiers(db, fold.dossiers, suffix)
     db.close()
     counter.value = events
-    results.put(events)
+    results.put((events, parking.events))
 
 
 def _stage(db: ReadModelDatabase, stage: str, fold: ProgressFold) -> None:

@@ -7,7 +7,7 @@ import structlog
 
 from hub.adapters.sql import ReadModelDatabase
 from hub.bus.sources import Delivery, Source
-from projections import checkpoints
+from projections import checkpoints, parked
 from projections.progress import tables
 from projections.progress.facts import fact_of
 from projections.progress.fold import ProgressFold
@@ -21,7 +21,9 @@ logger = structlog.get_logger("projections.runner")
 
 def prepare(db: ReadModelDatabase) -> None:
     """Create the read model's tables and its generation row if they are missing."""
-    db.create(checkpoints.create_statements() + tables.create_statements(db))
+    db.create(
+        checkpoints.create_statements() + parked.create_statements() + tables.create_statements(db)
+    )
     with db.transaction():
         checkpoints.ensure(db, PROJECTION)
 

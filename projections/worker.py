@@ -15,16 +15,28 @@ events inside the transaction (:class:`Projection`).
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
+import psycopg
 import structlog
 
 from hub.adapters.sql import ReadModelDatabase
+from hub.application import DossierStore
 from hub.bus.sources import Checkpoint, Delivery, Source, consume, last_per_part
-from projections import checkpoints, metrics
+from hub.log_reader import log_page
+from projections import checkpoints, metrics, parked
+
+#: Errors of the database itself (it went away, it is locked): the batch is read again.
+#: Any other error applying an event is that event's: it is parked.
+DATABASE_DOWN: tuple[type[BaseException], ...] = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    sqlite3.OperationalError,
+)
 
 logger = structlog.get_logger("projections.worker")
 
@@ -50,6 +62,7 @@ class BatchResult:
     applied: int = 0
     skipped: int = 0
     unknown: int = 0
+    parked: int = 0
 
 
 class ProjectionWorker:
@@ -61,6 +74,8 @@ class ProjectionWorker:
 
     def start(self) -> None:
         self.projection.prepare(self.db)
+        self.db.create(parked.create_statements())
+        metrics.PARKED.labels(self.name).set(parked.counts(self.db).get(self.name, 0))
         self.generation = checkpoints.generation(self.db, self.name).number
         self.source.start(self._resume)
 
@@ -87,23 +102,73 @@ class ProjectionWorker:
                 fresh.append(delivery)
                 floors[delivery.part] = delivery.position
             if fresh:
-                result.unknown = self.projection.apply(self.db, fresh)
+                result.unknown, result.parked = self._apply(fresh)
             for part, delivery in last_per_part(batch).items():
                 position = max(floors.get(part, 0), delivery.position)
                 checkpoints.advance(
                     self.db, self.name, self.source.name, part, position, delivery.offset
                 )
-        result.applied = len(fresh)
+        result.applied = len(fresh) - result.parked
         self.applied_total += result.applied
         metrics.EVENTS.labels(self.name, "applied").inc(result.applied)
         metrics.EVENTS.labels(self.name, "skipped").inc(result.skipped)
         metrics.EVENTS.labels(self.name, "unknown").inc(result.unknown)
+        metrics.EVENTS.labels(self.name, "parked").inc(result.parked)
+        metrics.PARKED.labels(self.name).inc(result.parked)
         if fresh:
             metrics.POSITION.labels(self.name).set(max(d.position for d in fresh))
         lag: Callable[[], int] | None = getattr(self.source, "lag", None)
         if lag is not None:
             metrics.LAG.labels(self.name).set(lag())
         return result
+
+    def _apply(self, fresh: list[Delivery]) -> tuple[int, int]:
+        """Apply ``fresh`` in the open transaction: ``(unknown, parked)``. If the batch fails,
+        its events are applied one by one and those that fail are parked."""
+        try:
+            with self.db.savepoint():
+                return self.projection.apply(self.db, fresh), 0
+        except DATABASE_DOWN:
+            raise
+        except Exception as error:
+            logger.warning(
+                "projections.batch_unfoldable",
+                projection=self.name,
+                size=len(fresh),
+                error=parked.describe(error),
+            )
+        unknown = parked_here = 0
+        for delivery in fresh:
+            try:
+                with self.db.savepoint():
+                    unknown += self.projection.apply(self.db, [delivery])
+            except DATABASE_DOWN:
+                raise
+            except Exception as error:
+                self._park(delivery, error)
+                parked_here += 1
+        return unknown, parked_here
+
+    def _park(self, delivery: Delivery, error: Exception) -> None:
+        code = kind = None
+        try:
+            record, _ = delivery.decode()
+            code, kind = str(record.get("dossier_code")), str(record.get("event_type"))
+        except Exception:  # noqa: S110 - the event cannot even be read; park it as it is
+            pass
+        reason = parked.describe(error)
+        parked.park(
+            self.db,
+            parked.ParkedEvent(self.name, delivery.position, code, kind, reason, parked.now()),
+        )
+        logger.error(
+            "projections.event_parked",
+            projection=self.name,
+            position=delivery.position,
+            dossier_code=code,
+            event_type=kind,
+            error=reason,
+        )
 
     def run(self, stop: threading.Event, idle: threading.Event | None = None) -> None:
         """Work until ``stop`` is set; ``idle`` is set whenever a poll finds nothing new."""
@@ -135,3 +200,36 @@ class ProjectionWorker:
                 self.generation = checkpoints.generation(self.db, self.name).number
                 self.source.restart()
         return self.applied_total
+
+
+@dataclass(frozen=True)
+class RetryResult:
+    folded: int
+    still_parked: int
+
+
+def retry_parked(projection: Projection, db: ReadModelDatabase, store: DossierStore) -> RetryResult:
+    """Fold the projection's parked events again, each from the store, in log order; those
+    that fold now leave the parked list. They are folded where the log stands now, after
+    their dossiers' later events: a rebuild gives the exact figures."""
+    projection.prepare(db)
+    db.create(parked.create_statements())
+    folded = failed = 0
+    for item in parked.parked(db, projection.name):
+        page = log_page(store, item.position, 1)
+        if not page or page[0].position != item.position:
+            continue
+        delivery = Delivery(0, item.position, item.position, page[0])
+        with db.transaction():
+            try:
+                with db.savepoint():
+                    projection.apply(db, [delivery])
+            except DATABASE_DOWN:
+                raise
+            except Exception as error:
+                failed += 1
+                parked.park(db, replace(item, error=parked.describe(error), parked_at=parked.now()))
+            else:
+                folded += 1
+                parked.release(db, projection.name, item.position)
+    return RetryResult(folded, failed)

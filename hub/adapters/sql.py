@@ -83,6 +83,23 @@ class ReadModelDatabase:
             raise
         self._lite.execute("COMMIT")
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Inside a transaction: undo only what the block did if it raises."""
+        if self._pg is not None:
+            with self._pg.transaction():
+                yield
+            return
+        assert self._lite is not None
+        self._lite.execute("SAVEPOINT block")
+        try:
+            yield
+        except BaseException:
+            self._lite.execute("ROLLBACK TO SAVEPOINT block")
+            self._lite.execute("RELEASE SAVEPOINT block")
+            raise
+        self._lite.execute("RELEASE SAVEPOINT block")
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         if self._pg is not None:
             self._pg.execute(self._sql(sql), params)

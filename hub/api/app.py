@@ -35,6 +35,8 @@ from hub.bootstrap import Hub
 from hub.bus.rejects import Reject, RejectSink
 from hub.ingest import Outcome
 from hub.log_reader import last_position
+from hub.supervisor import Readiness
+from projections import parked
 from projections.periods import Period, PeriodError
 
 logger = structlog.get_logger("hub.api")
@@ -62,8 +64,10 @@ def create_app(
     rejects: RejectSink,
     readiness: Callable[[], None] | None = None,
     read_models: ReadModels | None = None,
+    services: Callable[[], Readiness] | None = None,
 ) -> FastAPI:
-    """The API over ``hub``; ``readiness`` raises when a dependency besides the store is down."""
+    """The API over ``hub``; ``readiness`` raises when a dependency besides the store is down;
+    ``services`` tells how the process's supervised services are."""
     settings = hub.settings
     app = FastAPI(
         title="DVC Hub",
@@ -248,16 +252,42 @@ def create_app(
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", summary="Readiness: the store (and the bus, if any) answer")
+    @app.get(
+        "/readyz",
+        summary="Readiness: the store and the bus answer, every service runs and none is stuck",
+    )
     def readyz() -> JSONResponse:
+        body: dict[str, Any] = {}
+        problems: list[str] = []
         try:
-            position = last_position(hub.store)
-            if readiness is not None:
+            body["store_position"] = last_position(hub.store)
+        except Exception as error:  # the reason is logged, never shown
+            logger.warning("api.not_ready", dependency="store", error_type=type(error).__name__)
+            problems.append("the store does not answer")
+        if readiness is not None:
+            try:
                 readiness()
-        except Exception as error:  # any failing dependency means not ready
-            logger.warning("api.not_ready", error=repr(error))
-            return JSONResponse({"status": "unavailable", "error": repr(error)}, status_code=503)
-        return JSONResponse({"status": "ready", "store_position": position})
+            except Exception as error:
+                logger.warning("api.not_ready", dependency="bus", error_type=type(error).__name__)
+                problems.append("the bus does not answer")
+        if services is not None:
+            state = services()
+            body["services"] = state.services
+            if not state.ready and state.reason is not None:
+                problems.append(state.reason)
+        if read_models is not None:
+            try:
+                body["parked_events"] = parked.counts(read_models.db())
+            except Exception as error:
+                logger.warning(
+                    "api.not_ready", dependency="read models", error_type=type(error).__name__
+                )
+                problems.append("the read models do not answer")
+        if problems:
+            return JSONResponse(
+                {"status": "unavailable", "problems": problems, **body}, status_code=503
+            )
+        return JSONResponse({"status": "ready", **body})
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus() -> Response:

@@ -207,7 +207,18 @@ class _Seeker(ConsumerRebalanceListener):  # type: ignore[misc]
 def _delivery(record: ConsumerRecord) -> Delivery:
     header = next((v for k, v in record.headers or [] if k == POSITION_HEADER), None)
     value = record.value or b""
-    position = int(header) if header is not None else int(orjson.loads(value)["position"])
+    try:
+        position = int(header) if header is not None else int(orjson.loads(value)["position"])
+    except (ValueError, TypeError, KeyError, orjson.JSONDecodeError):
+        # Not the relay's: no position in the hub's log. Passed over (as already applied),
+        # never a reason to stop reading the partition.
+        logger.error(
+            "bus.unreadable_record",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+        )
+        position = 0
     return Delivery(record.partition, record.offset + 1, position, value)
 
 

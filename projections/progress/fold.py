@@ -72,6 +72,8 @@ METRICS: Final = (
 ) = range(len(METRICS))
 _RECEIVED_BY_CHANNEL: Final = {1: RECEIVED_WALK_IN, 2: RECEIVED_ONLINE, 3: RECEIVED_POST}
 _RETURNED_BY_METHOD: Final = {0: RETURNED_DIRECT, 1: RETURNED_POST, 2: RETURNED_ONLINE}
+_CHANNELS: Final = frozenset({None, *_RECEIVED_BY_CHANNEL})
+_METHODS: Final = frozenset({None, *_RETURNED_BY_METHOD})
 _PENDING: Final = frozenset({2, 4, 5, 6, 8})
 _CLOCK_RUNS: Final = frozenset({2, 4})
 _TERMINAL: Final = frozenset({3, 7, 10})  # no event is accepted after these
@@ -83,6 +85,10 @@ UNKNOWN_PROCEDURE: Final = ""
 RowKey = tuple[str, str, date]  # (unit code, procedure code, day)
 _BATCHES: Final = itertools.count()  # numbers every fold's batches apart
 Cells = dict[date, list[int]]  # one (unit, procedure)'s rows of a batch, by day
+
+
+class UnfoldableFact(ValueError):
+    """A fact the counting rules have no place for."""
 
 
 @dataclass(slots=True)
@@ -119,6 +125,13 @@ class ProgressFold:
         self._batch = next(_BATCHES)
 
     def apply(self, fact: Fact) -> None:
+        """Fold one fact; a fact the rules cannot count raises :class:`UnfoldableFact`
+        before anything changes."""
+        if fact.channel not in _CHANNELS or fact.return_method not in _METHODS:
+            raise UnfoldableFact(
+                f"event at position {fact.position}: channel {fact.channel!r} or return "
+                f"method {fact.return_method!r} is not a code the figures count"
+            )
         code = fact.dossier_code
         dossier = self.dossiers.get(code)
         kind = fact.event_type

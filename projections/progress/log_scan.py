@@ -9,7 +9,7 @@ Each dossier's events stay in order within its shard, which is all the fold need
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import msgspec
 import psycopg
@@ -64,8 +64,17 @@ class UnreadableEventError(ValueError):
     """A stored event that does not have the shape the hub stores."""
 
 
-def scan_postgres(url: str, schema: str, shard: int, shards: int, upto: int) -> Iterator[Fact]:
+def scan_postgres(
+    url: str,
+    schema: str,
+    shard: int,
+    shards: int,
+    upto: int,
+    unreadable: Callable[[int, Exception], None] | None = None,
+) -> Iterator[Fact]:
     """The facts of shard ``shard`` of ``shards``, positions 1 to ``upto``, in log order.
+    An event whose fact cannot be made is handed to ``unreadable`` and passed over (without
+    it, the scan stops with the error).
 
     Read with a binary COPY of the query: about three times the rate of a server-side cursor
     on this machine, as rows arrive in a stream rather than in fetches.
@@ -91,7 +100,14 @@ def scan_postgres(url: str, schema: str, shard: int, shards: int, upto: int) -> 
         with cursor.copy(query) as copy:
             copy.set_types(["int8", "bytea"])
             for position, state in copy.rows():
-                yield _fact(position, state)
+                try:
+                    fact = _fact(position, state)
+                except Exception as error:
+                    if unreadable is None:
+                        raise
+                    unreadable(position, error)
+                    continue
+                yield fact
 
 
 def _fact(position: int, state: bytes) -> Fact:

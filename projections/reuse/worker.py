@@ -9,13 +9,16 @@ workers then resume after the position it reached (:mod:`projections.worker`).
 
 from __future__ import annotations
 
+from typing import Any
+
 import structlog
 
 from hub.adapters.sql import ReadModelDatabase
 from hub.application import DossierStore
 from hub.bus.sources import Delivery, Source
 from hub.log_reader import LoggedEvent, last_position, log_page
-from projections import checkpoints
+from projections import checkpoints, parked
+from projections.rebuild_parking import Parking
 from projections.reuse import lookups, tables
 from projections.reuse.fold import fold
 from projections.worker import ProjectionWorker
@@ -28,6 +31,7 @@ def prepare(db: ReadModelDatabase) -> None:
     """Create the reuse index's and the look-ups' tables, and its generation row, if missing."""
     db.create(
         checkpoints.create_statements()
+        + parked.create_statements()
         + tables.create_statements(db)
         + lookups.create_statements(db)
     )
@@ -52,16 +56,26 @@ class ReuseIndexWorker(ProjectionWorker):
 
 
 def _fold_into(
-    db: ReadModelDatabase, records: list[tuple[int, dict[str, object]]], suffix: str = ""
+    db: ReadModelDatabase,
+    records: list[tuple[int, dict[str, Any]]],
+    suffix: str = "",
+    parking: Parking | None = None,
 ) -> None:
-    """Fold ``(position, record)`` pairs into the rows of their dossiers."""
+    """Fold ``(position, record)`` pairs into the rows of their dossiers. With ``parking``
+    (a rebuild), a record the fold cannot take is parked and the others go on; without,
+    the error is raised (a worker then parks it alone)."""
     if not records:
         return
-    codes = sorted({str(record["dossier_code"]) for _, record in records})
+    codes = sorted({str(record.get("dossier_code")) for _, record in records})
     known = tables.load(db, codes, suffix)
     for position, record in records:
-        code = str(record["dossier_code"])
-        known[code] = fold(known.get(code), position, record)
+        code = str(record.get("dossier_code"))
+        try:
+            known[code] = fold(known.get(code), position, record)
+        except Exception as error:
+            if parking is None:
+                raise
+            parking.failed(position, record, error)
     tables.save(db, list(known.values()), suffix)
 
 
@@ -81,23 +95,25 @@ def rebuild(db: ReadModelDatabase, store: DossierStore, page: int = 20_000) -> t
         db.execute_script(tables.create_statements(db, suffix, indexes=False))
     upto, after, events = last_position(store), 0, 0
 
-    def pairs(batch: list[LoggedEvent]) -> list[tuple[int, dict[str, object]]]:
+    def pairs(batch: list[LoggedEvent]) -> list[tuple[int, dict[str, Any]]]:
         return [(item.position, item.record) for item in batch]
 
+    parking = Parking(PROJECTION)
     while after < upto:
         batch = [e for e in log_page(store, after + 1, page) if e.position <= upto]
         if not batch:
             break
         with db.transaction():
-            _fold_into(db, pairs(batch), suffix)
+            _fold_into(db, pairs(batch), suffix, parking)
         events, after = events + len(batch), batch[-1].position
     with db.transaction():
         checkpoints.generation(db, PROJECTION, lock="UPDATE")
         while batch := log_page(store, after + 1, page):
-            _fold_into(db, pairs(batch), suffix)
+            _fold_into(db, pairs(batch), suffix, parking)
             events, after = events + len(batch), batch[-1].position
         db.execute(f"DROP TABLE IF EXISTS {tables.DOSSIERS}")
         db.execute(f"ALTER TABLE {tables.DOSSIERS}{suffix} RENAME TO {tables.DOSSIERS}")
         db.execute_script(tables.index_statements())
         checkpoints.start_generation(db, PROJECTION, after)
+        parked.replace_all(db, PROJECTION, parking.events)
     return events, after
