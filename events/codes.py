@@ -20,6 +20,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
+from events.errors import shown
+
 __all__ = [
     "CodeFormatError",
     "DossierCode",
@@ -123,7 +125,7 @@ class ProcedureCode:
 def parse_unit_code(value: str) -> UnitCode:
     if not _UNIT_RE.fullmatch(value):
         raise UnitCodeError(
-            f"{value!r} is not a unit code: expected V1V2V3.Z1Z2.Y1Y2.MX1X2 as in "
+            f"{shown(value)} is not a unit code: expected V1V2V3.Z1Z2.Y1Y2.MX1X2 as in "
             "QCVN 102:2016, e.g. '000.00.00.H49' (digits, dots, and H or K before the "
             "two-digit province number)"
         )
@@ -134,7 +136,7 @@ def parse_dossier_code(value: str) -> DossierCode:
     match = _DOSSIER_RE.fullmatch(value)
     if match is None:
         raise DossierCodeError(
-            f"{value!r} is not a dossier code: expected <unit code>-YYMMDD-XXXX as in "
+            f"{shown(value)} is not a dossier code: expected <unit code>-YYMMDD-XXXX as in "
             "Circular 01/2018/TT-VPCP, e.g. '000.00.00.H12-210315-0001'"
         )
     raw_date = match["date"]
@@ -142,13 +144,13 @@ def parse_dossier_code(value: str) -> DossierCode:
         received_on = date(2000 + int(raw_date[:2]), int(raw_date[2:4]), int(raw_date[4:]))
     except ValueError:
         raise DossierCodeError(
-            f"{value!r} is not a dossier code: its date part {raw_date!r} is not a "
+            f"{shown(value)} is not a dossier code: its date part {raw_date!r} is not a "
             "calendar date in YYMMDD form"
         ) from None
     sequence = int(match["seq"])
     if sequence == 0:
         raise DossierCodeError(
-            f"{value!r} is not a dossier code: the daily sequence starts at 0001"
+            f"{shown(value)} is not a dossier code: the daily sequence starts at 0001"
         )
     return DossierCode(value, match["unit"], received_on, sequence)
 
@@ -157,7 +159,7 @@ def parse_procedure_code(value: str) -> ProcedureCode:
     match = _PROCEDURE_RE.fullmatch(value)
     if match is None:
         raise ProcedureCodeError(
-            f"{value!r} is not a procedure code: expected the national form x.yyyyyy "
+            f"{shown(value)} is not a procedure code: expected the national form x.yyyyyy "
             "(e.g. '1.001776') or the local form with a unit code appended "
             "(e.g. '1.001776.000.00.00.H56')"
         )

@@ -16,3 +16,16 @@ class EventRejected(Exception):
         self.reason = reason
         self.message = message
         self.field = field
+
+
+#: The most of an agency's own input a refusal's message repeats.
+ECHO_LIMIT = 40
+
+
+def shown(value: object) -> str:
+    """``value`` as a refusal may repeat it: a short prefix of its text, never all of it
+    (a message must not carry back a megabyte someone sent)."""
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) > ECHO_LIMIT:
+        text = text[:ECHO_LIMIT] + "…"
+    return repr(text) if isinstance(value, str) else text

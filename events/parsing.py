@@ -9,7 +9,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from events.codes import DossierCodeError, ProcedureCodeError, UnitCodeError
-from events.errors import EventRejected
+from events.errors import EventRejected, shown
 from events.models import EVENT_CLASSES, DossierEvent, Envelope
 from events.reasons import RejectReason
 from events.upcasting import UPCASTERS, upcast
@@ -66,7 +66,7 @@ def parse_event(data: Any) -> DossierEvent:
     if cls is None or not isinstance(event_type, str):
         raise EventRejected(
             RejectReason.UNKNOWN_EVENT_TYPE,
-            f"event_type {event_type!r} is not one of: {', '.join(sorted(EVENT_TYPES))}",
+            f"event_type {shown(event_type)} is not one of: {', '.join(sorted(EVENT_TYPES))}",
             field="event_type",
         )
     version = data.get("schema_version")
@@ -79,7 +79,8 @@ def parse_event(data: Any) -> DossierEvent:
         supported = ", ".join(str(v) for v in sorted(SUPPORTED_VERSIONS[event_type]))
         raise EventRejected(
             RejectReason.UNSUPPORTED_SCHEMA_VERSION,
-            f"schema_version {version!r} of {event_type} is not supported (supported: {supported})",
+            f"schema_version {shown(version)} of {event_type} is not supported "
+            f"(supported: {supported})",
             field="schema_version",
         )
     data = upcast(event_type, int(version), data, CURRENT_VERSIONS[event_type])
@@ -111,8 +112,8 @@ def rejection_from(error: ValidationError) -> EventRejected:
         if matched is not None:
             reason, blamed = matched, detail
             break
-    first = _path(blamed)
-    problems = "; ".join(f"{_path(d) or '(event)'}: {_message(d)}" for d in details[:5])
+    first = _path(blamed)[:200]
+    problems = "; ".join(f"{_path(d)[:200] or '(event)'}: {_message(d)}" for d in details[:5])
     if len(details) > 5:
         problems += f"; and {len(details) - 5} more"
     return EventRejected(reason, problems, field=first or None)

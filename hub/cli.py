@@ -26,7 +26,7 @@ from hub.catalogue.store import CatalogueStore
 from hub.cli_audit import audit_app
 from hub.contract_docs import render
 from hub.domain.calendar import VIETNAM
-from hub.file_ingest import IngestReport, ingest_file
+from hub.file_ingest import IngestReport, NotAFileError, ingest_file
 from hub.log_reader import dossier_history
 from hub.settings import load_settings
 from hub.supervisor import Service, run_supervised
@@ -94,6 +94,9 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON")] = False,
 ) -> None:
     """Append a file of JSON events, one per line, to the store."""
+    if not file.is_file():
+        err_console.print(f"[bold red]error:[/] {file} is not a regular file")
+        raise typer.Exit(2)
     hub = _hub()
     rejects_path = rejects or file.with_name(file.name + ".rejects.jsonl")
     try:
@@ -113,7 +116,11 @@ def ingest(
                 rejects_path,
                 batch_size or hub.settings.ingest_batch_size,
                 on_progress=lambda n: progress.advance(task, n),
+                max_line_bytes=hub.settings.ingest_max_line_bytes,
             )
+    except NotAFileError as error:
+        err_console.print(f"[bold red]error:[/] {error}: give a file of JSON lines")
+        raise typer.Exit(2) from None
     finally:
         hub.close()
     if as_json:

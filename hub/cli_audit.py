@@ -22,6 +22,7 @@ from hub.audit.replay import replay
 from hub.audit.verify import published_checkpoints, verify
 from hub.auth.credentials import ALL_UNITS, Principal, Role
 from hub.bootstrap import Hub, bootstrap
+from hub.personal.erasure import erase_applicant
 from hub.personal.keys import ApplicantKeys
 from hub.personal.reads import PersonalDataReads
 from hub.personal.reveal import UnknownDossierError, reveal
@@ -344,11 +345,7 @@ def erase(
             settings.identity_key.get_secret_value().encode(), identity
         )
     assert applicant_hash is not None
-    keys = ApplicantKeys(settings)
-    try:
-        had = keys.erase(applicant_hash, f"{OPERATOR.key_id} ({OPERATOR.name})", reason)
-    finally:
-        keys.close()
+    had = erase_applicant(settings, applicant_hash, f"{OPERATOR.key_id} ({OPERATOR.name})", reason)
     console.print(
         f"erased the data key of {applicant_hash}"
         if had

@@ -8,6 +8,7 @@ bytes that are not UTF-8 survive), and the lines after it flow on.
 from __future__ import annotations
 
 import base64
+import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from events.errors import EventRejected
 from events.reasons import RejectReason
 from hub.ingest import Ingestor, Outcome
 
@@ -88,42 +90,100 @@ class RejectedLine(BaseModel):
         )
 
 
+class NotAFileError(ValueError):
+    """The source to ingest is not a regular file (a directory, a device, a pipe)."""
+
+
+#: Bytes of a too-long line kept in the rejects file (the rest is counted, not kept).
+KEPT_OF_LONG_LINE = 4_096
+
+
+@dataclass(frozen=True, slots=True)
+class _TooLong:
+    """A line over the limit: its first bytes and its length."""
+
+    head: bytes
+    length: int
+
+
 def ingest_file(
     source: Path,
     ingestor: Ingestor,
     rejects: Path,
     batch_size: int,
     on_progress: Callable[[int], None] | None = None,
+    max_line_bytes: int = 1_048_576,
 ) -> IngestReport:
-    """Ingest ``source`` into the store; write its rejected lines to ``rejects``."""
+    """Ingest ``source`` into the store; write its rejected lines to ``rejects`` (created
+    readable by its owner only: rejected lines may hold applicants' details). A line longer
+    than ``max_line_bytes`` is one rejected line, read through without being held."""
+    if not source.is_file():
+        raise NotAFileError(f"{source} is not a regular file")
     report = IngestReport()
-    with source.open("rb") as lines, rejects.open("wb") as rejects_out:
-        for batch in _batches(lines, batch_size, report):
-            numbers = [number for number, _ in batch]
-            raws = [raw for _, raw in batch]
-            outcomes = ingestor.submit_bytes(raws)
-            for number, raw, outcome in zip(numbers, raws, outcomes, strict=True):
+    with source.open("rb") as lines, private_file(rejects) as rejects_out:
+        for batch in _batches(lines, batch_size, report, max_line_bytes):
+            admitted = [(n, raw) for n, raw in batch if isinstance(raw, bytes)]
+            outcomes = iter(ingestor.submit_bytes([raw for _, raw in admitted]))
+            for number, raw in batch:
+                if isinstance(raw, _TooLong):
+                    outcome = Outcome.rejected(
+                        EventRejected(
+                            RejectReason.LINE_TOO_LONG,
+                            f"line {number} is {raw.length:,} bytes; at most "
+                            f"{max_line_bytes:,} are read (its first "
+                            f"{len(raw.head):,} bytes are kept)",
+                        )
+                    )
+                    kept = raw.head
+                else:
+                    outcome, kept = next(outcomes), raw
                 report.add(outcome)
                 if outcome.status == "rejected":
-                    row = RejectedLine.of(number, raw, outcome)
+                    row = RejectedLine.of(number, kept, outcome)
                     rejects_out.write(row.model_dump_json().encode() + b"\n")
             if on_progress is not None:
-                on_progress(sum(len(raw) + 1 for raw in raws))
+                on_progress(
+                    sum(
+                        (raw.length if isinstance(raw, _TooLong) else len(raw)) + 1
+                        for _, raw in batch
+                    )
+                )
     return report
 
 
+def private_file(path: Path) -> IO[bytes]:
+    """``path`` opened for writing (truncated), readable and writable by its owner only."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # an existing file keeps its mode otherwise
+    return os.fdopen(descriptor, "wb")
+
+
 def _batches(
-    lines: IO[bytes], size: int, report: IngestReport
-) -> Iterator[list[tuple[int, bytes]]]:
-    """Non-blank lines with their numbers, ``size`` at a time; blank ones are counted."""
-    batch: list[tuple[int, bytes]] = []
-    for number, line in enumerate(lines, start=1):
+    lines: IO[bytes], size: int, report: IngestReport, limit: int
+) -> Iterator[list[tuple[int, bytes | _TooLong]]]:
+    """Non-blank lines with their numbers, ``size`` at a time; blank ones are counted. A
+    line over ``limit`` bytes comes as :class:`_TooLong`, read in chunks and dropped."""
+    batch: list[tuple[int, bytes | _TooLong]] = []
+    number = 0
+    while line := lines.readline(limit + 2):
+        number += 1
         report.lines = number
-        raw = line.rstrip(b"\r\n")
-        if not raw.strip():
-            report.blank += 1
-            continue
-        batch.append((number, raw))
+        item: bytes | _TooLong
+        if len(line) > limit + 1 or (len(line) == limit + 1 and not line.endswith(b"\n")):
+            head, length = line[:KEPT_OF_LONG_LINE], len(line)
+            while not line.endswith(b"\n"):
+                line = lines.readline(1_048_576)
+                if not line:
+                    break
+                length += len(line)
+            item = _TooLong(head, length - (1 if line.endswith(b"\n") else 0))
+        else:
+            raw = line.rstrip(b"\r\n")
+            if not raw.strip():
+                report.blank += 1
+                continue
+            item = raw
+        batch.append((number, item))
         if len(batch) >= size:
             yield batch
             batch = []

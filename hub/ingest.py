@@ -57,14 +57,21 @@ class Outcome:
 
     @classmethod
     def rejected(cls, error: EventRejected, event: DossierEvent | None = None) -> Outcome:
+        message = error.message
+        if len(message) > MESSAGE_CHARS:
+            message = message[:MESSAGE_CHARS] + "…"
         return cls(
             "rejected",
             event_id=None if event is None else event.event_id,
             dossier_code=None if event is None else event.dossier_code,
             reason=error.reason,
-            message=error.message,
+            message=message,
             field=error.field,
         )
+
+
+#: The longest refusal message an outcome carries.
+MESSAGE_CHARS = 1_000
 
 
 def _now() -> datetime:

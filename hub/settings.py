@@ -36,6 +36,12 @@ class HubSettings(BaseSettings):
     ingest_batch_size: int = Field(
         1_000, ge=1, le=50_000, description="Events written in one transaction"
     )
+    ingest_max_line_bytes: int = Field(
+        1_048_576,
+        ge=1_024,
+        le=64 * 1_048_576,
+        description="A line of an ingested file longer than this is rejected unread",
+    )
     calendar_dir: Path | None = Field(
         None, description="Directory of YYYY.yaml files of extra days off and working days"
     )

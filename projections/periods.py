@@ -17,7 +17,15 @@ class Granularity(StrEnum):
 
 
 class PeriodError(ValueError):
-    """A period that cannot be read."""
+    """A period that cannot be read, or that asks for more than the hub answers."""
+
+
+#: Periods lie within these days (the hub's history, and what a date can be added to).
+EARLIEST_DAY = date(1990, 1, 1)
+LATEST_DAY = date(2199, 12, 31)
+#: The longest range of days a period may span, and the most buckets a series may have.
+LONGEST_RANGE_DAYS = 20 * 366
+MOST_BUCKETS = 1_000
 
 
 @dataclass(frozen=True, order=True)
@@ -30,12 +38,21 @@ class Period:
     def parse(cls, text: str) -> Period:
         """``2021``, ``2021H1``, ``2021Q2``, ``2021-03``, ``2021-03-15`` or ``A..B`` (days)."""
         value = text.strip()
+        if len(value) > 40:
+            raise PeriodError(f"{value[:40]!r}…: not a period")
         try:
-            return _parse(value)
+            period = _parse(value)
         except ValueError as error:
             if isinstance(error, PeriodError):
                 raise
             raise PeriodError(f"{text!r}: {error}") from None
+        if period.start < EARLIEST_DAY or period.end > LATEST_DAY:
+            raise PeriodError(
+                f"{value!r} is outside {EARLIEST_DAY.isoformat()}..{LATEST_DAY.isoformat()}"
+            )
+        if period.days > LONGEST_RANGE_DAYS:
+            raise PeriodError(f"{value!r} spans {period.days:,} days; at most 20 years")
+        return period
 
     @property
     def days(self) -> int:
@@ -44,9 +61,30 @@ class Period:
     def contains(self, day: date) -> bool:
         return self.start <= day <= self.end
 
+    def bucket_count(self, by: Granularity) -> int:
+        """How many buckets of ``by`` :meth:`buckets` gives (without making them)."""
+        if by is Granularity.DAY:
+            return self.days
+        if by is Granularity.YEAR:
+            return self.end.year - self.start.year + 1
+        months = {Granularity.MONTH: 1, Granularity.QUARTER: 3, Granularity.HALF: 6}[by]
+        first = (self.start.year * 12 + self.start.month - 1) // months
+        last = (self.end.year * 12 + self.end.month - 1) // months
+        return last - first + 1
+
+    def check_buckets(self, by: Granularity) -> None:
+        """Raise :class:`PeriodError` if the period has more than :data:`MOST_BUCKETS`."""
+        count = self.bucket_count(by)
+        if count > MOST_BUCKETS:
+            raise PeriodError(
+                f"{self.label} has {count:,} buckets of a {by.value}; at most {MOST_BUCKETS:,}: "
+                "choose a shorter period or a coarser bucket"
+            )
+
     def buckets(self, by: Granularity) -> list[Period]:
         """The period cut into consecutive buckets of ``by`` (the first and last may be
         partial)."""
+        self.check_buckets(by)
         found: list[Period] = []
         day = self.start
         while day <= self.end:

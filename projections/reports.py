@@ -14,7 +14,6 @@ Every report names the catalogue version it used and the log position it reflect
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from events.catalogue import UnitLevel
 from events.enums import OnlineServiceLevel
 from hub.adapters.sql import ReadModelDatabase
 from hub.catalogue.versions import CatalogueVersion
+from projections.csv_cells import SafeWriter
 from projections.periods import Period
 from projections.progress import queries
 from projections.progress.queries import Totals
@@ -423,7 +423,7 @@ CSV_COLUMNS = (
 def report_csv(report: ProvinceReport) -> str:
     """The per-unit table, one row per unit, then one per level (code ``level:<name>``)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out)
     writer.writerow(CSV_COLUMNS)
     rows = [(r.code, r.name, r.level, r.totals) for r in report.units]
     rows += [(f"level:{level}", level, level, t) for level, t in report.levels.items()]

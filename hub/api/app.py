@@ -25,14 +25,18 @@ from events.models import DossierEvent
 from events.reasons import RejectReason
 from hub import metrics
 from hub.api.audit import audit_router
+from hub.api.docs import docs_router
 from hub.api.progress import ReadModels, progress_router
 from hub.api.reuse import reuse_router
 from hub.api.schemas import DossierView, EventResult, IngestResponse, Problem
+from hub.api.security_headers import SecurityHeaders
+from hub.auth.bearer import MalformedAuthorizationError, bearer_token
 from hub.auth.credentials import Principal, Role
 from hub.auth.store import AuthenticationError, CredentialStore
 from hub.board.pages import board_router
 from hub.bootstrap import Hub
 from hub.bus.rejects import Reject, RejectSink
+from hub.domain.ownership import Channel
 from hub.ingest import Outcome
 from hub.log_reader import last_position
 from hub.supervisor import Readiness
@@ -70,6 +74,8 @@ def create_app(
     ``services`` tells how the process's supervised services are."""
     settings = hub.settings
     app = FastAPI(
+        docs_url=None,  # served by the hub itself (hub.api.docs), not from a CDN
+        redoc_url=None,
         title="DVC Hub",
         version="1",
         description=(
@@ -78,6 +84,8 @@ def create_app(
             "published figures (/v1/units, /v1/reports, /v1/rankings) are public."
         ),
     )
+    app.add_middleware(SecurityHeaders)
+    app.include_router(docs_router(app.title))
     body_schema, definitions = _request_body_schema()
     if read_models is not None:
         app.include_router(progress_router(read_models))
@@ -96,11 +104,14 @@ def create_app(
         return JSONResponse(detail, status_code=error.status_code, headers=error.headers)
 
     def principal(
-        token: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        request: Request,
+        _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
+        # HTTPBearer documents the scheme; the header is read as on every channel.
         try:
-            return credentials.authenticate(token.credentials if token else None)
-        except AuthenticationError as error:
+            key = bearer_token(request.headers.getlist("authorization"))
+            return credentials.authenticate(key)
+        except (AuthenticationError, MalformedAuthorizationError) as error:
             raise _problem(
                 401, "unauthenticated", str(error), **{"WWW-Authenticate": "Bearer"}
             ) from None
@@ -164,7 +175,7 @@ def create_app(
                 f"{len(items)} events; at most {settings.api_max_batch_events} per request",
             )
         raws = [orjson.dumps(item) for item in items]
-        outcomes = await run_in_threadpool(hub.ingestor.submit_bytes, raws, who)
+        outcomes = await run_in_threadpool(hub.ingestor.submit_bytes, raws, who, Channel.HTTP)
         metrics.count("http", outcomes)
         refused = [
             Reject(raw, outcome, f"http:{request_id}/{index}")

@@ -16,6 +16,7 @@ from hub.audit.export import to_csv, to_html
 from hub.audit.history import DossierHistory
 from hub.auth.credentials import Principal, Role
 from hub.bootstrap import Hub
+from hub.personal.erasure import erase_applicant
 from hub.personal.keys import ApplicantKeys
 from hub.personal.reads import PersonalDataReads
 from hub.personal.reveal import NotAnAuditorError, UnknownDossierError, reveal
@@ -62,7 +63,11 @@ def audit_router(hub: Hub, principal: Callable[..., Principal]) -> APIRouter:
         except service.NotFoundError as error:
             raise HTTPException(404, {"error": "not_found", "message": str(error)}) from None
         if format == "csv":
-            return Response(to_csv(found), media_type="text/csv; charset=utf-8")
+            return Response(
+                to_csv(found),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="dossier-{code}.csv"'},
+            )
         if format == "html":
             return Response(
                 to_html(found, datetime.now(UTC)), media_type="text/html; charset=utf-8"
@@ -132,11 +137,9 @@ def audit_router(hub: Hub, principal: Callable[..., Principal]) -> APIRouter:
         who: Annotated[Principal, Depends(principal)],
     ) -> dict[str, object]:
         auditor(who)
-        keys = ApplicantKeys(hub.settings)
-        try:
-            had = keys.erase(applicant_hash, f"{who.key_id} ({who.name})", request.reason)
-        finally:
-            keys.close()
+        had = erase_applicant(
+            hub.settings, applicant_hash, f"{who.key_id} ({who.name})", request.reason
+        )
         return {"applicant_hash": applicant_hash, "erased": had}
 
     return router

@@ -4,7 +4,6 @@ These are the figures the province publishes, so they need no credential. Each r
 reads the read model through this thread's own connection.
 """
 
-import csv
 import io
 import threading
 from typing import Annotated, Any
@@ -19,6 +18,7 @@ from hub.adapters.sql import ReadModelDatabase
 from hub.catalogue.store import CatalogueStore
 from hub.reuse.ledger import ReuseLedger
 from hub.settings import HubSettings
+from projections.csv_cells import SafeWriter
 from projections.periods import Granularity, Period, PeriodError
 from projections.progress import queries
 from projections.progress.queries import Totals
@@ -89,6 +89,10 @@ def progress_router(models: ReadModels) -> APIRouter:
         format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
     ) -> Any:
         span = _period(period)
+        try:
+            span.check_buckets(by)
+        except PeriodError as error:
+            raise HTTPException(422, {"error": "invalid_period", "message": str(error)}) from None
         catalogue = models.catalogue.current()
         entry = None if catalogue is None else catalogue.units.get(code)
         if entry is None or catalogue is None:
@@ -219,9 +223,9 @@ def _flat(totals: Totals) -> dict[str, Any]:
 def _csv(rows: list[dict[str, Any]], filename: str) -> Response:
     out = io.StringIO()
     if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+        writer = SafeWriter(out)
+        writer.writerow(list(rows[0]))
+        writer.writerows(row.values() for row in rows)
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import datetime
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from hub.audit.history import DossierHistory, TimelineEntry
+from projections.csv_cells import SafeWriter
 
 COLUMNS = list(TimelineEntry.model_fields)
 
@@ -28,7 +28,7 @@ def _cell(value: object) -> str:
 def to_csv(history: DossierHistory) -> str:
     """One row per event, columns as in the JSON timeline."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out)
     writer.writerow(COLUMNS)
     for entry in history.timeline:
         writer.writerow([_cell(getattr(entry, column)) for column in COLUMNS])

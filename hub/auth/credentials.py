@@ -47,6 +47,11 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def secret_matches(key_hash: str, secret: str) -> bool:
+    """Whether ``secret`` is the one whose digest is ``key_hash`` (in constant time)."""
+    return hmac.compare_digest(key_hash, _digest(secret))
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who a request or record comes from, and what it may do."""
@@ -119,7 +124,7 @@ class Credential(Aggregate):
             self.trigger_event(self.Revoked, reason=reason)
 
     def verifies(self, secret: str) -> bool:
-        return not self.revoked and hmac.compare_digest(self.key_hash, _digest(secret))
+        return not self.revoked and secret_matches(self.key_hash, secret)
 
     def principal(self) -> Principal:
         return Principal(self.key_id, self.name, self.role, self.units)

@@ -15,9 +15,14 @@ from hub.auth.credentials import (
     Principal,
     Role,
     credential_id,
+    secret_matches,
     split_key,
 )
 from hub.settings import HubSettings
+
+#: Compared with when there is no credential, so that an unknown key costs what a known one
+#: does.
+_STAND_IN_HASH = "0" * 64
 
 
 class AuthenticationError(Exception):
@@ -28,14 +33,14 @@ class CredentialStore(HubApplication):
     """Issues, lists, revokes and checks API keys; its table is ``credentials_events``."""
 
     name = "Credentials"
-    #: How long a checked credential is trusted before it is read again (revocations by
-    #: another process take effect within this time; in this process, at once).
-    CACHE_SECONDS = 10.0
+    #: How long a looked-up credential (or its absence) is trusted before it is read again:
+    #: revocations by another process take effect within this time; in this process, at once.
+    CACHE_SECONDS = 1.0
 
     def __init__(self, settings: HubSettings) -> None:
         # No aggregate cache: revocations by other processes must be seen (see CACHE_SECONDS).
         super().__init__(settings.model_copy(update={"aggregate_cache_size": 0}), "credentials")
-        self._checked: dict[str, tuple[float, Credential]] = {}
+        self._checked: dict[str, tuple[float, Credential | None]] = {}
         self._lock = threading.Lock()
 
     def issue(self, name: str, role: Role, units: list[str]) -> tuple[Credential, str]:
@@ -72,7 +77,12 @@ class CredentialStore(HubApplication):
         return [c for c in found if isinstance(c, Credential)]
 
     def authenticate(self, api_key: str | None) -> Principal:
-        """The principal of a valid API key, or :class:`AuthenticationError`."""
+        """The principal of a valid API key, or :class:`AuthenticationError`.
+
+        An unknown key, a wrong secret and a revoked key get one answer, by one path: the
+        look-up (cached alike, present or absent) and a digest comparison (against a
+        stand-in when there is no credential), so neither the answer nor its time tells
+        which it was."""
         if not api_key:
             raise AuthenticationError("no API key")
         try:
@@ -88,9 +98,12 @@ class CredentialStore(HubApplication):
             try:
                 credential = self.get(key_id)
             except KeyError:
-                raise AuthenticationError("unknown API key") from None
+                credential = None
             with self._lock:
+                if len(self._checked) > 10_000:  # unknown ids must not grow it for ever
+                    self._checked.clear()
                 self._checked[key_id] = (now + self.CACHE_SECONDS, credential)
-        if not credential.verifies(secret):
+        matched = secret_matches(credential.key_hash if credential else _STAND_IN_HASH, secret)
+        if credential is None or credential.revoked or not matched:
             raise AuthenticationError("invalid or revoked API key")
         return credential.principal()

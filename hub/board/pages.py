@@ -22,7 +22,7 @@ from hub.api.progress import ReadModels
 from hub.board import charts
 from hub.board.i18n import words
 from hub.domain.calendar import VIETNAM
-from projections.periods import Granularity, Period, PeriodError, bucket_of
+from projections.periods import MOST_BUCKETS, Granularity, Period, PeriodError, bucket_of
 from projections.progress import queries
 from projections.reports import LEVELS, RankBy, province_report, ranking
 
@@ -135,6 +135,8 @@ def board_router(models: ReadModels) -> APIRouter:
     ) -> Response:
         span, problem = period_or_error(period)
         step = by or (Granularity.DAY if span.days <= 92 else Granularity.MONTH)
+        if span.bucket_count(step) > MOST_BUCKETS:  # a page of bars, not of thousands
+            step = Granularity.MONTH
 
         def build() -> tuple[dict[str, Any], int]:
             t = words(lang)

@@ -32,10 +32,12 @@ from events.errors import EventRejected
 from events.models import DossierEvent
 from events.reasons import RejectReason
 from hub import metrics
+from hub.auth.bearer import MalformedAuthorizationError, bearer_token
 from hub.auth.store import AuthenticationError, CredentialStore
 from hub.bus.backoff import Backoff
 from hub.bus.rejects import Reject
-from hub.ingest import Ingestor, Outcome, admit
+from hub.domain.ownership import Channel, Publisher
+from hub.ingest import Ingestor, Outcome, admit, publisher_of
 from hub.settings import HubSettings
 
 logger = structlog.get_logger("hub.bus.inbound")
@@ -104,8 +106,10 @@ class InboundConsumer:
         return self.consumer
 
     def _handle(self, records: list[ConsumerRecord]) -> None:
-        items = [self._admit(record) for record in records]
-        outcomes = self.ingestor.submit_items(items)
+        admitted = [self._admit(record) for record in records]
+        outcomes = self.ingestor.submit_items(
+            [item for item, _ in admitted], [by for _, by in admitted]
+        )
         metrics.count("kafka", outcomes)
         rejects = [
             Reject(
@@ -131,21 +135,27 @@ class InboundConsumer:
         producer.commit_transaction()
         self._report_lag()
 
-    def _admit(self, record: ConsumerRecord) -> DossierEvent | Outcome:
-        header = next(
-            (v for k, v in record.headers or [] if k.lower() == AUTHORIZATION_HEADER), None
-        )
-        token = header.decode(errors="replace").removeprefix("Bearer ").strip() if header else None
+    def _admit(self, record: ConsumerRecord) -> tuple[DossierEvent | Outcome, Publisher]:
+        values = [v for k, v in record.headers or [] if k.lower() == AUTHORIZATION_HEADER]
         try:
-            principal = self.credentials.authenticate(token)
-        except AuthenticationError as error:
-            return Outcome.rejected(
-                EventRejected(
-                    RejectReason.UNAUTHENTICATED,
-                    f"{error}; send the header '{AUTHORIZATION_HEADER}: Bearer <API key>'",
-                )
+            principal = self.credentials.authenticate(bearer_token(values))
+        except (AuthenticationError, MalformedAuthorizationError) as error:
+            refusal = EventRejected(
+                RejectReason.UNAUTHENTICATED,
+                f"{error}; send one header '{AUTHORIZATION_HEADER}: Bearer <API key>'",
             )
-        return admit(record.value or b"", principal)
+            return Outcome.rejected(refusal), publisher_of(None, Channel.KAFKA)
+        item = admit(record.value or b"", principal)
+        by = publisher_of(principal, Channel.KAFKA)
+        if isinstance(item, Outcome) or record.key == item.dossier_code.encode():
+            return item, by
+        refusal = EventRejected(
+            RejectReason.KEY_NOT_DOSSIER_CODE,
+            f"the record's key is {_shown(record.key)}, not the event's dossier code "
+            f"{item.dossier_code}: key every record by its dossier code, which keeps a "
+            "dossier's events in one partition, in order",
+        )
+        return Outcome.rejected(refusal, item), by
 
     def _producer(self) -> KafkaProducer:
         if self.producer is None:
@@ -192,3 +202,11 @@ def _next_offsets(records: list[ConsumerRecord]) -> dict[TopicPartition, OffsetA
         if current is None or record.offset + 1 > current.offset:
             offsets[tp] = OffsetAndMetadata(record.offset + 1, "", -1)
     return offsets
+
+
+def _shown(key: bytes | None) -> str:
+    """A record key as a reject message may show it: a short prefix, never all of it."""
+    if key is None:
+        return "missing"
+    text = key[:40].decode("utf-8", errors="replace")
+    return repr(text + ("…" if len(key) > 40 else ""))

@@ -7,8 +7,10 @@ lost, even when it cannot be accepted.
 from __future__ import annotations
 
 import base64
+import os
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -36,12 +38,25 @@ class Reject:
         assert outcome.reason is not None
         headers = [
             (REJECT_REASON_HEADER, outcome.reason.value.encode()),
-            (REJECT_MESSAGE_HEADER, (outcome.message or "").encode()[:4_000]),
-            (REJECT_SOURCE_HEADER, self.source.encode()),
+            (REJECT_MESSAGE_HEADER, utf8_prefix(outcome.message or "", MESSAGE_BYTES)),
+            (REJECT_SOURCE_HEADER, utf8_prefix(self.source, FIELD_BYTES)),
         ]
         if outcome.field:
-            headers.append((REJECT_FIELD_HEADER, outcome.field.encode()))
+            headers.append((REJECT_FIELD_HEADER, utf8_prefix(outcome.field, FIELD_BYTES)))
         return headers
+
+
+MESSAGE_BYTES = 4_000
+FIELD_BYTES = 300
+
+
+def utf8_prefix(text: str, limit: int) -> bytes:
+    """At most ``limit`` bytes of ``text`` as UTF-8, cut between characters, never inside
+    one: a consumer in any language reads valid UTF-8. Lone surrogates become U+FFFD."""
+    encoded = text.encode("utf-8", errors="replace")
+    if len(encoded) <= limit:
+        return encoded
+    return encoded[:limit].decode("utf-8", errors="ignore").encode("utf-8")
 
 
 class RejectSink(Protocol):
@@ -88,10 +103,14 @@ class KafkaRejectSink:
 
 
 class FileRejectSink:
-    """Rejects appended to a JSON-lines file (embedded mode)."""
+    """Rejects appended to a JSON-lines file (embedded mode), readable by its owner only
+    (rejected events may hold applicants' details). Past ``rotate_bytes`` the file is
+    renamed with the time it was closed (``http.jsonl`` to ``http.20210315T090000Z.jsonl``)
+    and a new one begun: nothing is deleted."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, rotate_bytes: int = 64 * 2**20) -> None:
         self.path = path
+        self.rotate_bytes = rotate_bytes
         self._lock = threading.Lock()
 
     def publish(self, rejects: list[Reject]) -> None:
@@ -107,5 +126,48 @@ class FileRejectSink:
             + b"\n"
             for r in rejects
         )
-        with self._lock, self.path.open("ab") as out:
-            out.write(lines)
+        with self._lock:
+            self._rotate_if_full()
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(descriptor, "ab") as out:
+                out.write(lines)
+
+    def _rotate_if_full(self) -> None:
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            return
+        if size >= self.rotate_bytes:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+            self.path.rename(self.path.with_name(f"{self.path.stem}.{stamp}{self.path.suffix}"))
+
+
+def purge_applicant(directory: Path, applicant_hash: str) -> int:
+    """Blank the original bytes of every reject in ``directory``'s files that names the
+    applicant (their identity hash): after an erasure their details must not survive in a
+    rejected copy. The reject itself (where, why) stays. How many were blanked."""
+    needle = applicant_hash.encode()
+    blanked = 0
+    for path in sorted(directory.glob("*.jsonl")):
+        kept: list[bytes] = []
+        changed = False
+        with path.open("rb") as lines:
+            for line in lines:
+                row = orjson.loads(line)
+                original = base64.b64decode(row.get("original_base64", ""))
+                if needle in original:
+                    row["original_base64"] = ""
+                    row["erased"] = True
+                    line = orjson.dumps(row) + b"\n"
+                    changed = True
+                    blanked += 1
+                kept.append(line)
+        if changed:
+            staged = path.with_suffix(".purging")
+            descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "wb") as out:
+                out.writelines(kept)
+                out.flush()
+                os.fsync(out.fileno())
+            staged.replace(path)
+    return blanked
