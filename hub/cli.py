@@ -162,7 +162,10 @@ def dossier(code: str) -> None:
         "due_at": state.due_at,
         "counted_due_at": state.counted_due_at,
         "version": found.version,
-        "events": [{"record": e.record, "transition": e.transition} for e in history],
+        "events": [
+            {"record": e.record, "transition": e.transition, "provenance": e.provenance}
+            for e in history
+        ],
     }
     typer.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
 
@@ -405,10 +408,12 @@ def projections_status() -> None:
 @reports.projections_app.command("parked")
 def projections_parked(
     projection: Annotated[
-        str | None, typer.Option(help="Only this projection (unit_progress, reuse_index)")
+        str | None,
+        typer.Option(help="Only this one (unit_progress, reuse_index, dvcqg_intake)"),
     ] = None,
 ) -> None:
-    """Events a projection could not fold: position, dossier, event type, error."""
+    """Events a projection (or the portal connector) could not take: position, dossier,
+    event type, error."""
     hub = _hub()
     try:
         reports.projections_parked(hub, projection)

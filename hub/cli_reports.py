@@ -222,10 +222,9 @@ def _chosen(projection: str | None) -> list[str]:
 
 
 def projections_parked(hub: Hub, projection: str | None) -> None:
-    names = _chosen(projection)
     db = ReadModelDatabase(hub.settings)
     try:
-        found = [p for p in parked.parked(db) if p.projection in names]
+        found = parked.parked(db, projection)  # the projections', and the connector's
         table = Table("projection", "position", "dossier", "event type", "error", "parked at")
         for item in found:
             table.add_row(

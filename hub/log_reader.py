@@ -17,6 +17,8 @@ class LoggedEvent:
     position: int
     record: dict[str, Any]
     transition: dict[str, Any]
+    #: Who brought it (key id, channel); ``None`` for events stored before it was kept.
+    provenance: dict[str, Any] | None = None
 
 
 def log_page(store: DossierStore, start: int, limit: int) -> list[LoggedEvent]:
@@ -50,5 +52,12 @@ def dossier_history(store: DossierStore, code: str) -> list[LoggedEvent]:
     history = []
     for event in store.events.get(dossier_id(code)):
         assert isinstance(event, Dossier.Opened | Dossier.Recorded)
-        history.append(LoggedEvent(event.originator_version, event.record, event.transition))
+        history.append(
+            LoggedEvent(
+                event.originator_version,
+                event.record,
+                event.transition,
+                getattr(event, "provenance", None),
+            )
+        )
     return history

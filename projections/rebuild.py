@@ -106,10 +106,10 @@ def rebuild(
                 db.execute(f"ALTER TABLE {table}{suffix} RENAME TO {table}")
             number = checkpoints.start_generation(db, PROJECTION, position)
             parked.replace_all(db, PROJECTION, parking.events)
-        if parking.events:
-            logger.error("projections.rebuild_parked", parked=len(parking.events))
             rows_written = int(db.query(f"SELECT COUNT(*) FROM {tables.DAILY}")[0][0])
             open_dossiers = int(db.query(f"SELECT COUNT(*) FROM {tables.DOSSIERS}")[0][0])
+        if parking.events:
+            logger.error("projections.rebuild_parked", parked=len(parking.events))
         return RebuildReport(
             events=events,
             seconds=time.perf_counter() - started,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import date, datetime
+from typing import Any
 
 import structlog
 
@@ -21,8 +22,12 @@ from hub.adapters.sql import ReadModelDatabase
 from hub.bus.sources import Checkpoint, Delivery, Source, consume, last_per_part
 from hub.catalogue.store import CatalogueStore
 from hub.catalogue.versions import CatalogueVersion
+from projections import parked
 
 logger = structlog.get_logger("connectors.dvcqg.intake")
+
+#: Where events the connector cannot map are parked (``dvchub projections parked``).
+QUARANTINE = "dvcqg_intake"
 
 
 class Intake:
@@ -34,6 +39,7 @@ class Intake:
 
     def start(self) -> None:
         outbox.create(self.db)
+        self.db.create(parked.create_statements())
         self.source.start(self._resume)
 
     def _resume(self, parts: list[int]) -> dict[int, Checkpoint]:
@@ -67,18 +73,17 @@ class Intake:
             updates: list[outbox.Update] = []
             for position, record, transition in decoded:
                 code = record["dossier_code"]
-                state = fold(states.get(code), record, transition)
-                states[code] = state
-                day = _day(record["occurred_at"])
-                procedure = None
-                if catalogue is not None and state.procedure_code:
-                    procedure = catalogue.procedures.get(state.procedure_code)
-                integrated = procedure is not None and procedure.integrated_on(day)
-                integrated_now[code] = integrated
-                if integrated and procedure is not None:
-                    step = progress_step(record, transition)
-                    updates.append(
-                        outbox.Update(
+                try:
+                    state = fold(states.get(code), record, transition)
+                    day = _day(record["occurred_at"])
+                    procedure = None
+                    if catalogue is not None and state.procedure_code:
+                        procedure = catalogue.procedures.get(state.procedure_code)
+                    integrated = procedure is not None and procedure.integrated_on(day)
+                    update = None
+                    if integrated and procedure is not None:
+                        step = progress_step(record, transition)
+                        update = outbox.Update(
                             code,
                             position,
                             record["event_type"],
@@ -88,7 +93,13 @@ class Intake:
                             dossier_payload(state, procedure).model_dump(mode="json"),
                             step.model_dump(mode="json"),
                         )
-                    )
+                except Exception as error:  # one event's trouble is quarantined, not the batch
+                    self._quarantine(position, record, error)
+                    continue
+                states[code] = state
+                integrated_now[code] = integrated
+                if update is not None:
+                    updates.append(update)
             changed = {}
             for code, integrated in integrated_now.items():
                 state = states[code]
@@ -103,6 +114,27 @@ class Intake:
                 outbox.advance(self.db, self.source.name, part, position, delivery.offset)
         self.enqueued += len(updates)
         return len(updates)
+
+    def _quarantine(self, position: int, record: dict[str, Any], error: Exception) -> None:
+        """Park an event the connector cannot map; its dossier's later events go on."""
+        reason = parked.describe(error)
+        parked.park(
+            self.db,
+            parked.ParkedEvent(
+                QUARANTINE,
+                position,
+                str(record.get("dossier_code")),
+                str(record.get("event_type")),
+                reason,
+                parked.now(),
+            ),
+        )
+        logger.error(
+            "dvcqg.event_quarantined",
+            dossier_code=record.get("dossier_code"),
+            position=position,
+            error=reason,
+        )
 
     def run(self, stop: threading.Event) -> None:
         self.start()

@@ -36,6 +36,10 @@ class TimelineEntry(BaseModel):
     actor_id: str
     actor_name: str | None
     source_system: str
+    #: Who brought the event: the credential's key id (none: an operator's file) and the
+    #: channel (http, kafka, file). Events stored before the hub kept it have neither.
+    key_id: str | None = None
+    channel: str | None = None
     procedure_code: str | None
     status_before: str | None
     status_after: str
@@ -77,11 +81,16 @@ def _day(value: datetime) -> date:
     return value.astimezone(VIETNAM).date()
 
 
-def timeline(events: list[tuple[int, dict[str, Any], dict[str, Any]]]) -> list[TimelineEntry]:
-    """``(version, record, transition)`` triples as timeline entries."""
+#: A stored event: its version, its record, its transition and its provenance.
+StoredEvent = tuple[int, dict[str, Any], dict[str, Any], dict[str, Any] | None]
+
+
+def timeline(events: list[StoredEvent]) -> list[TimelineEntry]:
+    """Stored events as timeline entries."""
     entries = []
-    for version, record, transition in events:
+    for version, record, transition, provenance in events:
         actor = record.get("actor") or {}
+        brought = provenance or {}
         entries.append(
             TimelineEntry(
                 version=version,
@@ -93,6 +102,8 @@ def timeline(events: list[tuple[int, dict[str, Any], dict[str, Any]]]) -> list[T
                 actor_id=actor.get("id", ""),
                 actor_name=actor.get("name"),
                 source_system=record.get("source_system", ""),
+                key_id=brought.get("key_id"),
+                channel=brought.get("channel"),
                 procedure_code=(record.get("payload") or {}).get("procedure_code"),
                 status_before=_status(transition["status_before"]),
                 status_after=_status(transition["status_after"]) or "",
@@ -106,7 +117,7 @@ def timeline(events: list[tuple[int, dict[str, Any], dict[str, Any]]]) -> list[T
 
 def history(
     code: str,
-    events: list[tuple[int, dict[str, Any], dict[str, Any]]],
+    events: list[StoredEvent],
     as_of: datetime | None = None,
     known_at: datetime | None = None,
     now: datetime | None = None,

@@ -30,8 +30,8 @@ def dossier_history(
     events = stored_history(store, code)
     if not events:
         raise NotFoundError(f"dossier {code} is not in the store")
-    triples = [(e.position, e.record, e.transition) for e in events]
-    return history(code, triples, as_of, known_at, datetime.now(UTC))
+    stored = [(e.position, e.record, e.transition, e.provenance) for e in events]
+    return history(code, stored, as_of, known_at, datetime.now(UTC))
 
 
 class ProvenEvent(BaseModel):

@@ -83,10 +83,12 @@ class InboundConsumer:
                     self._rewind(records)
                     self._drop_producer()
                     stop.wait(backoff.next())
-        finally:
+        finally:  # anything else is a crash: the supervisor starts it again, afresh
             self._drop_producer()
             if self.consumer is not None:
-                self.consumer.close()
+                with contextlib.suppress(KafkaError):
+                    self.consumer.close()
+                self.consumer = None
 
     def _consumer(self) -> KafkaConsumer:
         if self.consumer is None:
