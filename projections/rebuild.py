@@ -296,7 +296,7 @@ def _fold_shard(
     tables.write_dossiers(db, fold.dossiers, suffix)
     db.close()
     counter.value = events
-    results.put((events, parking.events))
+    results.put((events + parking.unreadable_count, parking.events))
 
 
 def _stage(db: ReadModelDatabase, stage: str, fold: ProgressFold) -> None:

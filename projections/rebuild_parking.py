@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import structlog
 
 from projections import parked
@@ -18,6 +19,7 @@ class Parking:
     def __init__(self, projection: str) -> None:
         self.projection = projection
         self.events: list[parked.ParkedEvent] = []
+        self.unreadable_count = 0  # events the scan passed over without handing them on
 
     def fact(
         self, position: int, record: dict[str, Any], transition: dict[str, Any]
@@ -39,9 +41,16 @@ class Parking:
         """An event (its stored record) that a fold could not take."""
         self._park(position, record.get("dossier_code"), record.get("event_type"), error)
 
-    def unreadable(self, position: int, error: Exception) -> None:
-        """A stored event the fast log scan could not read."""
-        self._park(position, None, None, error)
+    def unreadable(self, position: int, state: bytes, error: Exception) -> None:
+        """A stored event (its stored state) the fast log scan could not read."""
+        self.unreadable_count += 1
+        code = kind = None
+        try:
+            record = orjson.loads(state)["record"]
+            code, kind = record.get("dossier_code"), record.get("event_type")
+        except Exception:  # noqa: S110 - not even JSON: parked by its position alone
+            pass
+        self._park(position, code, kind, error)
 
     def _park(self, position: int, code: object, kind: object, error: Exception) -> None:
         reason = parked.describe(error)

@@ -70,7 +70,7 @@ def scan_postgres(
     shard: int,
     shards: int,
     upto: int,
-    unreadable: Callable[[int, Exception], None] | None = None,
+    unreadable: Callable[[int, bytes, Exception], None] | None = None,
 ) -> Iterator[Fact]:
     """The facts of shard ``shard`` of ``shards``, positions 1 to ``upto``, in log order.
     An event whose fact cannot be made is handed to ``unreadable`` and passed over (without
@@ -105,7 +105,7 @@ def scan_postgres(
                 except Exception as error:
                     if unreadable is None:
                         raise
-                    unreadable(position, error)
+                    unreadable(position, state, error)
                     continue
                 yield fact
 
