@@ -5,6 +5,8 @@
 #   scripts/services/kafka.sh kill      SIGKILL, as a crash would
 #   scripts/services/kafka.sh status
 #   scripts/services/kafka.sh bootstrap print host:port
+#   scripts/services/kafka.sh tool CLASS [ARGS]   run one of Apache Kafka's own Java tools
+#       (kafka-tools of the broker's release), e.g. org.apache.kafka.tools.ConsoleProducer
 # Settings: DVCHUB_KAFKA_PORT (59092), DVCHUB_KAFKA_DATA (/tmp/dvchub-kafka-$PORT),
 # DVCHUB_KAFKA_CACHE (~/.cache/dvc-hub/kafka): where the jars are kept between runs,
 # DVCHUB_KAFKA_START_SECONDS (180): how long 'start' waits for the broker to be ready (a broker
@@ -145,5 +147,12 @@ case "${1:-}" in
     status) if running; then echo "running on 127.0.0.1:$PORT"; else echo "stopped"; exit 3; fi ;;
     bootstrap) echo "127.0.0.1:$PORT" ;;
     fetch) fetch ;;
-    *) echo "usage: $0 start|stop|kill|status|bootstrap|fetch" >&2; exit 2 ;;
+    tool)
+        shift
+        fetch
+        exec java -Xmx256m -Djava.awt.headless=true \
+            -Dlog4j2.configurationFile="$HERE/kafka/log4j2.yaml" -Dkafka.logs.dir="${TMPDIR:-/tmp}" \
+            -cp "$LIBS/*" "$@"
+        ;;
+    *) echo "usage: $0 start|stop|kill|status|bootstrap|fetch|tool CLASS [ARGS]" >&2; exit 2 ;;
 esac
