@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
+from events.asyncapi import asyncapi_document
 from events.schema_export import event_schemas
 from hub import cli_reports as reports
 from hub.adapters.calendar_files import CalendarFileError
@@ -63,12 +64,20 @@ def _hub() -> Hub:
 
 @schema_app.command("export")
 def schema_export(directory: Path) -> None:
-    """Write the JSON Schema of every event type into DIRECTORY."""
+    """Write the JSON Schema of every event type, and the AsyncAPI document of the topics
+    (asyncapi.json), into DIRECTORY."""
     directory.mkdir(parents=True, exist_ok=True)
     for event_type, schema in event_schemas().items():
         path = directory / f"{event_type}.schema.json"
         path.write_bytes(orjson.dumps(schema, option=orjson.OPT_INDENT_2) + b"\n")
         console.print(f"wrote {path}")
+    settings = load_settings()
+    document = asyncapi_document(
+        settings.kafka_actions_topic, settings.kafka_events_topic, settings.kafka_rejects_topic
+    )
+    path = directory / "asyncapi.json"
+    path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+    console.print(f"wrote {path}")
 
 
 @schema_app.command("docs")

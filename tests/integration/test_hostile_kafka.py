@@ -8,15 +8,18 @@ import threading
 import time
 from typing import Any
 
+import jsonschema_rs
 import orjson
 from kafka import KafkaConsumer, KafkaProducer
 
+from events.asyncapi import asyncapi_document, resolved_schema
 from events.bus import REJECT_MESSAGE_HEADER, REJECT_REASON_HEADER
 from hub.adapters.sql import ReadModelDatabase
 from hub.auth.credentials import Role
 from hub.auth.store import CredentialStore
 from hub.bootstrap import bootstrap
 from hub.bus.inbound import InboundConsumer
+from hub.bus.relay import Relay
 from hub.bus.sources import LogSource
 from hub.bus.topics import ensure_topics
 from hub.log_reader import read_log
@@ -93,6 +96,8 @@ def test_the_corpus_on_the_actions_topic(bus_settings: HubSettings) -> None:
     stop = threading.Event()
     worker = threading.Thread(target=consumer.run, args=(stop,))
     worker.start()
+    relay = threading.Thread(target=Relay(settings, hub.store).run, args=(stop,))
+    relay.start()
     rejected = [r for r in records if r[3] not in ("accepted", "duplicate")]
     accepted = sum(r[3] == "accepted" for r in records)
     try:
@@ -103,21 +108,25 @@ def test_the_corpus_on_the_actions_topic(bus_settings: HubSettings) -> None:
             assert time.monotonic() < deadline, "accepted events were not stored"
             time.sleep(0.1)
         assert worker.is_alive()
+        published = _read(settings, settings.kafka_events_topic, accepted, timeout=60)
     finally:
         stop.set()
         worker.join(timeout=30)
+        relay.join(timeout=30)
     assert sum(1 for _ in read_log(hub.store)) == accepted
     assert accepted == expected_counts(corpus())["accepted"] + 1
 
     wanted: dict[bytes, str] = {value: answer for _, value, _, answer in rejected}
     got: dict[bytes, str] = {}
     for record in rejects:
-        headers = dict(record.headers)
-        for value in headers.values():
+        received = dict(record.headers)
+        for value in received.values():
             value.decode("utf-8")  # every header is valid UTF-8, cut or not
-        assert len(headers[REJECT_MESSAGE_HEADER]) <= 4_000
-        got[record.value] = headers[REJECT_REASON_HEADER].decode()
+        assert len(received[REJECT_MESSAGE_HEADER]) <= 4_000
+        got[record.value] = received[REJECT_REASON_HEADER].decode()
     assert got == wanted
+
+    _conforms_to_the_asyncapi_document(settings, published, rejects)
 
     # The read side follows the log to its end.
     db = ReadModelDatabase(settings)
@@ -149,3 +158,34 @@ def _read(settings: HubSettings, topic: str, until: int, timeout: float) -> list
         consumer.close()
     assert len(records) == until, f"{len(records)} of {until} rejects arrived"
     return records
+
+
+def _conforms_to_the_asyncapi_document(
+    settings: HubSettings, published: list[Any], rejects: list[Any]
+) -> None:
+    """What the hub really wrote, checked against the topics' published contract."""
+    document = asyncapi_document(
+        settings.kafka_actions_topic, settings.kafka_events_topic, settings.kafka_rejects_topic
+    )
+    messages = document["components"]["messages"]
+
+    def validator(schema: dict[str, Any]) -> Any:
+        return jsonschema_rs.Draft202012Validator(
+            resolved_schema(document, schema), validate_formats=True
+        )
+
+    for name, records, value_is_json in (
+        ("published", published, True),
+        ("rejected", rejects, False),
+    ):
+        message = messages[name]
+        headers = validator(message["headers"])
+        payload = validator(message["payload"])
+        key = validator(message["bindings"]["kafka"]["key"])
+        for record in records:
+            as_text = {k: v.decode() for k, v in record.headers}
+            headers.validate(as_text)
+            if value_is_json:
+                payload.validate(orjson.loads(record.value))
+                key.validate(record.key.decode())
+    assert document["channels"]["events"]["address"] == settings.kafka_events_topic

@@ -41,7 +41,9 @@ def _tool(*args: str, stdin: str | None = None) -> str:
     return done.stdout
 
 
-def _consume(settings: HubSettings, topic: str, count: int) -> list[tuple[dict[str, str], str, str]]:
+def _consume(
+    settings: HubSettings, topic: str, count: int
+) -> list[tuple[dict[str, str], str, str]]:
     """``count`` records of ``topic`` as the console consumer prints them: headers, key,
     value."""
     out = _tool(
@@ -138,7 +140,7 @@ def test_a_java_agency_publishes_and_reads_the_events_and_its_rejects(
     assert [int(e.transition.status_after) for e in events] == [2, 9]
     assert all(headers["dvc-position"] for headers, _, _ in published)
 
-    (headers, reject_key, value), = _consume(settings, settings.kafka_rejects_topic, 1)
+    ((headers, reject_key, value),) = _consume(settings, settings.kafka_rejects_topic, 1)
     assert reject_key == code(101)
     assert orjson.loads(value) == lax
     assert headers["dvc-reason"] == "schema_violation"
