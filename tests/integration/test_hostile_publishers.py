@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import os
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from hub.adapters.sql import ReadModelDatabase
 from hub.api.app import create_app
 from hub.api.progress import ReadModels
 from hub.auth.credentials import Role
-from hub.auth.store import CredentialStore
+from hub.auth.store import AuthenticationError, CredentialStore
 from hub.bootstrap import Hub
 from hub.bus.rejects import FileRejectSink
 from hub.bus.sources import LogSource
@@ -364,3 +365,24 @@ def test_an_unfoldable_stored_event_is_parked_and_the_read_side_goes_on(
     rebuilt = rebuild(settings, hub.store)
     assert rebuilt.parked == 1
     assert rebuilt.events == 3
+
+
+def test_a_revocation_reaches_another_process_within_a_second(settings: HubSettings) -> None:
+    """Two credential stores stand for two processes of one deployment."""
+    serving, operator = CredentialStore(settings), CredentialStore(settings)
+    try:
+        _, key = operator.issue("so-tu-phap", Role.PUBLISHER, [UNIT])
+        assert serving.authenticate(key).key_id == key.split("_")[1]  # now cached there
+        operator.revoke(key.split("_")[1])
+        revoked_at = time.monotonic()
+        while True:
+            try:
+                serving.authenticate(key)
+            except AuthenticationError:
+                break
+            assert time.monotonic() - revoked_at < CredentialStore.CACHE_SECONDS + 0.5
+            time.sleep(0.05)
+        assert CredentialStore.CACHE_SECONDS <= 1.0
+    finally:
+        serving.close()
+        operator.close()
