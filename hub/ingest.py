@@ -37,7 +37,7 @@ from hub.auth.credentials import Principal
 from hub.domain.calendar import VIETNAM
 from hub.domain.dossier import Dossier, DuplicateEvent, dossier_id
 from hub.domain.lifecycle import OPENING, Rules
-from hub.domain.ownership import OPERATOR, Channel, Publisher
+from hub.domain.ownership import OPERATOR, Publisher, Transport
 
 logger = structlog.get_logger("hub.ingest")
 
@@ -103,7 +103,7 @@ class Ingestor:
         self,
         raws: Iterable[bytes],
         principal: Principal | None = None,
-        channel: Channel = Channel.FILE,
+        channel: Transport = Transport.FILE,
     ) -> list[Outcome]:
         """Parse and store JSON-encoded events, one outcome per item, in order.
 
@@ -117,7 +117,7 @@ class Ingestor:
         self,
         values: Iterable[object],
         principal: Principal | None = None,
-        channel: Channel = Channel.FILE,
+        channel: Transport = Transport.FILE,
     ) -> list[Outcome]:
         """Parse and store decoded JSON values, one outcome per item, in order."""
         return self.submit_items(
@@ -221,7 +221,7 @@ class Ingestor:
         return dossier
 
 
-def publisher_of(principal: Principal | None, channel: Channel) -> Publisher:
+def publisher_of(principal: Principal | None, channel: Transport) -> Publisher:
     """Who brings events: the credential behind ``principal``, over ``channel``."""
     if principal is None:
         return Publisher(None, channel)

@@ -36,7 +36,7 @@ from hub.auth.store import AuthenticationError, CredentialStore
 from hub.board.pages import board_router
 from hub.bootstrap import Hub
 from hub.bus.rejects import Reject, RejectSink
-from hub.domain.ownership import Channel
+from hub.domain.ownership import Transport
 from hub.ingest import Outcome
 from hub.log_reader import last_position
 from hub.supervisor import Readiness
@@ -175,7 +175,7 @@ def create_app(
                 f"{len(items)} events; at most {settings.api_max_batch_events} per request",
             )
         raws = [orjson.dumps(item) for item in items]
-        outcomes = await run_in_threadpool(hub.ingestor.submit_bytes, raws, who, Channel.HTTP)
+        outcomes = await run_in_threadpool(hub.ingestor.submit_bytes, raws, who, Transport.HTTP)
         metrics.count("http", outcomes)
         refused = [
             Reject(raw, outcome, f"http:{request_id}/{index}")

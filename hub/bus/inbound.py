@@ -36,7 +36,7 @@ from hub.auth.bearer import MalformedAuthorizationError, bearer_token
 from hub.auth.store import AuthenticationError, CredentialStore
 from hub.bus.backoff import Backoff
 from hub.bus.rejects import Reject
-from hub.domain.ownership import Channel, Publisher
+from hub.domain.ownership import Publisher, Transport
 from hub.ingest import Ingestor, Outcome, admit, publisher_of
 from hub.settings import HubSettings
 
@@ -146,9 +146,9 @@ class InboundConsumer:
                 RejectReason.UNAUTHENTICATED,
                 f"{error}; send one header '{AUTHORIZATION_HEADER}: Bearer <API key>'",
             )
-            return Outcome.rejected(refusal), publisher_of(None, Channel.KAFKA)
+            return Outcome.rejected(refusal), publisher_of(None, Transport.KAFKA)
         item = admit(record.value or b"", principal)
-        by = publisher_of(principal, Channel.KAFKA)
+        by = publisher_of(principal, Transport.KAFKA)
         if isinstance(item, Outcome) or record.key == item.dossier_code.encode():
             return item, by
         refusal = EventRejected(

@@ -26,7 +26,7 @@ from events.reasons import RejectReason
 ALL_UNITS = "*"
 
 
-class Channel(StrEnum):
+class Transport(StrEnum):
     """How an event reached the hub."""
 
     HTTP = "http"
@@ -40,7 +40,7 @@ class Publisher:
     given to ``dvchub ingest``), the channel, and the units the credential acts for."""
 
     key_id: str | None
-    channel: Channel
+    channel: Transport
     units: frozenset[str] = frozenset()
 
     def to_json(self) -> dict[str, Any]:
@@ -54,7 +54,7 @@ class Publisher:
 
 
 #: An operator's file: no credential; the ownership rule applies as written.
-OPERATOR = Publisher(None, Channel.FILE)
+OPERATOR = Publisher(None, Transport.FILE)
 
 
 def _groups(unit: str) -> tuple[str, tuple[str, str, str]]:

@@ -18,7 +18,7 @@ from events.schema_export import event_schemas
 from hub.domain.calendar import WorkingCalendar
 from hub.domain.dossier import Dossier
 from hub.domain.lifecycle import Rules
-from hub.domain.ownership import Channel, Publisher, code_names_unit, is_ancestor
+from hub.domain.ownership import Publisher, Transport, code_names_unit, is_ancestor
 from tests.factories import CODE, OTHER_UNIT, UNIT, at, event, received
 
 RULES = Rules(WorkingCalendar())
@@ -262,7 +262,7 @@ def test_every_code_has_its_pattern_in_the_schema() -> None:
 
 # --- ownership ------------------------------------------------------------------------
 
-B_CREDENTIAL = Publisher("b0b0b0b0b0b0", Channel.HTTP, frozenset({OTHER_UNIT}))
+B_CREDENTIAL = Publisher("b0b0b0b0b0b0", Transport.HTTP, frozenset({OTHER_UNIT}))
 A_CODE_BY_B = f"{UNIT}-210315-0042"
 
 
@@ -295,7 +295,7 @@ def test_a_unit_the_dossier_was_transferred_to_acts_on_it() -> None:
 @pytest.mark.parametrize("scope", ["*", "000.00.00.H12"], ids=["all units", "the province"])
 def test_a_credential_scoped_above_the_dossiers_units_acts_on_it(scope: str) -> None:
     province_unit = "000.00.00.H12"
-    above = Publisher("c0c0c0c0c0c0", Channel.KAFKA, frozenset({scope}))
+    above = Publisher("c0c0c0c0c0c0", Transport.KAFKA, frozenset({scope}))
     dossier = _opened()
     returned = event("dossier.resolved", unit=province_unit, when="2021-03-16 10:00")
     dossier.record(parse_event(returned), RULES, NOW, above)
