@@ -52,7 +52,7 @@ FIELD_BYTES = 300
 
 def utf8_prefix(text: str, limit: int) -> bytes:
     """At most ``limit`` bytes of ``text`` as UTF-8, cut between characters, never inside
-    one: a consumer in any language reads valid UTF-8. Lone surrogates become U+FFFD."""
+    one: a consumer in any language reads valid UTF-8. Lone surrogates become '?'."""
     encoded = text.encode("utf-8", errors="replace")
     if len(encoded) <= limit:
         return encoded
