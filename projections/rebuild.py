@@ -285,7 +285,10 @@ def _fold_shard(
     # passes over them would cost a fifth of the time. It runs once per batch instead.
     gc.disable()
     for fact in scan_postgres(url, schema, shard, shards, upto, parking.unreadable):
-        parking.apply(fold, fact)
+        try:  # inline, not parking.apply: a call per event costs the rebuild's hot loop
+            fold.apply(fact)
+        except Exception as error:
+            parking.unfoldable(fact, error)
         events += 1
         if events % 10_000 == 0:
             counter.value = events

@@ -35,7 +35,11 @@ class Parking:
         try:
             fold.apply(fact)
         except Exception as error:
-            self._park(fact.position, fact.dossier_code, fact.event_type, error)
+            self.unfoldable(fact, error)
+
+    def unfoldable(self, fact: Fact, error: Exception) -> None:
+        """A fact the fold refused."""
+        self._park(fact.position, fact.dossier_code, fact.event_type, error)
 
     def failed(self, position: int, record: dict[str, Any], error: Exception) -> None:
         """An event (its stored record) that a fold could not take."""
