@@ -33,6 +33,7 @@ from events.enums import (
     TimeUnit,
     TransferKind,
 )
+from events.errors import shown
 
 
 def _integer_code(value: object) -> object:
@@ -42,7 +43,7 @@ def _integer_code(value: object) -> object:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"expected an integer code, got {value!r}")
+        raise ValueError(f"expected an integer code, got {shown(value)}")
     return value
 
 
