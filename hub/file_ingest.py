@@ -169,7 +169,8 @@ def _batches(
         number += 1
         report.lines = number
         item: bytes | _TooLong
-        if len(line) > limit + 1 or (len(line) == limit + 1 and not line.endswith(b"\n")):
+        complete = line.endswith(b"\n")
+        if (len(line.rstrip(b"\r\n")) if complete else len(line)) > limit:
             head, length = line[:KEPT_OF_LONG_LINE], len(line)
             while not line.endswith(b"\n"):
                 line = lines.readline(1_048_576)

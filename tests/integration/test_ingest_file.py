@@ -142,3 +142,26 @@ def test_the_cli_reports_counts_and_reasons(
     dossier = CliRunner().invoke(app, ["dossier", CODE])
     assert dossier.exit_code == 0
     assert orjson.loads(dossier.output)["status_name"] == "withdrawn"
+
+
+@pytest.mark.parametrize(
+    ("content", "ending", "too_long"),
+    [
+        (64, b"\n", False),
+        (64, b"\r\n", False),
+        (65, b"\n", True),
+        (65, b"\r\n", True),
+        (65, b"", True),
+        (64, b"", False),
+    ],
+)
+def test_the_line_limit_counts_content_not_line_endings(
+    hub: Hub, tmp_path: Path, content: int, ending: bytes, too_long: bool
+) -> None:
+    source, rejects = tmp_path / "in.jsonl", tmp_path / "in.rejects.jsonl"
+    # The line under test last: without an ending, it is the file's unterminated last line.
+    source.write_bytes(b"[]\n" + b"{" + b" " * (content - 2) + b"}" + ending)
+    report = ingest_file(source, hub.ingestor, rejects, 10, max_line_bytes=64)
+    assert report.lines == 2
+    assert report.reasons["line_too_long"] == (1 if too_long else 0)
+    assert report.rejected == 2  # the first is refused either way: not an event
