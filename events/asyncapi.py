@@ -8,6 +8,7 @@ tests check records the hub really wrote against this document.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter
@@ -53,17 +54,25 @@ def _schemas() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
 def _asyncapi(value: Any) -> Any:
     """A JSON Schema as pydantic writes it, as an AsyncAPI Schema Object: there a
     ``discriminator`` is the property's name, not OpenAPI's object with a mapping."""
+    return _rewrite(
+        value,
+        lambda key, inner: (
+            inner["propertyName"] if key == "discriminator" and isinstance(inner, dict) else None
+        ),
+    )
+
+
+def _rewrite(value: Any, change: Callable[[str, Any], Any]) -> Any:
+    """``value`` (JSON) with each member that ``change(key, value)`` gives a value for
+    replaced by it, at any depth."""
     if isinstance(value, dict):
-        return {
-            key: (
-                inner["propertyName"]
-                if key == "discriminator" and isinstance(inner, dict)
-                else _asyncapi(inner)
-            )
-            for key, inner in value.items()
-        }
+        out = {}
+        for key, inner in value.items():
+            changed = change(key, inner)
+            out[key] = _rewrite(inner, change) if changed is None else changed
+        return out
     if isinstance(value, list):
-        return [_asyncapi(item) for item in value]
+        return [_rewrite(item, change) for item in value]
     return value
 
 
@@ -225,15 +234,11 @@ def resolved_schema(document: dict[str, Any], schema: dict[str, Any]) -> dict[st
 
 
 def _rewritten(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            key: (
-                inner.replace("#/components/schemas/", "#/$defs/")
-                if key == "$ref" and isinstance(inner, str)
-                else _rewritten(inner)
-            )
-            for key, inner in value.items()
-        }
-    if isinstance(value, list):
-        return [_rewritten(item) for item in value]
-    return value
+    return _rewrite(
+        value,
+        lambda key, inner: (
+            inner.replace("#/components/schemas/", "#/$defs/")
+            if key == "$ref" and isinstance(inner, str)
+            else None
+        ),
+    )

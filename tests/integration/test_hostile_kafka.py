@@ -10,7 +10,7 @@ from typing import Any
 
 import jsonschema_rs
 import orjson
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaProducer
 
 from events.asyncapi import asyncapi_document, resolved_schema
 from events.bus import REJECT_MESSAGE_HEADER, REJECT_REASON_HEADER
@@ -28,6 +28,7 @@ from projections.rebuild import rebuild
 from projections.runner import ProgressWorker
 from tests.factories import OTHER_UNIT, UNIT, event
 from tests.hostile import code, corpus, expected_counts
+from tests.topics import read_committed
 
 Record = tuple[bytes | None, bytes, list[tuple[str, bytes]], str]  # key, value, headers, answer
 
@@ -140,23 +141,8 @@ def test_the_corpus_on_the_actions_topic(bus_settings: HubSettings) -> None:
 
 
 def _read(settings: HubSettings, topic: str, until: int, timeout: float) -> list[Any]:
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=settings.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        isolation_level="read_committed",
-        enable_auto_commit=False,
-        group_id=None,
-        consumer_timeout_ms=1_000,
-    )
-    records: list[Any] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(records) < until and time.monotonic() < deadline:
-            records.extend(consumer)
-    finally:
-        consumer.close()
-    assert len(records) == until, f"{len(records)} of {until} rejects arrived"
+    records = read_committed(settings, topic, until, timeout)
+    assert len(records) == until, f"{len(records)} of {until} records arrived on {topic}"
     return records
 
 

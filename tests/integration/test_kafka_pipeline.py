@@ -42,6 +42,7 @@ from hub.simulation.publish import KafkaSink, NotAcknowledged, PublishReport
 from hub.workload import Workload
 from tests.conftest import ROOT, Broker
 from tests.processes import CliProcess, cli_result, run_cli, table_rows
+from tests.topics import read_committed
 
 pytestmark = pytest.mark.postgres
 
@@ -58,27 +59,6 @@ def hub_process(bus_settings: HubSettings, tmp_path: Path) -> Iterator[HubProces
     process = HubProcess(bus_settings, tmp_path / "hub.log")
     yield process
     process.stop()
-
-
-def _read_all(settings: HubSettings, topic: str, until: int, timeout: float) -> list[Any]:
-    """Committed records of ``topic`` from the start, until ``until`` are read or time out."""
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=settings.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        isolation_level="read_committed",
-        enable_auto_commit=False,
-        group_id=None,
-        consumer_timeout_ms=2_000,
-    )
-    records: list[Any] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(records) < until and time.monotonic() < deadline:
-            records.extend(consumer)
-    finally:
-        consumer.close()
-    return records
 
 
 def _bad_records(unit_limited_key: str, key: str) -> list[tuple[bytes, dict[str, str], str]]:
@@ -228,7 +208,7 @@ def test_every_event_once_in_order_through_a_killed_hub_and_a_restarted_broker(
     hub_process.start()
     publish_part(slice(0, quarter))
     # Wait for the hub to be mid-stream, then kill it without warning.
-    _read_all(settings, settings.kafka_events_topic, until=quarter, timeout=60)
+    read_committed(settings, settings.kafka_events_topic, until=quarter, timeout=60)
     hub_process.kill()
     # A backlog builds up while it is dead ...
     publish_part(slice(quarter, 3 * quarter))
@@ -239,10 +219,14 @@ def test_every_event_once_in_order_through_a_killed_hub_and_a_restarted_broker(
     kafka.start()
     publish_part(slice(3 * quarter, None))
 
-    published = _read_all(settings, settings.kafka_events_topic, until=len(events), timeout=180)
+    published = read_committed(
+        settings, settings.kafka_events_topic, until=len(events), timeout=180
+    )
     hub_process.stop()
     # Read once more after everything stopped: nothing beyond the expected may appear.
-    published = _read_all(settings, settings.kafka_events_topic, until=len(events) + 1, timeout=10)
+    published = read_committed(
+        settings, settings.kafka_events_topic, until=len(events) + 1, timeout=10
+    )
 
     _assert_each_once(published, events, hub_process.log)
     values = [PublishedEvent.model_validate_json(r.value) for r in published]
@@ -259,7 +243,7 @@ def test_every_event_once_in_order_through_a_killed_hub_and_a_restarted_broker(
         positions = [v.position for v in received]
         assert positions == sorted(positions)
 
-    rejects = _read_all(settings, settings.kafka_rejects_topic, until=len(bad) + 1, timeout=15)
+    rejects = read_committed(settings, settings.kafka_rejects_topic, until=len(bad) + 1, timeout=15)
     reasons = sorted(dict(r.headers)[REJECT_REASON_HEADER].decode() for r in rejects)
     assert reasons == sorted(reason for _, _, reason in bad), (
         "each bad record once, with its reason"
@@ -288,7 +272,7 @@ def test_a_hub_started_while_the_broker_is_away_waits_for_it(
     half = len(events) // 2
     hub_process.start()
     _publish(settings, key, events[:half])
-    _read_all(settings, settings.kafka_events_topic, until=half, timeout=120)
+    read_committed(settings, settings.kafka_events_topic, until=half, timeout=120)
     _wait_until_caught_up(settings)
     hub_process.stop()
 
@@ -310,10 +294,12 @@ def test_a_hub_started_while_the_broker_is_away_waits_for_it(
     assert f"store: last position {half}" in away.stdout
 
     _publish(settings, key, events[half:])
-    _read_all(settings, settings.kafka_events_topic, until=len(events), timeout=120)
+    read_committed(settings, settings.kafka_events_topic, until=len(events), timeout=120)
     _wait_until_caught_up(settings)
     hub_process.stop()
-    published = _read_all(settings, settings.kafka_events_topic, until=len(events) + 1, timeout=10)
+    published = read_committed(
+        settings, settings.kafka_events_topic, until=len(events) + 1, timeout=10
+    )
     _assert_each_once(published, events, hub_process.log)
     assert "kafka.unavailable" in hub_process.log.read_text()
 
@@ -345,7 +331,7 @@ def test_http_rejects_reach_the_rejects_topic_with_their_reason(bus_settings: Hu
     )
     sink.publish([Reject(b'{"original": true}', outcome, "http:req-1/0")])
     sink.close()
-    (record,) = _read_all(settings, settings.kafka_rejects_topic, until=1, timeout=30)
+    (record,) = read_committed(settings, settings.kafka_rejects_topic, until=1, timeout=30)
     headers = {name: value.decode() for name, value in record.headers}
     assert record.value == b'{"original": true}'
     assert headers[REJECT_REASON_HEADER] == "unit_not_authorised"
@@ -369,14 +355,16 @@ def test_nothing_lost_or_doubled_through_a_database_restart(
     half = len(events) // 2
     hub_process.start()
     _publish(settings, key, events[:half])
-    _read_all(settings, settings.kafka_events_topic, until=half // 2, timeout=60)
+    read_committed(settings, settings.kafka_events_topic, until=half // 2, timeout=60)
     subprocess.run([script, "stop"], check=True)
     _publish(settings, key, events[half:])
     time.sleep(12)  # longer than the connect timeout (10 s): the hub meets a database away
     subprocess.run([script, "start"], check=True)
-    _read_all(settings, settings.kafka_events_topic, until=len(events), timeout=180)
+    read_committed(settings, settings.kafka_events_topic, until=len(events), timeout=180)
     hub_process.stop()
-    published = _read_all(settings, settings.kafka_events_topic, until=len(events) + 1, timeout=10)
+    published = read_committed(
+        settings, settings.kafka_events_topic, until=len(events) + 1, timeout=10
+    )
     _assert_each_once(published, events, hub_process.log)
 
 
