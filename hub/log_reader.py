@@ -6,8 +6,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
+
 from hub.application import DossierStore
 from hub.domain.dossier import Dossier, dossier_id
+
+logger = structlog.get_logger("hub.log_reader")
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,12 +26,23 @@ class LoggedEvent:
 
 
 def log_page(store: DossierStore, start: int, limit: int) -> list[LoggedEvent]:
-    """Up to ``limit`` accepted events from position ``start`` on, in store order."""
+    """Up to ``limit`` accepted events from position ``start`` on, in store order.
+
+    A row that is not a dossier event the hub could have stored (changed behind its back)
+    comes with an empty record and transition: its readers park it rather than stop at it
+    (and ``dvchub audit verify`` names it)."""
     page = []
     for notification in store.recorder.select_notifications(start=start, limit=limit):
-        event = store.mapper.to_domain_event(notification)
-        assert isinstance(event, Dossier.Opened | Dossier.Recorded)
-        page.append(LoggedEvent(notification.id, event.record, event.transition))
+        try:
+            event = store.mapper.to_domain_event(notification)
+            if not isinstance(event, Dossier.Opened | Dossier.Recorded):
+                raise TypeError(f"not a dossier event: {type(event).__name__}")
+            page.append(LoggedEvent(notification.id, event.record, event.transition))
+        except Exception as error:
+            logger.error(
+                "log.unreadable_event", position=notification.id, error_type=type(error).__name__
+            )
+            page.append(LoggedEvent(notification.id, {}, {}))
     return page
 
 

@@ -153,13 +153,20 @@ class ProjectionWorker:
         code = kind = None
         try:
             record, _ = delivery.decode()
-            code, kind = str(record.get("dossier_code")), str(record.get("event_type"))
+            code, kind = record.get("dossier_code"), record.get("event_type")
         except Exception:  # noqa: S110 - the event cannot even be read; park it as it is
             pass
         reason = parked.describe(error)
         parked.park(
             self.db,
-            parked.ParkedEvent(self.name, delivery.position, code, kind, reason, parked.now()),
+            parked.ParkedEvent(
+                self.name,
+                delivery.position,
+                None if code is None else str(code),
+                None if kind is None else str(kind),
+                reason,
+                parked.now(),
+            ),
         )
         logger.error(
             "projections.event_parked",

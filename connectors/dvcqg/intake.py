@@ -64,7 +64,7 @@ class Intake:
                     fresh.append(delivery)
                     floors[delivery.part] = delivery.position
             decoded = [(d.position, *d.decode()) for d in fresh]
-            codes = sorted({record["dossier_code"] for _, record, _ in decoded})
+            codes = sorted({str(record.get("dossier_code")) for _, record, _ in decoded})
             states = {
                 code: SyncState.model_validate(data)
                 for code, data in outbox.load_states(self.db, codes).items()
@@ -72,7 +72,7 @@ class Intake:
             integrated_now: dict[str, bool] = {}
             updates: list[outbox.Update] = []
             for position, record, transition in decoded:
-                code = record["dossier_code"]
+                code = str(record.get("dossier_code"))
                 try:
                     state = fold(states.get(code), record, transition)
                     day = _day(record["occurred_at"])

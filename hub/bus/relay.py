@@ -73,6 +73,9 @@ class Relay:
         if events:
             self.producer.begin_transaction()
             for event in events:
+                if not event.record:  # a row the hub could not have stored: not published
+                    logger.error("relay.unreadable_event", position=event.position)
+                    continue
                 self.producer.send(
                     self.settings.kafka_events_topic,
                     key=event.record["dossier_code"].encode(),

@@ -4,15 +4,13 @@ what is wrong; on an untouched store it finds nothing."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from uuid import UUID
+from uuid import uuid4
 
 import orjson
-import psycopg
 import pytest
 
 from hub.adapters.sql import ReadModelDatabase
@@ -22,89 +20,8 @@ from hub.audit.stored import StoredEvent
 from hub.audit.verify import Finding, VerifyReport, published_checkpoints, verify
 from hub.bootstrap import Hub
 from hub.workload import Workload
+from tests.raw_store import RawStore
 from verifier.dvchub_verify import CHAIN_START, chain_hash
-
-
-class RawStore:
-    """The store's table, reached around the hub as someone with write access would."""
-
-    def __init__(self, hub: Hub) -> None:
-        settings = hub.settings
-        self.postgres = settings.uses_postgres
-        if self.postgres:
-            self.pg = psycopg.connect(
-                str(settings.database_url),
-                autocommit=True,
-                options=f"-c search_path={settings.database_schema}",
-            )
-            self.table, self.position = "dossiers_events", "notification_id"
-        else:
-            self.lite = sqlite3.connect(settings.data_dir / "events.sqlite3", isolation_level=None)
-            self.table, self.position = "stored_events", "rowid"
-
-    def run(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        if self.postgres:
-            cursor = self.pg.execute(sql.replace("?", "%s"), params)
-            return cursor.fetchall() if cursor.description else []
-        return self.lite.execute(sql, params).fetchall()
-
-    def key(self, originator_id: str) -> Any:
-        """An aggregate id as the table keeps it (eventsourcing's SQLite: 32 hex digits)."""
-        return UUID(originator_id) if self.postgres else UUID(originator_id).hex
-
-    def rows(self) -> list[tuple[int, str, int, bytes]]:
-        return [
-            (int(p), str(UUID(str(o))), int(v), bytes(s))
-            for p, o, v, s in self.run(
-                f"SELECT {self.position}, originator_id, originator_version, state "
-                f"FROM {self.table} ORDER BY {self.position}"
-            )
-        ]
-
-    def set_state(self, originator_id: str, version: int, state: bytes) -> None:
-        self.run(
-            f"UPDATE {self.table} SET state = ? WHERE originator_id = ? AND originator_version = ?",
-            (state, self.key(originator_id), version),
-        )
-
-    def delete(self, originator_id: str, version: int) -> None:
-        self.run(
-            f"DELETE FROM {self.table} WHERE originator_id = ? AND originator_version = ?",
-            (self.key(originator_id), version),
-        )
-
-    def shift_after(self, position: int, by: int) -> None:
-        """Renumber every event after ``position`` (as making room for an insertion does)."""
-        far = 10_000_000
-        self.run(
-            f"UPDATE {self.table} SET {self.position} = {self.position} + ? "
-            f"WHERE {self.position} > ?",
-            (far, position),
-        )
-        self.run(
-            f"UPDATE {self.table} SET {self.position} = {self.position} - ? "
-            f"WHERE {self.position} > ?",
-            (far - by, far),
-        )
-
-    def insert(self, position: int, originator_id: str, version: int, state: bytes) -> None:
-        self.run(
-            f"INSERT INTO {self.table} ({self.position}, originator_id, originator_version, "
-            "topic, state) VALUES (?, ?, ?, ?, ?)",
-            (
-                position,
-                self.key(originator_id),
-                version,
-                "hub.domain.dossier:Dossier.Recorded",
-                state,
-            ),
-        )
-
-    def close(self) -> None:
-        if self.postgres:
-            self.pg.close()
-        else:
-            self.lite.close()
 
 
 @dataclass
@@ -253,3 +170,26 @@ def test_a_rewrite_of_events_and_seals_together_breaks_the_signed_root(sealed: S
     report = sealed.verify()
     assert [f.kind for f in report.findings] == ["checkpoint_mismatch"]
     assert "do not hash to the root it signs" in report.findings[0].detail
+
+
+def test_rows_that_are_not_json_written_behind_the_hubs_back_are_sealed_and_verified(
+    sealed: Sealed,
+) -> None:
+    """The log's leaves have no gaps: the sealer seals whatever a row holds (its exact
+    bytes when they are not JSON that RFC 8785 can write), and verify makes them alike."""
+    last = sealed.raw.rows()[-1][0]
+    garbage, huge = str(uuid4()), str(uuid4())
+    sealed.raw.insert(last + 1, garbage, 1, b"\xff\xfe not JSON")
+    sealed.raw.insert(last + 2, huge, 1, b'{"record": {"n": 123456789012345678901}}')
+    worker = sealer(sealed.hub.settings, sealed.hub.store)
+    try:
+        assert worker.seal() == 2
+        assert worker.checkpoint() is not None
+    finally:
+        worker.db.close()
+    report = sealed.verify()
+    assert report.ok, report.findings
+    assert report.unsealed == 0
+
+    sealed.raw.set_state(garbage, 1, b"\xff\xfe changed")
+    assert ("changed", "?", 1) in _named(sealed.verify())

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import orjson
 import pytest
@@ -37,6 +38,7 @@ from projections.rebuild import rebuild
 from projections.runner import ProgressWorker
 from tests.factories import OTHER_UNIT, UNIT, event
 from tests.hostile import UNFOLDABLE_AT, code, corpus, expected_counts
+from tests.raw_store import RawStore
 
 runner = CliRunner()
 
@@ -386,3 +388,27 @@ def test_a_revocation_reaches_another_process_within_a_second(settings: HubSetti
     finally:
         serving.close()
         operator.close()
+
+
+def test_a_row_that_is_no_event_is_parked_by_the_workers_and_skipped_by_none(
+    hub: Hub, settings: HubSettings
+) -> None:
+    """A row changed behind the hub's back to bytes that are not an event: the workers
+    park it and fold the events after it."""
+    assert hub.ingestor.submit_json([event("dossier.received", code=code(110))])[0].status == (
+        "accepted"
+    )
+    raw = RawStore(hub)
+    try:
+        last = raw.rows()[-1][0]
+        raw.insert(last + 1, str(uuid4()), 1, b"\xff\xfe not an event")
+    finally:
+        raw.close()
+    later = event("dossier.received", code=code(111), when="2021-03-15 10:00")
+    assert hub.ingestor.submit_json([later])[0].status == "accepted"
+    db = ReadModelDatabase(settings)
+    try:
+        assert ProgressWorker(db, LogSource(hub.store)).catch_up() == 2
+        assert [(p.position, p.dossier_code) for p in parked.parked(db)] == [(last + 1, None)]
+    finally:
+        db.close()
