@@ -235,3 +235,26 @@ def test_health_readiness_metrics_and_openapi(api: Api) -> None:
     body = spec["paths"]["/v1/events"]["post"]["requestBody"]["content"]["application/json"]
     assert "anyOf" in body["schema"]
     assert "DossierReceived" in spec["components"]["schemas"]
+
+
+def test_readiness_names_a_service_that_is_down_never_its_error(
+    hub: Hub, settings: HubSettings, tmp_path: Path
+) -> None:
+    from hub.supervisor import Readiness
+
+    credentials = CredentialStore(settings)
+    down = Readiness(
+        False,
+        {"inbound": {"state": "restarting", "restarts": 3, "last_crash": "RuntimeError"}},
+        "service inbound is restarting",
+    )
+    app = create_app(
+        hub, credentials, FileRejectSink(tmp_path / "r.jsonl"), None, None, lambda: down
+    )
+    with TestClient(app) as client:
+        ready = client.get("/readyz")
+    credentials.close()
+    assert ready.status_code == 503
+    body = ready.json()
+    assert body["problems"] == ["service inbound is restarting"]
+    assert body["services"]["inbound"]["state"] == "restarting"
