@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import os
 import stat
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -411,4 +412,35 @@ def test_a_row_that_is_no_event_is_parked_by_the_workers_and_skipped_by_none(
         assert ProgressWorker(db, LogSource(hub.store)).catch_up() == 2
         assert [(p.position, p.dossier_code) for p in parked.parked(db)] == [(last + 1, None)]
     finally:
+        db.close()
+
+
+def test_the_portal_connector_quarantines_what_it_cannot_map_and_goes_on(
+    hub: Hub, settings: HubSettings
+) -> None:
+    from connectors.dvcqg import outbox
+    from connectors.dvcqg.intake import QUARANTINE, Intake
+    from hub.catalogue.store import CatalogueStore
+
+    first = event("dossier.received", code=code(120))
+    assert hub.ingestor.submit_json([first])[0].status == "accepted"
+    raw = RawStore(hub)
+    try:
+        bad_position = raw.rows()[-1][0] + 1
+        raw.insert(bad_position, str(uuid4()), 1, b"not an event")
+    finally:
+        raw.close()
+    later = event("dossier.received", code=code(121), when="2021-03-15 10:00")
+    assert hub.ingestor.submit_json([later])[0].status == "accepted"
+
+    db, catalogue = ReadModelDatabase(settings), CatalogueStore(settings)
+    try:
+        intake = Intake(db, LogSource(hub.store), catalogue)
+        intake.start()
+        intake.handle(intake.source.poll(threading.Event()))
+        quarantined = parked.parked(db, QUARANTINE)
+        assert [p.position for p in quarantined] == [bad_position]
+        assert set(outbox.load_states(db, [code(120), code(121)])) == {code(120), code(121)}
+    finally:
+        catalogue.close()
         db.close()
