@@ -177,10 +177,13 @@ def serve(
                 config = uvicorn.Config(
                     app, host=host, port=port, log_level="warning", access_log=False
                 )
-                sockets = [config.bind_socket()]  # a port in use fails the command at once
+                bound = config.bind_socket()  # a port in use fails the command at once
 
                 def api(stop: threading.Event) -> None:
-                    _Server(config, stop).run(sockets=sockets)
+                    nonlocal bound
+                    if bound.fileno() == -1:  # closed by a run that crashed: bind anew
+                        bound = config.bind_socket()
+                    _Server(config, stop).run(sockets=[bound])
 
                 services.start("api", api)
                 logger.info(
