@@ -9,12 +9,17 @@ once the cause is fixed; a rebuild folds everything again and parks what still f
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
+
+import structlog
 
 from hub.adapters.sql import ReadModelDatabase
 
 PARKED = "projection_parked"
+logger = structlog.get_logger("projections.parked")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +44,33 @@ def describe(error: BaseException) -> str:
     """What went wrong, short: the exception's type and the start of its message."""
     text = str(error).replace("\n", " ")
     return f"{type(error).__name__}: {text[:300]}" if text else type(error).__name__
+
+
+def parked_event(
+    projection: str, position: int, record: Mapping[str, Any] | None, error: BaseException
+) -> ParkedEvent:
+    """The parked event for ``error`` at ``position``, naming the dossier and the event type
+    when ``record`` (what could be read of the event, if anything) has them; logged."""
+    code = kind = None
+    if record is not None:
+        code, kind = record.get("dossier_code"), record.get("event_type")
+    event = ParkedEvent(
+        projection,
+        position,
+        None if code is None else str(code),
+        None if kind is None else str(kind),
+        describe(error),
+        now(),
+    )
+    logger.error(
+        "projections.event_parked",
+        projection=projection,
+        position=position,
+        dossier_code=event.dossier_code,
+        event_type=event.event_type,
+        error=event.error,
+    )
+    return event
 
 
 def park(db: ReadModelDatabase, event: ParkedEvent) -> None:

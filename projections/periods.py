@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from events.errors import shown
+
 
 class Granularity(StrEnum):
     DAY = "day"
@@ -39,7 +41,7 @@ class Period:
         """``2021``, ``2021H1``, ``2021Q2``, ``2021-03``, ``2021-03-15`` or ``A..B`` (days)."""
         value = text.strip()
         if len(value) > 40:
-            raise PeriodError(f"{value[:40]!r}…: not a period")
+            raise PeriodError(f"{shown(value)}: not a period")
         try:
             period = _parse(value)
         except ValueError as error:

@@ -19,7 +19,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 import psycopg
 import structlog
@@ -150,32 +150,11 @@ class ProjectionWorker:
         return unknown, parked_here
 
     def _park(self, delivery: Delivery, error: Exception) -> None:
-        code = kind = None
         try:
-            record, _ = delivery.decode()
-            code, kind = record.get("dossier_code"), record.get("event_type")
-        except Exception:  # noqa: S110 - the event cannot even be read; park it as it is
-            pass
-        reason = parked.describe(error)
-        parked.park(
-            self.db,
-            parked.ParkedEvent(
-                self.name,
-                delivery.position,
-                None if code is None else str(code),
-                None if kind is None else str(kind),
-                reason,
-                parked.now(),
-            ),
-        )
-        logger.error(
-            "projections.event_parked",
-            projection=self.name,
-            position=delivery.position,
-            dossier_code=code,
-            event_type=kind,
-            error=reason,
-        )
+            record: dict[str, Any] | None = delivery.decode()[0]
+        except Exception:  # the event cannot even be read: parked by its position alone
+            record = None
+        parked.park(self.db, parked.parked_event(self.name, delivery.position, record, error))
 
     def run(self, stop: threading.Event, idle: threading.Event | None = None) -> None:
         """Work until ``stop`` is set; ``idle`` is set whenever a poll finds nothing new."""

@@ -117,24 +117,7 @@ class Intake:
 
     def _quarantine(self, position: int, record: dict[str, Any], error: Exception) -> None:
         """Park an event the connector cannot map; its dossier's later events go on."""
-        reason = parked.describe(error)
-        parked.park(
-            self.db,
-            parked.ParkedEvent(
-                QUARANTINE,
-                position,
-                str(record.get("dossier_code")),
-                str(record.get("event_type")),
-                reason,
-                parked.now(),
-            ),
-        )
-        logger.error(
-            "dvcqg.event_quarantined",
-            dossier_code=record.get("dossier_code"),
-            position=position,
-            error=reason,
-        )
+        parked.park(self.db, parked.parked_event(QUARANTINE, position, record, error))
 
     def run(self, stop: threading.Event) -> None:
         self.start()

@@ -28,7 +28,7 @@ from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from events.bus import AUTHORIZATION_HEADER
-from events.errors import EventRejected
+from events.errors import EventRejected, shown
 from events.models import DossierEvent
 from events.reasons import RejectReason
 from hub import metrics
@@ -153,7 +153,7 @@ class InboundConsumer:
             return item, by
         refusal = EventRejected(
             RejectReason.KEY_NOT_DOSSIER_CODE,
-            f"the record's key is {_shown(record.key)}, not the event's dossier code "
+            f"the record's key is {_key_shown(record.key)}, not the event's dossier code "
             f"{item.dossier_code}: key every record by its dossier code, which keeps a "
             "dossier's events in one partition, in order",
         )
@@ -206,9 +206,5 @@ def _next_offsets(records: list[ConsumerRecord]) -> dict[TopicPartition, OffsetA
     return offsets
 
 
-def _shown(key: bytes | None) -> str:
-    """A record key as a reject message may show it: a short prefix, never all of it."""
-    if key is None:
-        return "missing"
-    text = key[:40].decode("utf-8", errors="replace")
-    return repr(text + ("…" if len(key) > 40 else ""))
+def _key_shown(key: bytes | None) -> str:
+    return "missing" if key is None else shown(key.decode("utf-8", errors="replace"))
