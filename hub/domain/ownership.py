@@ -46,11 +46,13 @@ class Publisher:
     def to_json(self) -> dict[str, Any]:
         return {"key_id": self.key_id, "channel": self.channel.value}
 
-    def scoped_above(self, units: frozenset[str]) -> bool:
-        """Whether the credential covers one of ``units`` from above (or all units)."""
+    def acts_above(self, unit_code: str, units: frozenset[str]) -> bool:
+        """Whether the credential may act as ``unit_code`` on a dossier of ``units``: it is
+        scoped to all units, or ``unit_code`` is one of its units and an ancestor of one of
+        ``units`` (another unit of the same credential gains nothing by it)."""
         if ALL_UNITS in self.units:
             return True
-        return any(is_ancestor(scope, unit) for scope in self.units for unit in units)
+        return unit_code in self.units and any(is_ancestor(unit_code, unit) for unit in units)
 
 
 #: An operator's file: no credential; the ownership rule applies as written.
@@ -115,7 +117,7 @@ def check_opening(dossier_code: str, unit_code: str) -> None:
 def check_involved(
     dossier_code: str, unit_code: str, involved: frozenset[str], by: Publisher
 ) -> None:
-    if unit_code in involved or by.scoped_above(involved):
+    if unit_code in involved or by.acts_above(unit_code, involved):
         return
     raise EventRejected(
         RejectReason.UNIT_NOT_INVOLVED,

@@ -317,3 +317,18 @@ def test_a_shortened_dossier_code_names_its_unit() -> None:
     assert not code_names_unit("H21.65-220914-0011", "000.00.65.H22")
     assert code_names_unit(CODE, UNIT)
     assert not code_names_unit(CODE, OTHER_UNIT)
+
+
+def test_a_credential_above_lends_nothing_to_its_other_units() -> None:
+    """Scoped to the province and to another department: the province may act, the other
+    department may not."""
+    province = "000.00.00.H12"
+    both = Publisher("d0d0d0d0d0d0", Transport.HTTP, frozenset({province, OTHER_UNIT}))
+    dossier = _opened()
+    foreign = parse_event(event("dossier.resolved", unit=OTHER_UNIT, when="2021-03-16 10:00"))
+    assert _refusal(lambda: dossier.record(foreign, RULES, NOW, both)).reason is (
+        R.UNIT_NOT_INVOLVED
+    )
+    own = parse_event(event("dossier.resolved", unit=province, when="2021-03-16 10:00"))
+    dossier.record(own, RULES, NOW, both)
+    assert dossier.state is not None
