@@ -1,16 +1,13 @@
-"""Fixtures: every store test runs on SQLite and on a real PostgreSQL server.
-
-PostgreSQL comes from, in this order: ``DVCHUB_TEST_DATABASE_URL``; testcontainers when a
-Docker engine answers; otherwise ``scripts/services/postgres.sh start`` (Debian's package).
-A PostgreSQL that cannot be had is an error, never a skip.
+"""Fixtures: every store test runs on SQLite and on a real PostgreSQL server; Kafka tests on
+a real broker. A server that cannot be had is an error, never a skip (tests/services.py).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +17,10 @@ import pytest
 
 from hub.bootstrap import Hub, bootstrap
 from hub.settings import HubSettings
+from tests import services
 
 ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["tests.plugins.tiers", "tests.plugins.timing"]
 
 
 def _docker_answers() -> bool:
@@ -30,8 +29,20 @@ def _docker_answers() -> bool:
     return subprocess.run(["docker", "info"], capture_output=True, check=False).returncode == 0
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput") and services.RUN_DIR not in os.environ:
+        services.begin_run()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):
+        services.end_run()
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
+    """PostgreSQL from, in this order: ``DVCHUB_TEST_DATABASE_URL``; testcontainers where a
+    Docker engine answers; otherwise a server of this run's own (tests/services.py)."""
     configured = os.environ.get("DVCHUB_TEST_DATABASE_URL")
     if configured:
         yield configured
@@ -42,9 +53,18 @@ def postgres_url() -> Iterator[str]:
         with PostgresContainer("postgres:16", driver=None) as container:
             yield container.get_connection_url()
         return
-    script = ROOT / "scripts" / "services" / "postgres.sh"
-    subprocess.run([script, "start"], check=True)
-    yield subprocess.run([script, "url"], check=True, capture_output=True, text=True).stdout.strip()
+    yield services.shared("postgres", services.start_postgres)["url"]
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[services.OwnPostgres]:
+    """A PostgreSQL server of this test's own, for a test that stops it."""
+    server = services.OwnPostgres(Path(tempfile.mkdtemp(dir=services.run_dir())))
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
 
 
 @pytest.fixture
@@ -75,18 +95,14 @@ def hub(settings: HubSettings) -> Iterator[Hub]:
 
 
 class Broker:
-    """A Kafka broker the tests may restart (when it is the repository's own)."""
+    """A Kafka broker; one the test may stop and start again when it is the test's own."""
 
     def __init__(
-        self, bootstrap: str, script: Path | None, env: dict[str, str] | None = None
+        self, bootstrap: str, script: Path | None = None, env: dict[str, str] | None = None
     ) -> None:
         self.bootstrap = bootstrap
         self.script = script
         self.env = env
-
-    @property
-    def restartable(self) -> bool:
-        return self.script is not None
 
     def stop(self) -> None:
         self._run("stop")
@@ -94,66 +110,52 @@ class Broker:
     def start(self) -> None:
         self._run("start")
 
+    def kill(self) -> None:
+        self._run("kill")
+
     def _run(self, command: str) -> None:
-        assert self.script is not None
+        if self.script is None:
+            raise RuntimeError("this broker is shared by the run; only a test's own is stopped")
         subprocess.run([self.script, command], check=True, env=self.env)
 
 
-def _port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _free_port_pair() -> int:
-    """A free port whose next one is free too: the broker listens on both."""
-    for _ in range(100):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        if port < 65535 and _port_is_free(port + 1):
-            return port
-    raise RuntimeError("no two adjacent free ports on 127.0.0.1 for the test broker")
-
-
 @pytest.fixture(scope="session")
-def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
-    """Kafka from, in this order: DVCHUB_TEST_KAFKA_BOOTSTRAP; testcontainers where a Docker
-    engine answers; otherwise a broker of this session's own from ``scripts/services/kafka.sh``
-    (jars from Maven Central), on free ports with empty storage, stopped and removed at the
-    end, so no run inherits another's topics or a developer's broker."""
+def kafka() -> Iterator[Broker]:
+    """Kafka from, in this order: ``DVCHUB_TEST_KAFKA_BOOTSTRAP``; testcontainers where a
+    Docker engine answers; otherwise a broker of this run's own (tests/services.py), so no run
+    inherits another's topics or a developer's broker. Shared: tests use topics of their own."""
     configured = os.environ.get("DVCHUB_TEST_KAFKA_BOOTSTRAP")
     if configured:
-        yield Broker(configured, None)
+        yield Broker(configured)
         return
     if _docker_answers():
         from testcontainers.kafka import KafkaContainer
 
         with KafkaContainer().with_kraft() as container:
-            yield Broker(container.get_bootstrap_server(), None)
+            yield Broker(container.get_bootstrap_server())
         return
+    yield Broker(services.shared("kafka", services.start_kafka)["bootstrap"])
+
+
+@pytest.fixture
+def own_kafka(tmp_path: Path) -> Iterator[Broker]:
+    """A broker of this test's own (scripts/services/kafka.sh), for a test that stops it."""
     script = ROOT / "scripts" / "services" / "kafka.sh"
-    data = tmp_path_factory.mktemp("kafka")
+    data = tmp_path / "kafka"
     env = {
         **os.environ,
-        "DVCHUB_KAFKA_PORT": str(_free_port_pair()),
+        "DVCHUB_KAFKA_PORT": str(services.free_port_pair()),
         "DVCHUB_KAFKA_DATA": str(data),
     }
-    broker = Broker(
-        subprocess.run(
-            [script, "bootstrap"], check=True, capture_output=True, text=True, env=env
-        ).stdout.strip(),
-        script,
-        env,
-    )
+    bootstrap = subprocess.run(
+        [script, "bootstrap"], check=True, capture_output=True, text=True, env=env
+    ).stdout.strip()
+    broker = Broker(bootstrap, script, env)
     try:
         broker.start()
         yield broker
     finally:
-        subprocess.run([script, "kill"], check=False, env=env)
+        broker.kill()
         shutil.rmtree(data, ignore_errors=True)
 
 

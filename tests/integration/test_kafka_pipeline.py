@@ -4,8 +4,6 @@ SIGKILL and a broker restarted mid-stream."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import threading
 import time
 import uuid
@@ -40,8 +38,9 @@ from hub.log_reader import read_log
 from hub.settings import HubSettings
 from hub.simulation.publish import KafkaSink, NotAcknowledged, PublishReport
 from hub.workload import Workload
-from tests.conftest import ROOT, Broker
+from tests.conftest import Broker
 from tests.processes import CliProcess, cli_result, run_cli, table_rows
+from tests.services import OwnPostgres
 from tests.topics import read_committed
 
 pytestmark = pytest.mark.postgres
@@ -57,6 +56,19 @@ class HubProcess(CliProcess):
 @pytest.fixture
 def hub_process(bus_settings: HubSettings, tmp_path: Path) -> Iterator[HubProcess]:
     process = HubProcess(bus_settings, tmp_path / "hub.log")
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def own_bus_settings(bus_settings: HubSettings, own_kafka: Broker) -> HubSettings:
+    """``bus_settings`` on a broker of the test's own, which it may stop and start."""
+    return bus_settings.model_copy(update={"kafka_bootstrap": own_kafka.bootstrap})
+
+
+@pytest.fixture
+def own_hub_process(own_bus_settings: HubSettings, tmp_path: Path) -> Iterator[HubProcess]:
+    process = HubProcess(own_bus_settings, tmp_path / "hub.log")
     yield process
     process.stop()
 
@@ -169,11 +181,9 @@ def _workload() -> list[dict[str, Any]]:
 
 
 def test_every_event_once_in_order_through_a_killed_hub_and_a_restarted_broker(
-    kafka: Broker, bus_settings: HubSettings, hub_process: HubProcess
+    own_kafka: Broker, own_bus_settings: HubSettings, own_hub_process: HubProcess
 ) -> None:
-    if not kafka.restartable:
-        pytest.skip("the configured Kafka broker is not this repository's; it cannot be restarted")
-    settings = bus_settings
+    kafka, settings, hub_process = own_kafka, own_bus_settings, own_hub_process
     ensure_topics(settings)
     credentials = CredentialStore(settings)
     _, key = credentials.issue("mot-cua-tinh", Role.PUBLISHER, ["*"])
@@ -259,14 +269,12 @@ def test_every_event_once_in_order_through_a_killed_hub_and_a_restarted_broker(
 
 
 def test_a_hub_started_while_the_broker_is_away_waits_for_it(
-    kafka: Broker, bus_settings: HubSettings, hub_process: HubProcess
+    own_kafka: Broker, own_bus_settings: HubSettings, own_hub_process: HubProcess
 ) -> None:
     """Restarted while Kafka is away (as after a power cut, or by a process manager in any
     order), the hub waits for the broker, longer than its clients' own 30 s of trying, and
     then takes every action sent meanwhile; ``projections status`` says what it can."""
-    if not kafka.restartable:
-        pytest.skip("the configured Kafka broker is not this repository's; it cannot be stopped")
-    settings = bus_settings
+    kafka, settings, hub_process = own_kafka, own_bus_settings, own_hub_process
     key = _publisher_key(settings)
     events = Workload(date(2021, 6, 1), 4, 15, seed=3).events()
     half = len(events) // 2
@@ -340,28 +348,30 @@ def test_http_rejects_reach_the_rejects_topic_with_their_reason(bus_settings: Hu
 
 
 def test_nothing_lost_or_doubled_through_a_database_restart(
-    kafka: Broker, bus_settings: HubSettings, hub_process: HubProcess
+    bus_settings: HubSettings, own_postgres: OwnPostgres, tmp_path: Path
 ) -> None:
-    """PostgreSQL stops while actions keep arriving, and comes back 12 s later.
+    """PostgreSQL (the test's own) stops while actions keep arriving, and comes back 12 s later.
 
     (The store's own retries, and then the inbound consumer's rewind, bridge the gap.)
     """
-    script = ROOT / "scripts" / "services" / "postgres.sh"
-    if os.environ.get("DVCHUB_TEST_DATABASE_URL"):
-        pytest.skip("the configured PostgreSQL is not this repository's; it cannot be restarted")
-    settings = bus_settings
+    settings = bus_settings.model_copy(
+        update={"database_url": own_postgres.url, "database_schema": "public"}
+    )
+    hub_process = HubProcess(settings, tmp_path / "hub.log")
     key = _publisher_key(settings)
     events = Workload(date(2021, 4, 1), 8, 25, seed=11).events()
     half = len(events) // 2
     hub_process.start()
     _publish(settings, key, events[:half])
     read_committed(settings, settings.kafka_events_topic, until=half // 2, timeout=60)
-    subprocess.run([script, "stop"], check=True)
-    _publish(settings, key, events[half:])
-    time.sleep(12)  # longer than the connect timeout (10 s): the hub meets a database away
-    subprocess.run([script, "start"], check=True)
-    read_committed(settings, settings.kafka_events_topic, until=len(events), timeout=180)
-    hub_process.stop()
+    try:
+        own_postgres.stop()
+        _publish(settings, key, events[half:])
+        time.sleep(12)  # longer than the connect timeout (10 s): the hub meets a database away
+        own_postgres.start()
+        read_committed(settings, settings.kafka_events_topic, until=len(events), timeout=180)
+    finally:
+        hub_process.stop()
     published = read_committed(
         settings, settings.kafka_events_topic, until=len(events) + 1, timeout=10
     )

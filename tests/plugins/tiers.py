@@ -1,0 +1,47 @@
+"""Tiers: every test is marked by what it needs, from the fixtures and helpers it uses, so
+that ``-m`` selects a lane without anyone remembering to mark a test.
+
+- ``postgres``: a real PostgreSQL server (the ``postgres_url`` fixture, or the postgres
+  parameter of ``settings``);
+- ``kafka``: a real Kafka broker (the ``kafka`` fixture);
+- ``process``: hub commands in child processes (a module that uses ``tests.processes``);
+- ``browser``: Chromium (the ``browser`` fixture);
+- ``slow``: a province-sized event log (the ``camau`` fixture).
+
+The fast lane a developer runs on every change is ``-m "not slow"``; the full suite runs all.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+TIERS = {
+    "postgres": "needs a real PostgreSQL server (one of the run's own unless configured)",
+    "kafka": "needs a real Kafka broker (one of the run's own unless configured)",
+    "process": "runs hub commands in child processes",
+    "browser": "drives Chromium",
+    "slow": "needs the province-sized event log (simulated once per run)",
+}
+BY_FIXTURE = {"postgres_url": "postgres", "kafka": "kafka", "browser": "browser", "camau": "slow"}
+PROCESS_HELPERS = ("CliProcess", "run_cli", "cli_result")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, meaning in TIERS.items():
+        config.addinivalue_line("markers", f"{name}: {meaning}")
+
+
+def tiers_of(item: pytest.Item) -> set[str]:
+    fixtures = set(getattr(item, "fixturenames", ()))
+    tiers = {tier for fixture, tier in BY_FIXTURE.items() if fixture in fixtures}
+    module = getattr(item, "module", None)
+    if module is not None and any(hasattr(module, name) for name in PROCESS_HELPERS):
+        tiers.add("process")
+    return tiers
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        present = {mark.name for mark in item.iter_markers()}
+        for tier in sorted(tiers_of(item) - present):
+            item.add_marker(getattr(pytest.mark, tier))

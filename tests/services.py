@@ -1,0 +1,137 @@
+"""The servers of one test run: PostgreSQL and Kafka of its own, on free ports with empty
+storage, started the first time a test needs them, shared by the run's workers, stopped
+and removed when the run ends. No run uses, restarts or leaves behind a developer's server,
+and none inherits another run's tables or topics.
+
+The run's directory is made by the main pytest process (``DVCHUB_TEST_RUN_DIR``, inherited
+by pytest-xdist's workers); the first worker to need a server starts it under a file lock
+and writes how to reach and stop it; the main process stops everything at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = ROOT / "scripts" / "services"
+RUN_DIR = "DVCHUB_TEST_RUN_DIR"
+
+
+def begin_run() -> Path:
+    """The main process: a directory for this run's servers (a worker inherits it)."""
+    run = Path(tempfile.mkdtemp(prefix="dvchub-test-"))
+    run.chmod(0o755)  # PostgreSQL runs as its own user when the tests run as root
+    os.environ[RUN_DIR] = str(run)
+    return run
+
+
+def end_run() -> None:
+    """The main process: stop every server the run started and remove their storage."""
+    run = os.environ.pop(RUN_DIR, None)
+    if run is None:
+        return
+    for info in sorted(Path(run).glob("*.json")):
+        server = json.loads(info.read_text())
+        subprocess.run(server["stop"], env={**os.environ, **server["env"]}, check=False)
+    shutil.rmtree(run, ignore_errors=True)
+
+
+def run_dir() -> Path:
+    run = os.environ.get(RUN_DIR)
+    if run is None:
+        raise RuntimeError(f"{RUN_DIR} is not set: the tests' conftest begins a run")
+    return Path(run)
+
+
+def shared(name: str, start: Callable[[Path], dict[str, Any]]) -> dict[str, Any]:
+    """The server ``name`` of this run, started by ``start(its directory)`` if no worker
+    has started it yet. ``start`` answers ``{"stop": argv, "env": {...}, ...}``."""
+    run = run_dir()
+    with FileLock(run / f"{name}.lock"):
+        info = run / f"{name}.json"
+        if info.exists():
+            found: dict[str, Any] = json.loads(info.read_text())
+            return found
+        server = start(run / name)
+        info.write_text(json.dumps(server))
+        return server
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port_pair() -> int:
+    """A free port whose next one is free too (Kafka listens on both)."""
+    for _ in range(100):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        if port < 65535 and _port_is_free(port + 1):
+            return port
+    raise RuntimeError("no two adjacent free ports on 127.0.0.1 for a test server")
+
+
+def _script(name: str, command: str, env: dict[str, str]) -> str:
+    done = subprocess.run(
+        [str(SCRIPTS / name), command],
+        env={**os.environ, **env},
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return done.stdout.strip()
+
+
+def start_postgres(data: Path) -> dict[str, Any]:
+    env = {"DVCHUB_PG_PORT": str(free_port_pair()), "DVCHUB_PG_DATA": str(data)}
+    _script("postgres.sh", "start", env)
+    return {
+        "url": _script("postgres.sh", "url", env),
+        "env": env,
+        "stop": [str(SCRIPTS / "postgres.sh"), "stop"],
+    }
+
+
+def start_kafka(data: Path) -> dict[str, Any]:
+    env = {"DVCHUB_KAFKA_PORT": str(free_port_pair()), "DVCHUB_KAFKA_DATA": str(data)}
+    _script("kafka.sh", "start", env)
+    return {
+        "bootstrap": _script("kafka.sh", "bootstrap", env),
+        "env": env,
+        "stop": [str(SCRIPTS / "kafka.sh"), "kill"],
+    }
+
+
+class OwnPostgres:
+    """A PostgreSQL server of one test's own, which it may stop and start again."""
+
+    def __init__(self, data: Path) -> None:
+        self.env = {"DVCHUB_PG_PORT": str(free_port_pair()), "DVCHUB_PG_DATA": str(data)}
+        self.data = data
+        self.url = _script("postgres.sh", "url", self.env)
+
+    def start(self) -> None:
+        _script("postgres.sh", "start", self.env)
+
+    def stop(self) -> None:
+        _script("postgres.sh", "stop", self.env)
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.data, ignore_errors=True)
