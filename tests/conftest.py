@@ -179,3 +179,34 @@ def bus_settings(
         kafka_relay_transactional_id=f"test-relay-{suffix}",
         kafka_poll_records=200,
     )
+
+
+CA_MAU = ROOT / "scenarios" / "camau-2021h1.yaml"
+
+
+def _simulate_camau(directory: Path) -> dict[str, object]:
+    """The Cà Mau scenario through the embedded ingest, into a SQLite store in ``directory``."""
+    from hub.cli_reports import Via, simulate
+
+    settings = HubSettings(data_dir=directory, log_level="WARNING")
+    built = bootstrap(settings, configure_logs=False)
+    try:
+        simulate(built, CA_MAU, Via.STORE, None, None, 5_000, True)
+    finally:
+        built.close()
+    return {"data_dir": str(directory)}
+
+
+@pytest.fixture(scope="session")
+def camau_original() -> Path:
+    """The province-sized log (Cà Mau, first half of 2021: about a million events), simulated
+    once per run and shared by its workers. Read-only: tests take ``camau``, a copy."""
+    return Path(str(services.shared("camau", _simulate_camau)["data_dir"]))
+
+
+@pytest.fixture
+def camau(camau_original: Path, tmp_path: Path) -> HubSettings:
+    """Settings of a hub holding a copy of the Cà Mau log (SQLite, in ``tmp_path / "var"``)."""
+    target = tmp_path / "var"
+    shutil.copytree(camau_original, target)
+    return HubSettings(data_dir=target, log_level="WARNING")

@@ -1,4 +1,5 @@
-"""Hub commands run in child processes, as an operator runs them, for tests that kill them."""
+"""Hub commands as an operator runs them: in child processes for the tests that kill or stop
+them, in this process (typer's runner) for commands run to the end."""
 
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ import sys
 from pathlib import Path
 from subprocess import CompletedProcess
 
+from typer.testing import CliRunner
+
+from hub.cli import app
 from hub.settings import HubSettings, settings_env
 from tests.conftest import ROOT
+from tests.services import RUN_DIR
 
 
 def child_env(settings: HubSettings) -> dict[str, str]:
@@ -56,7 +61,24 @@ class CliProcess:
 
 
 def cli_result(settings: HubSettings, *args: str, timeout: float = 600) -> CompletedProcess[str]:
-    """Run a command to the end, whatever its exit status."""
+    """Run a command to the end, whatever its exit status, in this process (typer's runner,
+    with ``settings`` as its only ``DVCHUB_*`` variables): what a separate process would show
+    on its standard output and error, without paying the interpreter's start-up each time.
+    ``timeout`` is kept for the callers that run it in a child process (``cli_process``)."""
+    del timeout
+    own = {name: None for name in os.environ if name.startswith("DVCHUB_") and name != RUN_DIR}
+    result = CliRunner().invoke(app, list(args), env={**own, **settings_env(settings)})
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return CompletedProcess(
+        ["dvchub", *args], result.exit_code, stdout=result.stdout, stderr=result.stderr
+    )
+
+
+def cli_process_result(
+    settings: HubSettings, *args: str, timeout: float = 600
+) -> CompletedProcess[str]:
+    """Run a command to the end in a child process, as an operator runs it."""
     return subprocess.run(
         [sys.executable, "-m", "hub.cli", *args],
         env=child_env(settings),
@@ -69,7 +91,7 @@ def cli_result(settings: HubSettings, *args: str, timeout: float = 600) -> Compl
 
 
 def run_cli(settings: HubSettings, *args: str, timeout: float = 600) -> str:
-    """Run a command to the end; its standard output (raises if it fails)."""
+    """Run a command to the end (in this process); its standard output (raises if it fails)."""
     done = cli_result(settings, *args, timeout=timeout)
     if done.returncode != 0:
         raise AssertionError(f"dvchub {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")

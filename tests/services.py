@@ -42,7 +42,8 @@ def end_run() -> None:
         return
     for info in sorted(Path(run).glob("*.json")):
         server = json.loads(info.read_text())
-        subprocess.run(server["stop"], env={**os.environ, **server["env"]}, check=False)
+        if "stop" in server:
+            subprocess.run(server["stop"], env={**os.environ, **server["env"]}, check=False)
     shutil.rmtree(run, ignore_errors=True)
 
 
@@ -54,8 +55,8 @@ def run_dir() -> Path:
 
 
 def shared(name: str, start: Callable[[Path], dict[str, Any]]) -> dict[str, Any]:
-    """The server ``name`` of this run, started by ``start(its directory)`` if no worker
-    has started it yet. ``start`` answers ``{"stop": argv, "env": {...}, ...}``."""
+    """The server (or data set) ``name`` of this run, made by ``start(its directory)`` if no
+    worker has made it yet. A server's answer has ``{"stop": argv, "env": {...}}``."""
     run = run_dir()
     with FileLock(run / f"{name}.lock"):
         info = run / f"{name}.json"

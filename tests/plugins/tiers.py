@@ -4,7 +4,7 @@ that ``-m`` selects a lane without anyone remembering to mark a test.
 - ``postgres``: a real PostgreSQL server (the ``postgres_url`` fixture, or the postgres
   parameter of ``settings``);
 - ``kafka``: a real Kafka broker (the ``kafka`` fixture);
-- ``process``: hub commands in child processes (a module that uses ``tests.processes``);
+- ``process``: hub commands in child processes (a module that uses ``CliProcess``);
 - ``browser``: Chromium (the ``browser`` fixture);
 - ``slow``: a province-sized event log (the ``camau`` fixture).
 
@@ -23,7 +23,7 @@ TIERS = {
     "slow": "needs the province-sized event log (simulated once per run)",
 }
 BY_FIXTURE = {"postgres_url": "postgres", "kafka": "kafka", "browser": "browser", "camau": "slow"}
-PROCESS_HELPERS = ("CliProcess", "run_cli", "cli_result")
+PROCESS_HELPERS = ("CliProcess", "cli_process_result")
 
 
 def pytest_configure(config: pytest.Config) -> None:
