@@ -11,7 +11,6 @@ from typing import Annotated
 import orjson
 import typer
 from eventsourcing.persistence import InterfaceError, OperationalError
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
@@ -19,17 +18,17 @@ from rich.table import Table
 from events.asyncapi import asyncapi_document
 from events.schema_export import event_schemas
 from hub import cli_reports as reports
-from hub.adapters.calendar_files import CalendarFileError
 from hub.auth.credentials import Role
 from hub.auth.store import CredentialStore
-from hub.bootstrap import Hub, bootstrap
+from hub.bootstrap import Hub
 from hub.catalogue.store import CatalogueStore
 from hub.cli_audit import audit_app
+from hub.cli_settings import hub_or_exit, settings_or_exit
 from hub.contract_docs import render
 from hub.domain.calendar import VIETNAM
 from hub.file_ingest import IngestReport, NotAFileError, ingest_file
 from hub.log_reader import dossier_history
-from hub.settings import load_settings
+from hub.settings_docs import with_table
 from hub.supervisor import Service, run_supervised
 from hub.workload import Workload, demo_catalogue
 from projections.periods import Period
@@ -50,16 +49,7 @@ err_console = Console(stderr=True)
 
 def _hub() -> Hub:
     """The hub from the environment's settings, or a clear message and exit status 2."""
-    try:
-        return bootstrap(load_settings())
-    except ValidationError as error:
-        problem = f"invalid settings (DVCHUB_* variables):\n{error}"
-    except CalendarFileError as error:
-        problem = f"invalid calendar file: {error}"
-    except (OperationalError, InterfaceError) as error:
-        problem = f"cannot open the event store: {error}"
-    err_console.print(f"[bold red]error:[/] {problem}")
-    raise typer.Exit(2)
+    return hub_or_exit()
 
 
 @schema_app.command("export")
@@ -71,7 +61,7 @@ def schema_export(directory: Path) -> None:
         path = directory / f"{event_type}.schema.json"
         path.write_bytes(orjson.dumps(schema, option=orjson.OPT_INDENT_2) + b"\n")
         console.print(f"wrote {path}")
-    settings = load_settings()
+    settings = settings_or_exit()
     document = asyncapi_document(
         settings.kafka_actions_topic, settings.kafka_events_topic, settings.kafka_rejects_topic
     )
@@ -83,11 +73,21 @@ def schema_export(directory: Path) -> None:
 @schema_app.command("docs")
 def schema_docs(
     out: Annotated[Path, typer.Option(help="Where to write")] = Path("docs/events.md"),
+    readme: Annotated[
+        Path, typer.Option(help="The README whose table of settings to rewrite")
+    ] = Path("README.md"),
 ) -> None:
-    """Write the table of event types, fields and lifecycle transitions."""
+    """Write the table of event types, fields and lifecycle transitions, and the README's
+    table of settings."""
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(), encoding="utf-8")
     console.print(f"wrote {out}")
+    try:
+        readme.write_text(with_table(readme.read_text(encoding="utf-8")), encoding="utf-8")
+    except (OSError, ValueError) as error:
+        err_console.print(f"[bold red]error:[/] {error}")
+        raise typer.Exit(2) from None
+    console.print(f"wrote the table of settings in {readme}")
 
 
 @app.command()
@@ -292,8 +292,8 @@ def serve(
 
 def _credentials() -> CredentialStore:
     try:
-        return CredentialStore(load_settings())
-    except (ValidationError, OperationalError, InterfaceError) as error:
+        return CredentialStore(settings_or_exit())
+    except (OperationalError, InterfaceError) as error:
         err_console.print(f"[bold red]error:[/] {error}")
         raise typer.Exit(2) from None
 
@@ -634,7 +634,7 @@ def connector_status(
     from hub.cli_connector import show_status
 
     span = reports.period_of(period)
-    show_status(load_settings(), span.start, span.end, unit)
+    show_status(settings_or_exit(), span.start, span.end, unit)
 
 
 @connector_app.command("parked")
@@ -642,7 +642,7 @@ def connector_parked() -> None:
     """Updates the portal refused for good, with its answer and what waits behind them."""
     from hub.cli_connector import show_parked
 
-    show_parked(load_settings())
+    show_parked(settings_or_exit())
 
 
 @connector_app.command("retry")
@@ -652,7 +652,7 @@ def connector_retry(
     """Put parked updates back in the queue (after the cause was fixed)."""
     from hub.cli_connector import retry
 
-    count = retry(load_settings(), dossier)
+    count = retry(settings_or_exit(), dossier)
     console.print(f"{count} parked update(s) queued again")
 
 
@@ -666,7 +666,7 @@ def connector_reconcile(
 
     span = reports.period_of(period)
     try:
-        run_reconcile(load_settings(), span.start, span.end)
+        run_reconcile(settings_or_exit(), span.start, span.end)
     except NotConfigured as error:
         err_console.print(f"[bold red]error:[/] {error}")
         raise typer.Exit(2) from None

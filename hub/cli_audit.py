@@ -21,12 +21,12 @@ from hub.audit.publish import sealer
 from hub.audit.replay import replay
 from hub.audit.verify import published_checkpoints, verify
 from hub.auth.credentials import ALL_UNITS, Principal, Role
-from hub.bootstrap import Hub, bootstrap
+from hub.bootstrap import Hub
+from hub.cli_settings import hub_or_exit, settings_or_exit
 from hub.personal.erasure import erase_applicant
 from hub.personal.keys import ApplicantKeys
 from hub.personal.reads import PersonalDataReads
 from hub.personal.reveal import UnknownDossierError, reveal
-from hub.settings import load_settings
 from verifier.dvchub_verify import VerificationError, VerifierKey
 
 audit_app = typer.Typer(help="The auditor's toolkit: histories, seals, verification, proofs.")
@@ -35,7 +35,7 @@ err_console = Console(stderr=True)
 
 
 def _hub() -> Hub:
-    return bootstrap(load_settings())
+    return hub_or_exit()
 
 
 def _write(text: str, output: Path | None) -> None:
@@ -136,7 +136,7 @@ def seal() -> None:
 @audit_app.command("key")
 def key() -> None:
     """Print the verifier key of this hub's checkpoints (give it to auditors)."""
-    settings = load_settings()
+    settings = settings_or_exit()
     typer.echo(load_signer(settings.audit_origin, settings.audit_key_path).verifier_key)
 
 
@@ -311,7 +311,7 @@ def applicant(
 @audit_app.command("reads")
 def reads_command(code: Annotated[str, typer.Argument(help="The dossier's code")]) -> None:
     """Every attempt to read the dossier's personal data: who, when, why, what came of it."""
-    settings = load_settings()
+    settings = settings_or_exit()
     reads = PersonalDataReads(settings)
     try:
         history = reads.history(code)
@@ -333,7 +333,7 @@ def erase(
 ) -> None:
     """Erase an applicant's data key: their names and contact details become unreadable for
     good, everywhere; stored events, hashes, proofs and reports stay as they are."""
-    settings = load_settings()
+    settings = settings_or_exit()
     if (applicant_hash is None) == (identity is None):
         err_console.print("[bold red]error:[/] give one of --applicant-hash and --identity")
         raise typer.Exit(2)

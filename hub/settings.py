@@ -7,12 +7,15 @@ SQLite files under ``./var``, no external service.
 
 from __future__ import annotations
 
+import difflib
 import os
 import socket
+from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
+from dotenv import dotenv_values
 from pydantic import Field, PostgresDsn, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -29,7 +32,11 @@ class HubSettings(BaseSettings):
         None,
         description="postgresql://user:password@host:port/dbname; unset: SQLite in data_dir",
     )
-    database_schema: str = Field("public", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    database_schema: str = Field(
+        "public",
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="PostgreSQL schema of the store and the read models",
+    )
     aggregate_cache_size: int = Field(
         50_000, ge=0, description="Dossiers kept in memory by the ingest path (0: none)"
     )
@@ -45,8 +52,14 @@ class HubSettings(BaseSettings):
     calendar_dir: Path | None = Field(
         None, description="Directory of YYYY.yaml files of extra days off and working days"
     )
-    office_hours: str = "07:00-11:30,13:30-17:00"
-    supplement_rule: SupplementRule = SupplementRule.RECOMPUTE
+    office_hours: str = Field(
+        "07:00-11:30,13:30-17:00", description="Office periods of a working day"
+    )
+    supplement_rule: SupplementRule = Field(
+        SupplementRule.RECOMPUTE,
+        description="recompute the deadline when a supplement is complete, or extend it by "
+        "the wait",
+    )
     earliest_date: date = Field(
         date(2000, 1, 1),
         description="No instant an event carries may be before this date (sentinels such as "
@@ -64,8 +77,12 @@ class HubSettings(BaseSettings):
         le=36_600,
         description="How far after its event a due date may be (9999-12-31 is refused)",
     )
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_format: Literal["json", "console"] = "json"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Least level logged (structlog, on standard error)"
+    )
+    log_format: Literal["json", "console"] = Field(
+        "json", description="json: one object per line; console: for a person at a terminal"
+    )
 
     identity_key: SecretStr | None = Field(
         None,
@@ -81,19 +98,34 @@ class HubSettings(BaseSettings):
 
     # The bus. Unset bootstrap servers: the embedded in-process bus over the store's log.
     kafka_bootstrap: str | None = Field(None, description="host:port[,host:port...] of Kafka")
-    kafka_actions_topic: str = "dvc.dossier-actions.v1"
-    kafka_events_topic: str = "dvc.dossier-events.v1"
-    kafka_rejects_topic: str = "dvc.dossier-actions.rejected.v1"
+    kafka_actions_topic: str = Field(
+        "dvc.dossier-actions.v1", description="Agency systems publish dossier actions here"
+    )
+    kafka_events_topic: str = Field(
+        "dvc.dossier-events.v1", description="The relay publishes every stored event here"
+    )
+    kafka_rejects_topic: str = Field(
+        "dvc.dossier-actions.rejected.v1",
+        description="Refused actions, as sent, with the reason in headers",
+    )
     kafka_partitions: int = Field(6, ge=1, description="Partitions of topics the hub creates")
-    kafka_inbound_group: str = "dvchub-ingest"
-    kafka_projections_group: str = "dvchub-projections"
+    kafka_inbound_group: str = Field(
+        "dvchub-ingest", description="Consumer group of the inbound consumers"
+    )
+    kafka_projections_group: str = Field(
+        "dvchub-projections", description="Consumer group of the projection workers"
+    )
     instance_id: str = Field(
         default_factory=socket.gethostname,
         pattern=r"^[A-Za-z0-9._-]{1,100}$",
         description="Names this process among the group's members (its transactional id)",
     )
-    kafka_relay_transactional_id: str = "dvchub-relay"
-    kafka_poll_records: int = Field(5_000, ge=1, le=50_000)
+    kafka_relay_transactional_id: str = Field(
+        "dvchub-relay", description="The relay's transactional id (one relay at a time)"
+    )
+    kafka_poll_records: int = Field(
+        5_000, ge=1, le=50_000, description="Records a consumer takes from Kafka per poll"
+    )
 
     # The audit log: seals over every stored event, signed checkpoints of their Merkle tree.
     audit_origin: str = Field(
@@ -112,15 +144,21 @@ class HubSettings(BaseSettings):
     audit_checkpoint_seconds: float = Field(
         60.0, gt=0, description="How often the sealer signs a checkpoint when the log grew"
     )
-    kafka_checkpoints_topic: str = "dvc.audit-checkpoints.v1"
+    kafka_checkpoints_topic: str = Field(
+        "dvc.audit-checkpoints.v1", description="Signed checkpoints are published here"
+    )
 
     # The national portal (DVCQG) connector. Unset URL: the connector does not run.
     dvcqg_url: str | None = Field(None, description="Base URL of the portal's sync interface")
-    dvcqg_username: str = "dvchub"
-    dvcqg_password: SecretStr = SecretStr("")
+    dvcqg_username: str = Field("dvchub", description="The connector's user at the portal")
+    dvcqg_password: SecretStr = Field(
+        SecretStr(""), description="The connector's password at the portal"
+    )
     dvcqg_dstcode: str = Field("000.00.00.H12", description="The province's code at the portal")
     dvcqg_madonvi: str = Field("000.00.00.H12", description="madonvi sent with every call")
-    dvcqg_timeout_seconds: float = Field(10.0, gt=0)
+    dvcqg_timeout_seconds: float = Field(
+        10.0, gt=0, description="How long a portal call may take before it is unanswered"
+    )
     dvcqg_batch_size: int = Field(500, ge=1, le=2_000, description="Dossiers per portal call")
     dvcqg_refusals_before_parking: int = Field(
         3, ge=1, description="Times the portal may refuse an update before it is parked"
@@ -135,7 +173,9 @@ class HubSettings(BaseSettings):
         description="After an unanswered call, wait this long before asking the portal what "
         "it holds (the call may still be on its way)",
     )
-    kafka_connector_group: str = "dvchub-dvcqg"
+    kafka_connector_group: str = Field(
+        "dvchub-dvcqg", description="Consumer group of the connector's intake (with Kafka)"
+    )
 
     service_stuck_seconds: float = Field(
         120.0,
@@ -145,10 +185,14 @@ class HubSettings(BaseSettings):
     )
 
     # The HTTP API.
-    api_host: str = "127.0.0.1"
-    api_port: int = Field(8000, ge=0, le=65_535)
-    api_max_request_bytes: int = Field(5 * 2**20, ge=1_024)
-    api_max_batch_events: int = Field(5_000, ge=1)
+    api_host: str = Field("127.0.0.1", description="Where the API listens")
+    api_port: int = Field(8000, ge=0, le=65_535, description="The API's port")
+    api_max_request_bytes: int = Field(
+        5 * 2**20, ge=1_024, description="A larger request body is refused (413)"
+    )
+    api_max_batch_events: int = Field(
+        5_000, ge=1, description="A request with more events is refused (413)"
+    )
 
     @field_validator("office_hours")
     @classmethod
@@ -190,6 +234,65 @@ def settings_env(settings: HubSettings) -> dict[str, str]:
     }
 
 
+# ``DVCHUB_`` variables that are not settings of the hub: the env file's name, the service
+# scripts' own (scripts/services/), and the test suite's and benchmarks' (by prefix).
+NOT_SETTINGS = frozenset(
+    {
+        "DVCHUB_ENV_FILE",
+        "DVCHUB_PG_PORT",
+        "DVCHUB_PG_DATA",
+        "DVCHUB_KAFKA_PORT",
+        "DVCHUB_KAFKA_DATA",
+        "DVCHUB_KAFKA_CACHE",
+        "DVCHUB_KAFKA_START_SECONDS",
+        "DVCHUB_ASYNCAPI_CACHE",
+    }
+)
+NOT_SETTINGS_PREFIXES = ("DVCHUB_TEST_", "DVCHUB_BENCH_")
+
+
+class UnknownSettings(ValueError):
+    """``DVCHUB_`` variables that name no setting: misspelled, or left from another version."""
+
+    def __init__(self, unknown: dict[str, str]) -> None:
+        self.unknown = unknown
+        lines = []
+        for name, source in sorted(unknown.items()):
+            near = difflib.get_close_matches(name, known_variables(), n=1, cutoff=0.75)
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            lines.append(f"{name} in {source} is not a setting{hint}")
+        super().__init__("; ".join(lines))
+
+
+def known_variables() -> list[str]:
+    """Every ``DVCHUB_`` variable that sets something."""
+    return [f"DVCHUB_{name.upper()}" for name in HubSettings.model_fields]
+
+
+def unknown_variables(environ: Mapping[str, str], env_file: Path | None = None) -> dict[str, str]:
+    """Each ``DVCHUB_`` name in ``environ`` or the env file that no setting reads, and where
+    it was found."""
+    known = set(known_variables()) | NOT_SETTINGS
+    names = dict.fromkeys(environ, "the environment")
+    if env_file is not None and env_file.is_file():
+        for name in dotenv_values(env_file):
+            names.setdefault(name, str(env_file))
+    return {
+        name: source
+        for name, source in names.items()
+        if name.upper().startswith("DVCHUB_")
+        and name.upper() not in known
+        and not name.upper().startswith(NOT_SETTINGS_PREFIXES)
+    }
+
+
 def load_settings() -> HubSettings:
-    """Settings from the environment and the optional ``DVCHUB_ENV_FILE``."""
-    return HubSettings(_env_file=os.environ.get("DVCHUB_ENV_FILE"))
+    """Settings from the environment and the optional ``DVCHUB_ENV_FILE``.
+
+    A ``DVCHUB_`` variable that names no setting is an error (:class:`UnknownSettings`): a
+    misspelled ``DVCHUB_DATABSE_URL`` must not quietly leave the hub on its embedded store."""
+    env_file = os.environ.get("DVCHUB_ENV_FILE")
+    unknown = unknown_variables(os.environ, Path(env_file) if env_file else None)
+    if unknown:
+        raise UnknownSettings(unknown)
+    return HubSettings(_env_file=env_file)

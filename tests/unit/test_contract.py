@@ -171,3 +171,12 @@ def test_the_events_document_matches_the_code() -> None:
     assert document.read_text(encoding="utf-8") == render(), (
         "docs/events.md is out of date: run `dvchub schema docs`"
     )
+
+
+def test_the_readme_lists_every_setting_as_the_settings_object_has_it() -> None:
+    from hub.settings_docs import with_table
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert with_table(readme) == readme, (
+        "README.md's settings are out of date: run `dvchub schema docs`"
+    )
