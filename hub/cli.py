@@ -229,6 +229,7 @@ def demo(
             catalogue.close()
         period = Period(now.date() - timedelta(days=days), now.date(), f"the last {days} days")
         reports.render_text(reports.build_report(hub, period, [], catch=True))
+        _print_demo_examples(past)
     except BaseException:
         hub.close()
         raise
@@ -254,6 +255,25 @@ def demo(
     run_services(
         hub, Parts(inbound=False, relay=False), host, chosen, [Service("demo-feed", feed, True)]
     )
+
+
+def _print_demo_examples(events: list[dict[str, object]]) -> None:
+    """Commands to try on the demo's own data, with codes and a period that exist in it."""
+    if not events:
+        return
+    chosen = events[len(events) // 2]
+    dossier = str(chosen["dossier_code"])
+    unit = dossier.split("-", 1)[0]
+    month = str(chosen["occurred_at"])[:7]
+    console.print("Try, from the repository in another terminal:")
+    for line in (
+        f".venv/bin/dvchub dossier {dossier}",
+        f".venv/bin/dvchub audit dossier {dossier}",
+        f".venv/bin/dvchub report --period {month} --unit {unit}",
+        f".venv/bin/dvchub ranking --period {month} --by on_time",
+        ".venv/bin/dvchub projections status",
+    ):
+        console.print(f"  {line}", highlight=False, soft_wrap=True)
 
 
 @app.command()

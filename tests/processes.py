@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
 
@@ -58,6 +59,16 @@ class CliProcess:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+
+def alive(process: CliProcess) -> Callable[[], None]:
+    """For ``eventually(alive=...)``: fail at once, with its log's end, when ``process`` died."""
+
+    def check() -> None:
+        if not process.running:
+            raise AssertionError(f"{process.args} died:\n{process.log.read_text()[-3000:]}")
+
+    return check
 
 
 def cli_result(settings: HubSettings, *args: str, timeout: float = 600) -> CompletedProcess[str]:

@@ -3,6 +3,7 @@ at first and then less often, and fails with what it was waiting for and what it
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -40,3 +41,9 @@ def eventually(
             raise NotYet(f"{what}: not within {timeout:g} s (last seen: {last!r})")
         time.sleep(min(pause, left))
         pause = min(pause * 1.5, most)
+
+
+def thread_alive(thread: threading.Thread, message: str) -> None:
+    """For ``alive``: fail at once when ``thread`` ended."""
+    if not thread.is_alive():
+        raise AssertionError(message)

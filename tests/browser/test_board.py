@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +20,8 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from hub.settings import HubSettings
 from tests.conftest import ROOT
-from tests.processes import CliProcess, run_cli
+from tests.processes import CliProcess, alive, run_cli
+from tests.waiting import eventually
 
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
 PERIOD = "2021-03-01..2021-04-30"
@@ -60,17 +60,15 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, HubSe
     server.start()
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
+
+        def up() -> bool:
             try:
                 report = httpx.get(f"{url}/v1/reports/{PERIOD}", timeout=5).json()
-                if report["online_total"] == 364:
-                    break
             except httpx.HTTPError:
-                pass
-            assert server.running, (tmp / "serve.log").read_text()
-            assert time.monotonic() < deadline, "the board did not come up"
-            time.sleep(0.3)
+                return False
+            return bool(report["online_total"] == 364)
+
+        eventually(up, timeout=60, what="the board with every figure", alive=alive(server))
         yield url, settings
     finally:
         server.stop()
@@ -239,13 +237,15 @@ def test_the_board_shows_the_national_portal_sync_per_unit(
     board: tuple[str, HubSettings], page: Page
 ) -> None:
     url, _ = board
-    deadline = time.monotonic() + 120
-    while True:  # the connector syncs the integrated procedures' dossiers
-        rows = httpx.get(f"{url}/v1/sync/units", params={"period": PERIOD}).json()["rows"]
-        if rows and sum(r["pending"] for r in rows) == 0:
-            break
-        assert time.monotonic() < deadline, "the sync did not finish"
-        time.sleep(0.5)
+
+    def synced() -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = httpx.get(
+            f"{url}/v1/sync/units", params={"period": PERIOD}
+        ).json()["rows"]
+        return rows if rows and sum(r["pending"] for r in rows) == 0 else []
+
+    # The connector syncs the integrated procedures' dossiers.
+    rows = eventually(synced, timeout=120, what="the portal sync finished")
     expected: dict[str, int] = {}
     for row in rows:
         expected[row["unit_code"]] = expected.get(row["unit_code"], 0) + row["synced"]

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,8 @@ from hub.catalogue.store import CatalogueStore
 from hub.log_reader import last_position, read_log
 from hub.settings import HubSettings
 from tests.conftest import CA_MAU, ROOT
-from tests.processes import CliProcess, run_cli
+from tests.processes import CliProcess, alive, run_cli
+from tests.waiting import eventually
 
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
 PASSWORD = "mat-khau-thu-nghiem"
@@ -78,15 +78,15 @@ def portal(tmp_path: Path) -> Iterator[Portal]:
     process.start()
     try:
         portal = Portal(f"http://127.0.0.1:{port}")
-        deadline = time.monotonic() + 30
-        while True:
+
+        def answers() -> bool:
             try:
                 portal.stats()
-                break
             except httpx.TransportError:
-                assert process.running, (tmp_path / "portal.log").read_text()
-                assert time.monotonic() < deadline
-                time.sleep(0.2)
+                return False
+            return True
+
+        eventually(answers, timeout=30, what="the portal simulator", alive=alive(process))
         yield portal
     finally:
         process.stop()
@@ -145,18 +145,21 @@ def _wait_synced(settings: HubSettings, *connector: CliProcess, timeout: float) 
     hub.close()
     db = ReadModelDatabase(settings)
     outbox.create(db)
-    deadline = time.monotonic() + timeout
+
+    def synced() -> bool | dict[str, int]:
+        rows = db.query(f"SELECT status, COUNT(*) FROM {outbox.OUTBOX} GROUP BY status")
+        counts = {status: int(n) for status, n in rows}
+        read = db.query(f"SELECT COALESCE(MAX(position), 0) FROM {outbox.CHECKPOINTS}")[0][0]
+        return (int(read) >= end and bool(counts) and set(counts) == {"sent"}) or counts
+
+    def all_alive() -> None:
+        for process in connector:
+            alive(process)()
+
     try:
-        while True:
-            rows = db.query(f"SELECT status, COUNT(*) FROM {outbox.OUTBOX} GROUP BY status")
-            counts = {status: int(n) for status, n in rows}
-            read = db.query(f"SELECT COALESCE(MAX(position), 0) FROM {outbox.CHECKPOINTS}")[0][0]
-            if int(read) >= end and counts and set(counts) == {"sent"}:
-                return
-            for process in connector:
-                assert process.running, process.log.read_text()[-3000:]
-            assert time.monotonic() < deadline, f"not synced in time: {counts}"
-            time.sleep(1)
+        eventually(
+            lambda: synced() is True, timeout=timeout, what="every update sent", alive=all_alive
+        )
     finally:
         db.close()
 
@@ -174,23 +177,20 @@ def test_a_refused_update_is_parked_and_blocks_only_its_dossier(
     try:
         db = ReadModelDatabase(settings)
         outbox.create(db)
-        deadline = time.monotonic() + 120
-        while not outbox.parked(db):
-            assert connector.running, connector.log.read_text()[-3000:]
-            assert time.monotonic() < deadline, "nothing was parked"
-            time.sleep(0.5)
-        # Every other dossier flows on to the end.
-        while True:
+        eventually(
+            lambda: outbox.parked(db), timeout=120, what="a parked update", alive=alive(connector)
+        )
+
+        def others_synced() -> bool:
             on_portal = portal.dossiers()
-            done = all(
+            return all(
                 code in on_portal and _portal_steps(on_portal[code]) == steps
                 for code, steps in synced.items()
                 if code != victim
             )
-            if done:
-                break
-            assert time.monotonic() < deadline, "the other dossiers were not synced"
-            time.sleep(0.5)
+
+        # Every other dossier flows on to the end.
+        eventually(others_synced, timeout=120, what="the other dossiers synced")
         parked = outbox.parked(db)
         assert [row[0] for row in parked] == [victim]
         assert parked[0][4] == 2  # refused twice, then parked
@@ -202,10 +202,11 @@ def test_a_refused_update_is_parked_and_blocks_only_its_dossier(
         # The cause is fixed; an operator retries; the dossier drains, in order.
         portal.faults(refuse={})
         assert "1 parked update(s) queued again" in run_cli(settings, "connector", "retry")
-        deadline = time.monotonic() + 60
-        while _portal_steps(portal.dossiers().get(victim, {"steps": []})) != synced[victim]:
-            assert time.monotonic() < deadline, "the parked dossier did not drain"
-            time.sleep(0.5)
+        eventually(
+            lambda: _portal_steps(portal.dossiers().get(victim, {"steps": []})) == synced[victim],
+            timeout=60,
+            what="the parked dossier drained",
+        )
         on_portal = portal.dossiers()
         assert not set(on_portal) & others  # non-integrated procedures never sent
         assert portal.stats()["duplicates"] == 0
@@ -230,18 +231,17 @@ def test_reconcile_finds_what_the_portal_lost_and_sends_it_again(
         out = run_cli(settings, "connector", "reconcile", "--period", "2021-01-01..2021-12-31")
         assert f"checked {len(synced)} integrated dossiers" in out
         assert "differences: missing_steps 1, not_on_portal 1, status 1; queued again: 2" in out
-        deadline = time.monotonic() + 60
-        while True:
+
+        def repaired() -> bool:
             on_portal = portal.dossiers()
-            if all(
+            return all(
                 code in on_portal
                 and _portal_steps(on_portal[code]) == steps
                 and on_portal[code]["dossier"]["TrangThaiHoSo"] == steps[-1][1]
                 for code, steps in synced.items()
-            ):
-                break
-            assert time.monotonic() < deadline, "reconcile did not repair the portal"
-            time.sleep(0.5)
+            )
+
+        eventually(repaired, timeout=60, what="reconcile repairing the portal")
         assert portal.stats()["duplicates"] == 0
         again = run_cli(settings, "connector", "reconcile", "--period", "2021-01-01..2021-12-31")
         assert "differences: none; queued again: 0" in again
@@ -299,12 +299,17 @@ def test_everything_arrives_once_in_order_through_faults_and_a_killed_connector(
     try:
         # Kill both with SIGKILL once part of the work is delivered, and start them again.
         third = sum(len(steps) for steps in synced.values()) // 3
-        deadline = time.monotonic() + 1800
-        while portal.stats()["steps"] < third:
-            assert sender.running, sender.log.read_text()[-3000:]
-            assert intake.running, intake.log.read_text()[-3000:]
-            assert time.monotonic() < deadline
-            time.sleep(0.5)
+
+        def both_alive() -> None:
+            alive(sender)()
+            alive(intake)()
+
+        eventually(
+            lambda: portal.stats()["steps"] >= third,
+            timeout=1800,
+            what="a third of the steps delivered",
+            alive=both_alive,
+        )
         sender.kill()
         intake.kill()
         portal.http.post("/_sim/expire-sessions").raise_for_status()

@@ -5,7 +5,6 @@ anything but their dossier code refused, and no unit touching another's dossiers
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import jsonschema_rs
@@ -29,6 +28,7 @@ from projections.runner import ProgressWorker
 from tests.factories import OTHER_UNIT, UNIT, event
 from tests.hostile import code, corpus, expected_counts
 from tests.topics import read_committed
+from tests.waiting import eventually, thread_alive
 
 Record = tuple[bytes | None, bytes, list[tuple[str, bytes]], str]  # key, value, headers, answer
 
@@ -103,11 +103,12 @@ def test_the_corpus_on_the_actions_topic(bus_settings: HubSettings) -> None:
     accepted = sum(r[3] == "accepted" for r in records)
     try:
         rejects = _read(settings, settings.kafka_rejects_topic, len(rejected), timeout=90)
-        deadline = time.monotonic() + 60
-        while sum(1 for _ in read_log(hub.store)) < accepted:
-            assert worker.is_alive(), "the inbound consumer died"
-            assert time.monotonic() < deadline, "accepted events were not stored"
-            time.sleep(0.1)
+        eventually(
+            lambda: sum(1 for _ in read_log(hub.store)) >= accepted,
+            timeout=60,
+            what="the accepted events stored",
+            alive=lambda: thread_alive(worker, "the inbound consumer died"),
+        )
         assert worker.is_alive()
         published = _read(settings, settings.kafka_events_topic, accepted, timeout=60)
     finally:

@@ -3,7 +3,6 @@ living through a rebuild, the read model ends equal to a rebuild from scratch, r
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from projections.reuse.worker import rebuild as rebuild_reuse_index
 from projections.runner import PROJECTION, prepare
 from tests.integration.test_kafka_pipeline import _publish, _publisher_key
 from tests.processes import CliProcess
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.postgres
 
@@ -87,11 +87,7 @@ def _caught_up(
 
 
 def _wait(condition: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.5)
+    eventually(condition, timeout=timeout, what=what)
 
 
 def test_killed_and_shared_workers_end_equal_to_a_rebuild(

@@ -4,7 +4,6 @@ sealer works at a time."""
 from __future__ import annotations
 
 import threading
-import time
 from datetime import date
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from hub.audit.sealer import Sealer
 from hub.audit.seals import sealed_size
 from hub.bootstrap import Hub
 from hub.workload import Workload
+from tests.waiting import eventually, thread_alive
 
 
 def test_the_sealer_outlives_a_database_that_goes_away(
@@ -38,12 +38,14 @@ def test_the_sealer_outlives_a_database_that_goes_away(
     thread = threading.Thread(target=publish.run_sealer, args=(settings, hub.store, stop))
     thread.start()
     try:
-        waited = 0.0
-        while failures["left"] or not (hub.settings.audit_dir / "latest.checkpoint").exists():
-            assert thread.is_alive(), "the sealer gave up"
-            assert waited < 60, "nothing was sealed after the database came back"
-            time.sleep(0.1)
-            waited += 0.1
+        eventually(
+            lambda: (
+                not failures["left"] and (hub.settings.audit_dir / "latest.checkpoint").exists()
+            ),
+            timeout=60,
+            what="a checkpoint sealed after the database came back",
+            alive=lambda: thread_alive(thread, "the sealer gave up"),
+        )
     finally:
         stop.set()
         thread.join(timeout=30)

@@ -4,20 +4,17 @@ in readiness; a service that stops looking at its stop signal is stuck."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from hub import supervisor as supervision
 from hub.supervisor import Service, Supervisor, run_supervised
+from tests.waiting import eventually
 
 
 def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
+    eventually(condition, timeout=timeout, what="the supervisor's state", most=0.02)
 
 
 @pytest.fixture
