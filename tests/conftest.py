@@ -17,7 +17,7 @@ import pytest
 
 from hub.bootstrap import Hub, bootstrap
 from hub.settings import HubSettings
-from tests import services
+from tests import province_log, services
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.plugins.tiers", "tests.plugins.timing"]
@@ -181,32 +181,17 @@ def bus_settings(
     )
 
 
-CA_MAU = ROOT / "scenarios" / "camau-2021h1.yaml"
-
-
-def _simulate_camau(directory: Path) -> dict[str, object]:
-    """The Cà Mau scenario through the embedded ingest, into a SQLite store in ``directory``."""
-    from hub.cli_reports import Via, simulate
-
-    settings = HubSettings(data_dir=directory, log_level="WARNING")
-    built = bootstrap(settings, configure_logs=False)
-    try:
-        simulate(built, CA_MAU, Via.STORE, None, None, 5_000, True)
-    finally:
-        built.close()
-    return {"data_dir": str(directory)}
-
-
 @pytest.fixture(scope="session")
 def camau_original() -> Path:
-    """The province-sized log (Cà Mau, first half of 2021: about a million events), simulated
-    once per run and shared by its workers. Read-only: tests take ``camau``, a copy."""
-    return Path(str(services.shared("camau", _simulate_camau)["data_dir"]))
+    """The province-sized log (Cà Mau, first half of 2021: about a million events), made once
+    per run beside the tests (tests/province_log.py) and shared by its workers. Read-only:
+    tests take ``camau``, a copy."""
+    return province_log.wait_for(services.shared("camau", province_log.start_building))
 
 
 @pytest.fixture
 def camau(camau_original: Path, tmp_path: Path) -> HubSettings:
     """Settings of a hub holding a copy of the Cà Mau log (SQLite, in ``tmp_path / "var"``)."""
     target = tmp_path / "var"
-    shutil.copytree(camau_original, target)
+    shutil.copytree(camau_original, target, ignore=shutil.ignore_patterns("done.json"))
     return HubSettings(data_dir=target, log_level="WARNING")

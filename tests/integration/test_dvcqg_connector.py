@@ -25,8 +25,9 @@ from hub.bootstrap import bootstrap
 from hub.catalogue.store import CatalogueStore
 from hub.log_reader import last_position, read_log
 from hub.settings import HubSettings
-from tests.conftest import CA_MAU, ROOT
+from tests.conftest import ROOT
 from tests.processes import CliProcess, alive, run_cli
+from tests.province_log import CA_MAU
 from tests.waiting import eventually
 
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"

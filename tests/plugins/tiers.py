@@ -26,11 +26,6 @@ BY_FIXTURE = {"postgres_url": "postgres", "kafka": "kafka", "browser": "browser"
 PROCESS_HELPERS = ("CliProcess", "cli_process_result")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    for name, meaning in TIERS.items():
-        config.addinivalue_line("markers", f"{name}: {meaning}")
-
-
 def tiers_of(item: pytest.Item) -> set[str]:
     fixtures = set(getattr(item, "fixturenames", ()))
     tiers = {tier for fixture, tier in BY_FIXTURE.items() if fixture in fixtures}
@@ -40,8 +35,42 @@ def tiers_of(item: pytest.Item) -> set[str]:
     return tiers
 
 
+# Under pytest-xdist (``--dist loadgroup``), tests that share an expensive module-scoped
+# fixture run on one worker, so that it is made once: the board's server and browser.
+GROUPS = {"browser": "board"}
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its tiers, before ``-m`` selects by them."""
     for item in items:
         present = {mark.name for mark in item.iter_markers()}
         for tier in sorted(tiers_of(item) - present):
             item.add_marker(getattr(pytest.mark, tier))
+        marked = {mark.name for mark in item.iter_markers()}
+        for tier, group in GROUPS.items():
+            if tier in marked:
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
+
+
+class _AfterSelection:
+    """After ``-m`` and ``-k`` have selected: if a test that runs needs the province's log,
+    it starts being made now, beside the tests, and the slow tests run last, so that by the
+    time one needs it, most of it is done."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        slow = [item for item in items if item.get_closest_marker("slow")]
+        if not slow:
+            return
+        from tests import province_log, services
+
+        services.shared("camau", province_log.start_building)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")] + slow
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, meaning in TIERS.items():
+        config.addinivalue_line("markers", f"{name}: {meaning}")
+    config.pluginmanager.register(_AfterSelection(), "dvchub-after-selection")

@@ -237,7 +237,9 @@ def _variants() -> list[tuple[str, dict[str, Any]]]:
     return docs
 
 
-@pytest.mark.parametrize(("name", "document"), _variants(), ids=lambda v: str(v)[:30])
+@pytest.mark.parametrize(
+    ("name", "document"), [pytest.param(name, doc, id=name) for name, doc in _variants()]
+)
 def test_the_json_schema_and_the_validator_agree(name: str, document: dict[str, Any]) -> None:
     schema = event_schemas()[document["event_type"]]
     schema_says = jsonschema_rs.Draft202012Validator(schema, validate_formats=True).is_valid(
