@@ -44,7 +44,7 @@ app.add_typer(credentials_app, name="credentials")
 app.add_typer(reports.catalogue_app, name="catalogue")
 app.add_typer(reports.projections_app, name="projections")
 console = Console(width=max(Console().width, 150))
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def _hub() -> Hub:

@@ -31,7 +31,7 @@ from verifier.dvchub_verify import VerificationError, VerifierKey
 
 audit_app = typer.Typer(help="The auditor's toolkit: histories, seals, verification, proofs.")
 console = Console(width=max(Console().width, 150))
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def _hub() -> Hub:

@@ -75,7 +75,7 @@ from projections.worker import Projection, retry_parked
 catalogue_app = typer.Typer(help="The unit and procedure catalogue, kept as events.")
 projections_app = typer.Typer(help="Read models: run, rebuild, status.")
 console = Console(width=max(Console().width, 150))
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:

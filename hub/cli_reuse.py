@@ -18,7 +18,7 @@ from projections.reuse import tables
 from projections.reuse.worker import catch_up
 
 console = Console(width=max(Console().width, 150))
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 OPERATOR = Principal("cli", "operator (dvchub reuse)", Role.REUSER, frozenset({ALL_UNITS}))
 
 

@@ -11,7 +11,7 @@ from hub.adapters.calendar_files import CalendarFileError
 from hub.bootstrap import Hub, bootstrap
 from hub.settings import HubSettings, UnknownSettings, load_settings
 
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def _exit(problem: str) -> typer.Exit:
