@@ -32,6 +32,9 @@ from tests.waiting import eventually
 
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
 PASSWORD = "mat-khau-thu-nghiem"
+# The connector gives up on a call after GIVE_UP seconds; the portal's late answers come
+# after PORTAL_LATE ("timeout": applied, answered too late) or PORTAL_SLOW ("slow").
+GIVE_UP, PORTAL_LATE, PORTAL_SLOW = 1.5, 2.0, 2.5
 
 
 def _port() -> int:
@@ -70,7 +73,7 @@ def portal(tmp_path: Path) -> Iterator[Portal]:
         "--password",
         PASSWORD,
         "--timeout-seconds",
-        "4",
+        str(PORTAL_LATE),
         "--session-seconds",
         "20",
         "--seed",
@@ -99,9 +102,9 @@ def _settings(tmp_path: Path, portal: Portal, **extra: Any) -> HubSettings:
         log_level="WARNING",
         dvcqg_url=portal.url,
         dvcqg_password=PASSWORD,
-        dvcqg_timeout_seconds=3.0,
-        dvcqg_breaker_seconds=2.0,
-        dvcqg_settle_seconds=8.0,
+        dvcqg_timeout_seconds=GIVE_UP,
+        dvcqg_breaker_seconds=1.0,
+        dvcqg_settle_seconds=4.0,
         **extra,
     )
 
@@ -251,7 +254,7 @@ def test_reconcile_finds_what_the_portal_lost_and_sends_it_again(
 
 
 # Per scenario, the chance of each fault per call. ``slow`` answers come after the
-# connector's 3 s timeout, so the portal applies calls the connector already gave up on;
+# connector's timeout (GIVE_UP), so the portal applies calls the connector already gave up on;
 # ``timeout`` calls are applied and answered too late. The small scenario takes many more.
 HEAVY = {
     "error_5xx": 0.05,
@@ -291,7 +294,7 @@ def test_everything_arrives_once_in_order_through_faults_and_a_killed_connector(
     else:
         run_cli(settings, "simulate", "--scenario", str(scenario))
     synced, others = _expected(settings)
-    portal.faults(timeout_seconds=4, slow_seconds=5, **faults)
+    portal.faults(timeout_seconds=PORTAL_LATE, slow_seconds=PORTAL_SLOW, **faults)
     # Intake and sender each in its own process, as a busy province would run them.
     intake = CliProcess(settings, tmp_path / "intake.log", "connector", "run", "--no-sender")
     sender = CliProcess(settings, tmp_path / "sender.log", "connector", "run", "--no-intake")
