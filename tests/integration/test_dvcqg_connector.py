@@ -275,10 +275,11 @@ LIGHT = {
 
 
 @pytest.mark.parametrize(
-    ("scenario", "faults"),
+    ("scenario", "faults", "batch"),
     [
-        pytest.param(SMALL, HEAVY, id="small"),
-        pytest.param(CA_MAU, LIGHT, id="camau-2021h1", marks=pytest.mark.slow),
+        pytest.param(SMALL, HEAVY, 500, id="small"),
+        # A province's hundred thousand integrated dossiers go in the largest batches.
+        pytest.param(CA_MAU, LIGHT, 2_000, id="camau-2021h1", marks=pytest.mark.slow),
     ],
 )
 def test_everything_arrives_once_in_order_through_faults_and_a_killed_connector(
@@ -287,8 +288,9 @@ def test_everything_arrives_once_in_order_through_faults_and_a_killed_connector(
     portal: Portal,
     scenario: Path,
     faults: dict[str, float],
+    batch: int,
 ) -> None:
-    settings = _settings(tmp_path, portal, dvcqg_batch_size=500)
+    settings = _settings(tmp_path, portal, dvcqg_batch_size=batch)
     if scenario == CA_MAU:
         request.getfixturevalue("camau")  # a copy of the run's Cà Mau log, in tmp_path / "var"
     else:
