@@ -355,8 +355,8 @@ def test_nothing_lost_or_doubled_through_a_database_restart(
 
     (The store's own retries, and then the inbound consumer's rewind, bridge the gap.)
     """
-    settings = bus_settings.model_copy(
-        update={"database_url": own_postgres.url, "database_schema": "public"}
+    settings = HubSettings(
+        **{**dict(bus_settings), "database_url": own_postgres.url, "database_schema": "public"}
     )
     hub_process = HubProcess(settings, tmp_path / "hub.log")
     key = _publisher_key(settings)

@@ -35,23 +35,11 @@ def tiers_of(item: pytest.Item) -> set[str]:
     return tiers
 
 
-# Under pytest-xdist (``--dist loadgroup``), tests that share an expensive module-scoped
-# fixture run on one worker, so that it is made once: the board's server and browser.
-GROUPS = {"browser": "board"}
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test with its tiers, before ``-m`` selects by them."""
-    for item in items:
-        present = {mark.name for mark in item.iter_markers()}
-        for tier in sorted(tiers_of(item) - present):
-            item.add_marker(getattr(pytest.mark, tier))
-        marked = {mark.name for mark in item.iter_markers()}
-        for tier, group in GROUPS.items():
-            if tier in marked:
-                item.add_marker(pytest.mark.xdist_group(group))
-                break
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Mark each test with its tiers as it is collected, before ``-m`` selects by them."""
+    present = {mark.name for mark in item.iter_markers()}
+    for tier in sorted(tiers_of(item) - present):
+        item.add_marker(getattr(pytest.mark, tier))
 
 
 class _AfterSelection:
