@@ -186,6 +186,9 @@ def camau_original() -> Path:
     """The province-sized log (Cà Mau, first half of 2021: about a million events), made once
     per run beside the tests (tests/province_log.py) and shared by its workers. Read-only:
     tests take ``camau``, a copy."""
+    made = os.environ.get("DVCHUB_TEST_PROVINCE_LOG")
+    if made:  # made earlier by `python -m tests.province_log DIR`, for iterating on a test
+        return province_log.wait_for({"data_dir": made, "pid": 0, "log": f"{made}.log"})
     return province_log.wait_for(services.shared("camau", province_log.start_building))
 
 

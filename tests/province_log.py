@@ -47,6 +47,8 @@ def start_building(directory: Path) -> dict[str, Any]:
 
 
 def _running(pid: int) -> bool:
+    if pid <= 0:
+        return False
     try:
         finished, _ = os.waitpid(pid, os.WNOHANG)  # reaps it if it is our child
     except ChildProcessError:  # another worker's child
@@ -66,7 +68,8 @@ def wait_for(build: dict[str, Any], timeout: float = 3_600) -> Path:
 
     def still_making() -> None:
         if not done.exists() and not _running(int(build["pid"])):
-            tail = Path(build["log"]).read_text(errors="replace")[-3000:]
+            log = Path(build["log"])
+            tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"
             raise AssertionError(f"making the province's log failed:\n{tail}")
 
     eventually(done.exists, timeout=timeout, what="the province's log", alive=still_making)
