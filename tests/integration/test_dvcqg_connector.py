@@ -278,8 +278,7 @@ LIGHT = {
     ("scenario", "faults", "batch"),
     [
         pytest.param(SMALL, HEAVY, 500, id="small"),
-        # A province's hundred thousand integrated dossiers go in the largest batches.
-        pytest.param(CA_MAU, LIGHT, 2_000, id="camau-2021h1", marks=pytest.mark.slow),
+        pytest.param(CA_MAU, LIGHT, 500, id="camau-2021h1", marks=pytest.mark.slow),
     ],
 )
 def test_everything_arrives_once_in_order_through_faults_and_a_killed_connector(
