@@ -47,7 +47,7 @@ def pytest_itemcollected(item: pytest.Item) -> None:
 class _AfterSelection:
     """After ``-m`` and ``-k`` have selected: if a test that runs needs the province's log,
     it starts being made now, beside the tests, and the slow tests run last, so that by the
-    time one needs it, most of it is done."""
+    time one needs it, most of it is done; and on different workers."""
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
@@ -58,7 +58,17 @@ class _AfterSelection:
 
         if not os.environ.get("DVCHUB_TEST_PROVINCE_LOG"):
             services.shared("camau", province_log.start_building)
-        items[:] = [item for item in items if not item.get_closest_marker("slow")] + slow
+        # Each slow test is followed by two quick ones, so that under pytest-xdist (handing
+        # tests out one at a time, --maxschedchunk 1) no slow test is queued as another's next
+        # on the same worker: each runs on the first worker free when its turn comes.
+        rest = [item for item in items if not item.get_closest_marker("slow")]
+        tail: list[pytest.Item] = []
+        for test in slow:
+            tail.append(test)
+            for _ in range(2):
+                if rest:
+                    tail.append(rest.pop())
+        items[:] = rest + tail
 
 
 def pytest_configure(config: pytest.Config) -> None:
