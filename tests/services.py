@@ -42,8 +42,13 @@ def end_run() -> None:
         return
     for info in sorted(Path(run).glob("*.json")):
         server = json.loads(info.read_text())
-        if "stop" in server:
-            subprocess.run(server["stop"], env={**os.environ, **server["env"]}, check=False)
+        if "stop" in server:  # quietly: a maker that finished is gone already
+            subprocess.run(
+                server["stop"],
+                env={**os.environ, **server["env"]},
+                check=False,
+                stderr=subprocess.DEVNULL,
+            )
     shutil.rmtree(run, ignore_errors=True)
 
 
