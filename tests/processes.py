@@ -71,12 +71,10 @@ def alive(process: CliProcess) -> Callable[[], None]:
     return check
 
 
-def cli_result(settings: HubSettings, *args: str, timeout: float = 600) -> CompletedProcess[str]:
+def cli_result(settings: HubSettings, *args: str) -> CompletedProcess[str]:
     """Run a command to the end, whatever its exit status, in this process (typer's runner,
     with ``settings`` as its only ``DVCHUB_*`` variables): what a separate process would show
-    on its standard output and error, without paying the interpreter's start-up each time.
-    ``timeout`` is kept for the callers that run it in a child process (``cli_process``)."""
-    del timeout
+    on its standard output and error, without paying the interpreter's start-up each time."""
     own = {name: None for name in os.environ if name.startswith("DVCHUB_") and name != RUN_DIR}
     result = CliRunner().invoke(app, list(args), env={**own, **settings_env(settings)})
     if result.exception is not None and not isinstance(result.exception, SystemExit):
@@ -86,24 +84,9 @@ def cli_result(settings: HubSettings, *args: str, timeout: float = 600) -> Compl
     )
 
 
-def cli_process_result(
-    settings: HubSettings, *args: str, timeout: float = 600
-) -> CompletedProcess[str]:
-    """Run a command to the end in a child process, as an operator runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "hub.cli", *args],
-        env=child_env(settings),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def run_cli(settings: HubSettings, *args: str, timeout: float = 600) -> str:
+def run_cli(settings: HubSettings, *args: str) -> str:
     """Run a command to the end (in this process); its standard output (raises if it fails)."""
-    done = cli_result(settings, *args, timeout=timeout)
+    done = cli_result(settings, *args)
     if done.returncode != 0:
         raise AssertionError(f"dvchub {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
     return done.stdout

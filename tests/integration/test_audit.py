@@ -58,7 +58,7 @@ def _store(hub: Hub, items: list[dict[str, Any]]) -> None:
 
 
 def _cli(settings: HubSettings, *args: str) -> subprocess.CompletedProcess[str]:
-    return cli_result(settings, "audit", *args, timeout=120)
+    return cli_result(settings, "audit", *args)
 
 
 def test_history_timeline_state_as_of_and_outcome(hub: Hub) -> None:

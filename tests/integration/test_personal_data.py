@@ -170,7 +170,7 @@ def test_operators_read_and_erase_from_the_command_line(settings: HubSettings) -
     assert [o.status for o in outcomes] == ["accepted"]
 
     def audit(*args: str) -> subprocess.CompletedProcess[str]:
-        return cli_result(settings, "audit", *args, timeout=120)
+        return cli_result(settings, "audit", *args)
 
     shown = audit("applicant", CODE, "--purpose", "trả lời khiếu nại")
     assert shown.returncode == 0, shown.stderr

@@ -8,7 +8,8 @@ that ``-m`` selects a lane without anyone remembering to mark a test.
 - ``browser``: Chromium (the ``browser`` fixture);
 - ``slow``: a province-sized event log (the ``camau`` fixture).
 
-The fast lane a developer runs on every change is ``-m "not slow"``; the full suite runs all.
+The fast lane a developer runs on every change (``./scripts/test --fast``) is
+``-m "not slow and not kafka and not process and not browser"``; the full suite runs all.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ TIERS = {
     "slow": "needs the province-sized event log (simulated once per run)",
 }
 BY_FIXTURE = {"postgres_url": "postgres", "kafka": "kafka", "browser": "browser", "camau": "slow"}
-PROCESS_HELPERS = ("CliProcess", "cli_process_result")
+PROCESS_HELPERS = ("CliProcess",)
 
 
 def tiers_of(item: pytest.Item) -> set[str]:
