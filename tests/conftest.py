@@ -193,8 +193,10 @@ def camau_original() -> Path:
 
 
 @pytest.fixture
-def camau(camau_original: Path, tmp_path: Path) -> HubSettings:
-    """Settings of a hub holding a copy of the Cà Mau log (SQLite, in ``tmp_path / "var"``)."""
+def camau(camau_original: Path, tmp_path: Path) -> Iterator[HubSettings]:
+    """Settings of a hub holding a copy of the Cà Mau log (SQLite, in ``tmp_path / "var"``),
+    removed after the test (a gigabyte and a half; the test's logs stay)."""
     target = tmp_path / "var"
     shutil.copytree(camau_original, target, ignore=shutil.ignore_patterns("done.json"))
-    return HubSettings(data_dir=target, log_level="WARNING")
+    yield HubSettings(data_dir=target, log_level="WARNING")
+    shutil.rmtree(target, ignore_errors=True)
