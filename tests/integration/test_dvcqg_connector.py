@@ -34,7 +34,7 @@ SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
 PASSWORD = "mat-khau-thu-nghiem"
 # The connector gives up on a call after GIVE_UP seconds; the portal's late answers come
 # after PORTAL_LATE ("timeout": applied, answered too late) or PORTAL_SLOW ("slow").
-GIVE_UP, PORTAL_LATE, PORTAL_SLOW = 1.5, 2.0, 2.5
+GIVE_UP, PORTAL_LATE, PORTAL_SLOW = 0.75, 1.0, 1.25
 
 
 def _port() -> int:
@@ -104,7 +104,7 @@ def _settings(tmp_path: Path, portal: Portal, **extra: Any) -> HubSettings:
         dvcqg_password=PASSWORD,
         dvcqg_timeout_seconds=GIVE_UP,
         dvcqg_breaker_seconds=1.0,
-        dvcqg_settle_seconds=4.0,
+        dvcqg_settle_seconds=2.0,
         **extra,
     )
 
