@@ -105,13 +105,9 @@ def _script(name: str, command: str, env: dict[str, str]) -> str:
 
 
 def start_postgres(data: Path) -> dict[str, Any]:
-    env = {"DVCHUB_PG_PORT": str(free_port_pair()), "DVCHUB_PG_DATA": str(data)}
-    _script("postgres.sh", "start", env)
-    return {
-        "url": _script("postgres.sh", "url", env),
-        "env": env,
-        "stop": [str(SCRIPTS / "postgres.sh"), "stop"],
-    }
+    server = OwnPostgres(data)
+    server.start()
+    return {"url": server.url, "env": server.env, "stop": [str(SCRIPTS / "postgres.sh"), "stop"]}
 
 
 def start_kafka(data: Path) -> dict[str, Any]:
