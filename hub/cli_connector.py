@@ -67,6 +67,7 @@ def connector_tasks(hub: Hub) -> list[tuple[str, Callable[[threading.Event], Non
         refusals_before_parking=settings.dvcqg_refusals_before_parking,
         breaker=Breaker(settings.dvcqg_breaker_failures, settings.dvcqg_breaker_seconds),
         settle_seconds=settings.dvcqg_settle_seconds,
+        sole_sync_since=settings.dvcqg_sole_sync_since,
     )
     return [("dvcqg-intake", intake.run), ("dvcqg-sender", sender.run)]
 

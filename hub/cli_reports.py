@@ -34,6 +34,7 @@ from hub.bus.lag import Backlog, backlogs
 from hub.bus.sources import LogSource
 from hub.catalogue.store import CatalogueStore
 from hub.log_reader import last_position
+from hub.paced_collection import PacedCollection
 from hub.reuse.ledger import ReuseLedger
 from hub.serve import projection_services
 from hub.settings import HubSettings
@@ -76,6 +77,8 @@ catalogue_app = typer.Typer(help="The unit and procedure catalogue, kept as even
 projections_app = typer.Typer(help="Read models: run, rebuild, status.")
 console = Console(width=max(Console().width, 150))
 err_console = Console(stderr=True, soft_wrap=True)
+#: The simulator collects garbage itself, once every this many events (hub.paced_collection).
+COLLECT_EVERY = 100_000
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -534,10 +537,12 @@ def simulate(
                 console=err_console,
             ) as bar:
                 task = bar.add_task("publishing events", total=None)
-                for batch in batches(scenario_events(plan, calendar), batch_size):
-                    sink.send(batch, report)
-                    report.published += len(batch)
-                    bar.update(task, completed=report.published)
+                with PacedCollection(COLLECT_EVERY) as collection:
+                    for batch in batches(scenario_events(plan, calendar), batch_size):
+                        sink.send(batch, report)
+                        report.published += len(batch)
+                        bar.update(task, completed=report.published)
+                        collection.done(len(batch))
         finally:
             sink.close()
     except (KafkaError, NotAcknowledged) as error:

@@ -173,6 +173,13 @@ class HubSettings(BaseSettings):
         description="After an unanswered call, wait this long before asking the portal what "
         "it holds (the call may still be on its way)",
     )
+    dvcqg_sole_sync_since: date | None = Field(
+        None,
+        description="From this day on only the hub syncs the province's dossiers to the "
+        "portal: one received since then and never sent is inserted without a look-up first "
+        '(an insert answered "đã tồn tại" is still sent again as an update). Unset: every '
+        "dossier is looked up before its first send",
+    )
     kafka_connector_group: str = Field(
         "dvchub-dvcqg", description="Consumer group of the connector's intake (with Kafka)"
     )

@@ -46,6 +46,9 @@ def create(db: ReadModelDatabase) -> None:
             "in_flight_at TEXT, sent_at TEXT, PRIMARY KEY (dossier_code, position))",
             f"CREATE INDEX IF NOT EXISTS {OUTBOX}_open ON {OUTBOX} (status, dossier_code, "
             "position)",
+            # The sender's heads, in order, without reading what was sent.
+            f"CREATE INDEX IF NOT EXISTS {OUTBOX}_unsent ON {OUTBOX} (position) "
+            "WHERE status <> 'sent'",
         ]
     )
 
@@ -155,23 +158,42 @@ class Head:
     on_portal: int  # 1 there, -1 not there, 0 unknown
 
 
-def heads(db: ReadModelDatabase, limit: int, settle_seconds: float = 0.0) -> list[Head]:
+def heads(
+    db: ReadModelDatabase,
+    limit: int,
+    settle_seconds: float = 0.0,
+    sole_sync_since: date | None = None,
+) -> list[Head]:
     """The head of up to ``limit`` dossiers. A head left ``in_flight`` is taken only once
     ``settle_seconds`` have passed since it was sent: a call the sender gave up on may still
-    be on its way to the portal, and checking before it lands would send it twice."""
+    be on its way to the portal, and checking before it lands would send it twice.
+
+    ``sole_sync_since``: from that day on no other system syncs the province's dossiers, so
+    one received since then that was never sent is known not to be on the portal (-1)."""
     settled = (datetime.now(UTC) - timedelta(seconds=settle_seconds)).isoformat(
         timespec="milliseconds"
     )
+    on_portal = "COALESCE(d.on_portal, 0)"
+    params: tuple[Any, ...] = (settled, limit)
+    if sole_sync_since is not None:
+        on_portal = (
+            f"CASE WHEN {on_portal} = 0 AND d.received_day >= ? THEN -1 ELSE {on_portal} END"
+        )
+        params = (db.day(sole_sync_since), *params)
     rows = db.query(
         f"SELECT o.dossier_code, o.position, o.status, o.attempts, o.dossier, o.step, "
-        f"COALESCE(d.on_portal, 0) FROM {OUTBOX} o "
-        f"JOIN (SELECT dossier_code, MIN(position) AS first FROM {OUTBOX} "
-        "WHERE status <> 'sent' GROUP BY dossier_code) h "
-        "ON o.dossier_code = h.dossier_code AND o.position = h.first "
+        f"{on_portal} FROM {OUTBOX} o "
         f"LEFT JOIN {DOSSIERS} d ON d.dossier_code = o.dossier_code "
-        "WHERE o.status = 'pending' OR (o.status = 'in_flight' AND o.in_flight_at < ?) "
+        # Walks the unsent updates in position order (the partial index) until it has found
+        # enough heads: those with no earlier unsent update of their dossier (the key). Not
+        # an OR of statuses: SQLite would read every pending update through the status index
+        # and sort them, each round.
+        "WHERE o.status <> 'sent' AND o.status <> 'parked' "
+        "AND (o.status = 'pending' OR o.in_flight_at < ?) "
+        f"AND NOT EXISTS (SELECT 1 FROM {OUTBOX} e WHERE e.dossier_code = o.dossier_code "
+        "AND e.position < o.position AND e.status <> 'sent') "
         "ORDER BY o.position LIMIT ?",
-        (settled, limit),
+        params,
     )
     return [_head(row[:6], int(row[6])) for row in rows]
 
@@ -190,11 +212,15 @@ def _head(row: tuple[Any, ...], on_portal: int) -> Head:
 
 
 def runs(
-    db: ReadModelDatabase, dossiers: int, settle_seconds: float = 0.0, per_dossier: int = 50
+    db: ReadModelDatabase,
+    dossiers: int,
+    settle_seconds: float = 0.0,
+    per_dossier: int = 50,
+    sole_sync_since: date | None = None,
 ) -> list[list[Head]]:
     """For up to ``dossiers`` dossiers whose head can be sent, the head and the updates after
-    it, in order, up to ``per_dossier`` and never past a parked one."""
-    first = heads(db, dossiers, settle_seconds)
+    it, in order, up to ``per_dossier`` and never past a parked one (``heads``)."""
+    first = heads(db, dossiers, settle_seconds, sole_sync_since)
     if not first:
         return []
     by_code = {head.dossier_code: [head] for head in first}

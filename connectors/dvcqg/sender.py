@@ -5,7 +5,10 @@ each with the updates queued after it:
 
 1. dossiers the connector has not yet seen on the portal, and heads left ``in_flight`` by a
    crash or an unanswered call, are looked up (``TraCuuHoSo``): that decides insert or update,
-   and a step the portal already holds is marked sent instead of being sent again;
+   and a step the portal already holds is marked sent instead of being sent again. Once the
+   hub is the only system that syncs the province's dossiers (``sole_sync_since``), one
+   received since that day and never sent is inserted without a look-up: half the calls of
+   a first sync;
 2. the updates are marked ``in_flight``, then each dossier is sent as its last update leaves
    it (``DongBoHoSoMC``, inserts and updates apart), then all their steps in order
    (``CapNhatTienDoHoSoMC``);
@@ -27,6 +30,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from typing import Any
 
 import stamina
@@ -94,12 +98,14 @@ class Sender:
         idle_seconds: float = 0.5,
         lookups: int = 16,
         settle_seconds: float = 30.0,
+        sole_sync_since: date | None = None,
     ) -> None:
         self.db, self.client = db, client
         self.batch_size, self.budget = batch_size, refusals_before_parking
         self.breaker = breaker or Breaker(5, 30.0)
         self.idle_seconds = idle_seconds
         self.settle_seconds = settle_seconds
+        self.sole_sync_since = sole_sync_since
         # Look-ups are one call per dossier: a few at once keep the round short.
         self.pool = ThreadPoolExecutor(max_workers=lookups, thread_name_prefix="dvcqg-lookup")
 
@@ -132,7 +138,9 @@ class Sender:
 
     def round(self) -> int:
         """Deliver one batch; the number of updates settled (sent or refused)."""
-        batch = outbox.runs(self.db, self.batch_size, self.settle_seconds)
+        batch = outbox.runs(
+            self.db, self.batch_size, self.settle_seconds, sole_sync_since=self.sole_sync_since
+        )
         if not batch:
             return 0
         return self._deliver(batch)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -275,10 +276,12 @@ LIGHT = {
 
 
 @pytest.mark.parametrize(
-    ("scenario", "faults", "batch"),
+    ("scenario", "faults", "sole_sync_since"),
     [
-        pytest.param(SMALL, HEAVY, 500, id="small"),
-        pytest.param(CA_MAU, LIGHT, 500, id="camau-2021h1", marks=pytest.mark.slow),
+        # Every dossier looked up before its first send.
+        pytest.param(SMALL, HEAVY, None, id="small"),
+        # The hub the only sync: new dossiers inserted at once, only unsure ones looked up.
+        pytest.param(CA_MAU, LIGHT, date(2021, 1, 1), id="camau-2021h1", marks=pytest.mark.slow),
     ],
 )
 def test_everything_arrives_once_in_order_through_faults_and_a_killed_connector(
@@ -287,9 +290,9 @@ def test_everything_arrives_once_in_order_through_faults_and_a_killed_connector(
     portal: Portal,
     scenario: Path,
     faults: dict[str, float],
-    batch: int,
+    sole_sync_since: date | None,
 ) -> None:
-    settings = _settings(tmp_path, portal, dvcqg_batch_size=batch)
+    settings = _settings(tmp_path, portal, dvcqg_sole_sync_since=sole_sync_since)
     if scenario == CA_MAU:
         request.getfixturevalue("camau")  # a copy of the run's Cà Mau log, in tmp_path / "var"
     else:

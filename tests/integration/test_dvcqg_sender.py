@@ -4,9 +4,12 @@ it sends when the portal already holds what an earlier, unanswered call carried.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 
@@ -52,11 +55,25 @@ def queued(tmp_path: Any) -> Iterator[tuple[Hub, ReadModelDatabase]]:
     hub.close()
 
 
-def _sender(db: ReadModelDatabase) -> tuple[Sender, Any]:
+def _sender(db: ReadModelDatabase, sole_sync_since: date | None = None) -> tuple[Sender, Any]:
     app = create_simulator("dvchub", PASSWORD)
     client = PortalClient("http://portal", "dvchub", PASSWORD, "000.00.00.H99", "000.00.00.H99")
     client.http = TestClient(app, base_url="http://portal")
-    return Sender(db, client, batch_size=50, settle_seconds=0.0), app.state.store
+    sender = Sender(db, client, batch_size=50, settle_seconds=0.0, sole_sync_since=sole_sync_since)
+    return sender, app.state.store
+
+
+def _count_calls(sender: Sender) -> Counter[str]:
+    """The services the sender calls from now on, counted."""
+    services: Counter[str] = Counter()
+    call = sender.client.call
+
+    def counted(service: Any, **body: Any) -> Any:
+        services[service] += 1
+        return call(service, **body)
+
+    sender.client.call = counted  # type: ignore[method-assign]
+    return services
 
 
 def test_a_dossier_an_unanswered_insert_put_on_the_portal_gets_its_steps_once(
@@ -76,3 +93,40 @@ def test_a_dossier_an_unanswered_insert_put_on_the_portal_gets_its_steps_once(
     assert rows == {"sent": sum(rows.values())}
     assert portal.duplicates == 0, "a step was sent twice"
     assert sum(len(steps) for steps in portal.steps.values()) == rows["sent"]
+
+
+@pytest.mark.parametrize(
+    ("sole_sync_since", "looked_up"),
+    [
+        pytest.param(None, "every dossier", id="shared-sync"),
+        pytest.param(date(2021, 1, 1), "none", id="sole-sync-since-the-first-day"),
+        pytest.param(date(2099, 1, 1), "every dossier", id="sole-sync-from-a-later-day"),
+    ],
+)
+def test_once_the_hub_alone_syncs_new_dossiers_are_inserted_without_a_look_up(
+    queued: tuple[Hub, ReadModelDatabase], sole_sync_since: date | None, looked_up: str
+) -> None:
+    _, db = queued
+    sender, portal = _sender(db, sole_sync_since)
+    dossiers = {code for (code,) in db.query(f"SELECT DISTINCT dossier_code FROM {outbox.OUTBOX}")}
+    # Another system put three of them on the portal before (as they stood then).
+    earlier = [run[0].dossier for run in outbox.runs(db, 3)]
+    sender.client.call("DongBoHoSoMC", isUpdating="False", data=earlier)
+    calls = _count_calls(sender)
+    while sender.round():
+        pass
+    rows = dict(db.query(f"SELECT status, COUNT(*) FROM {outbox.OUTBOX} GROUP BY status"))
+    assert rows == {"sent": sum(rows.values())}
+    assert set(portal.dossiers) == dossiers
+    last = {
+        code: orjson.loads(dossier)["TrangThaiHoSo"]
+        for code, dossier in db.query(
+            f"SELECT dossier_code, dossier FROM {outbox.OUTBOX} o WHERE position = "
+            f"(SELECT MAX(position) FROM {outbox.OUTBOX} WHERE dossier_code = o.dossier_code)"
+        )
+    }
+    assert {c: d["TrangThaiHoSo"] for c, d in portal.dossiers.items()} == last
+    assert sum(len(steps) for steps in portal.steps.values()) == rows["sent"]
+    assert portal.duplicates == 0
+    expected = len(dossiers) if looked_up == "every dossier" else 0
+    assert calls["TraCuuHoSo"] == expected
