@@ -21,19 +21,21 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import takewhile
+from pathlib import Path
 from typing import Any
 
 import structlog
 
+from hub.adapters.persistence import eventsourcing_env
 from hub.adapters.sql import ReadModelDatabase
 from hub.application import DossierStore
 from hub.log_reader import last_position, read_log
+from hub.paced_collection import PacedCollection
 from hub.settings import HubSettings
 from projections import checkpoints, parked
 from projections.progress import tables
 from projections.progress.fold import METRICS, OpenDossier, ProgressFold, RowKey
-from projections.progress.log_scan import scan_postgres
+from projections.progress.log_scan import scan_postgres, scan_sqlite
 from projections.rebuild_parking import Parking
 from projections.runner import PROJECTION, prepare
 
@@ -82,7 +84,7 @@ def rebuild(
         if db.postgres:
             events = _fold_postgres(db, settings, suffix, tag, upto, count, progress, parking)
         else:
-            rows, dossiers, events = _fold_one(store, upto, progress, parking)
+            rows, dossiers, events = _fold_one(settings, upto, progress, parking)
             tables.write_rows(db, rows, suffix)
             tables.write_dossiers(db, dossiers, suffix)
             count = 1
@@ -125,18 +127,22 @@ def rebuild(
 
 
 def _fold_one(
-    store: DossierStore, upto: int, progress: Progress | None, parking: Parking
+    settings: HubSettings, upto: int, progress: Progress | None, parking: Parking
 ) -> tuple[dict[RowKey, list[int]], dict[str, OpenDossier], int]:
-    """The whole log folded in this process (SQLite: the embedded store is small)."""
+    """The whole log folded in this process (SQLite: one file, one reader)."""
     fold = ProgressFold()
     events = 0
-    for event in takewhile(lambda e: e.position <= upto, read_log(store)):
-        fact = parking.fact(event.position, event.record, event.transition)
-        if fact is not None:
+    path = Path(eventsourcing_env(settings)["SQLITE_DBNAME"])
+    # As in a shard's fold: many small objects, no reference cycles (see _fold_shard).
+    with PacedCollection(FLUSH_EVENTS) as collection:
+        for fact in scan_sqlite(path, upto, parking.unreadable):
             parking.apply(fold, fact)
-        events += 1
-        if progress is not None and events % 10_000 == 0:
-            progress(events, upto)
+            events += 1
+            if events % 10_000 == 0:
+                collection.done(10_000)
+                if progress is not None:
+                    progress(events + parking.unreadable_count, upto)
+    events += parking.unreadable_count
     if progress is not None:
         progress(events, upto)
     rows, _ = fold.take()

@@ -1,15 +1,18 @@
 """Read the store's log fast, for rebuilds: one shard of the dossiers at a time.
 
 eventsourcing's reader decodes every stored event into a domain event; a rebuild needs only
-a few fields, so on PostgreSQL it reads the stored JSON directly (in log order, through
-a binary COPY), decodes only those fields, and splits the work by dossier: shard ``k`` of
+a few fields, so it reads the stored JSON directly, in log order, and decodes only those
+fields. On PostgreSQL (through a binary COPY) it splits the work by dossier: shard ``k`` of
 ``n`` takes the dossiers whose aggregate id ends in a byte equal to ``k`` modulo ``n``.
-Each dossier's events stay in order within its shard, which is all the fold needs.
+Each dossier's events stay in order within its shard, which is all the fold needs. The
+embedded store (SQLite) is read in one piece.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
 import msgspec
 import psycopg
@@ -18,6 +21,7 @@ from psycopg import sql
 from projections.progress.facts import Fact, vietnam_day
 
 STORE_TABLE = "dossiers_events"
+SQLITE_TABLE = "stored_events"  # eventsourcing's table in the embedded store's file
 
 # The planner takes the shard filter for far more selective than it is (one row in 200, not
 # one in ``shards``), so it plans a parallel scan of the whole table and a sort of the
@@ -99,15 +103,40 @@ def scan_postgres(
             cursor.execute(setting)
         with cursor.copy(query) as copy:
             copy.set_types(["int8", "bytea"])
-            for position, state in copy.rows():
-                try:
-                    fact = _fact(position, state)
-                except Exception as error:
-                    if unreadable is None:
-                        raise
-                    unreadable(position, state, error)
-                    continue
-                yield fact
+            yield from _facts(copy.rows(), unreadable)
+
+
+def scan_sqlite(
+    path: Path,
+    upto: int,
+    unreadable: Callable[[int, bytes, Exception], None] | None = None,
+) -> Iterator[Fact]:
+    """The facts of the embedded store's events (the SQLite file ``path``), positions 1 to
+    ``upto``, in log order: eventsourcing's SQLite recorder numbers its rows in log order
+    (the row id is the position). ``unreadable`` as in :func:`scan_postgres`."""
+    connection = sqlite3.connect(path)
+    try:
+        rows = connection.execute(
+            f"SELECT rowid, state FROM {SQLITE_TABLE} WHERE rowid <= ? ORDER BY rowid", (upto,)
+        )
+        yield from _facts(rows, unreadable)
+    finally:
+        connection.close()
+
+
+def _facts(
+    rows: Iterable[tuple[int, bytes]],
+    unreadable: Callable[[int, bytes, Exception], None] | None,
+) -> Iterator[Fact]:
+    for position, state in rows:
+        try:
+            fact = _fact(position, state)
+        except Exception as error:
+            if unreadable is None:
+                raise
+            unreadable(position, state, error)
+            continue
+        yield fact
 
 
 def _fact(position: int, state: bytes) -> Fact:

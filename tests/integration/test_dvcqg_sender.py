@@ -32,8 +32,8 @@ PASSWORD = "mat-khau"
 
 
 @pytest.fixture
-def queued(tmp_path: Any) -> Iterator[tuple[Hub, ReadModelDatabase]]:
-    """The small scenario stored, and its integrated dossiers' updates in the outbox."""
+def stored(tmp_path: Any) -> Iterator[tuple[Hub, CatalogueStore]]:
+    """The small scenario stored, with its catalogue."""
     settings = HubSettings(data_dir=tmp_path / "var", log_level="WARNING")
     hub = bootstrap(settings, configure_logs=False)
     built = plan(load_scenario(ROOT / "tests" / "scenarios" / "small.yaml"))
@@ -42,7 +42,16 @@ def queued(tmp_path: Any) -> Iterator[tuple[Hub, ReadModelDatabase]]:
     report = PublishReport()
     for batch in batches(list(events(built, hub.rules.calendar)), 1_000):
         StoreSink(hub.ingestor).send(batch, report)
-    db = ReadModelDatabase(settings)
+    yield hub, catalogue
+    catalogue.close()
+    hub.close()
+
+
+@pytest.fixture
+def queued(stored: tuple[Hub, CatalogueStore]) -> Iterator[tuple[Hub, ReadModelDatabase]]:
+    """The small scenario stored, and its integrated dossiers' updates in the outbox."""
+    hub, catalogue = stored
+    db = ReadModelDatabase(hub.settings)
     intake = Intake(db, LogSource(hub.store), catalogue)
     intake.start()
     never = threading.Event()
@@ -50,9 +59,43 @@ def queued(tmp_path: Any) -> Iterator[tuple[Hub, ReadModelDatabase]]:
         intake.handle(polled)
     assert intake.enqueued > 100
     yield hub, db
-    catalogue.close()
     db.close()
-    hub.close()
+
+
+def test_an_intake_that_another_overtook_maps_its_batch_again_and_enqueues_nothing_twice(
+    stored: tuple[Hub, CatalogueStore],
+) -> None:
+    """Two intakes read the same events (a rebalance, a restart beside a stuck one): one maps
+    a batch while the other writes it; the first sees the checkpoint moved and adds nothing."""
+    hub, catalogue = stored
+    first_db, second_db = ReadModelDatabase(hub.settings), ReadModelDatabase(hub.settings)
+    try:
+        first = Intake(first_db, LogSource(hub.store), catalogue)
+        second = Intake(second_db, LogSource(hub.store), catalogue)
+        first.start()
+        second.start()
+        never = threading.Event()
+        batch = first.source.poll(never)
+        assert batch == second.source.poll(never)
+        mapped_twice = []
+        map_once = second._map
+
+        def overtaken(*args: Any) -> Any:
+            if not mapped_twice:
+                first.handle(batch)  # the other intake writes the batch meanwhile
+            mapped_twice.append(True)
+            return map_once(*args)
+
+        second._map = overtaken  # type: ignore[method-assign]
+        enqueued = second.handle(batch)
+        assert first.enqueued > 0
+        assert len(mapped_twice) == 2, "the overtaken intake did not map its batch again"
+        assert enqueued == 0
+        rows = first_db.query(f"SELECT COUNT(*) FROM {outbox.OUTBOX}")[0][0]
+        assert rows == first.enqueued
+    finally:
+        first_db.close()
+        second_db.close()
 
 
 def _sender(db: ReadModelDatabase, sole_sync_since: date | None = None) -> tuple[Sender, Any]:
