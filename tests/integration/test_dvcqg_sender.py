@@ -63,7 +63,7 @@ def queued(stored: tuple[Hub, CatalogueStore]) -> Iterator[tuple[Hub, ReadModelD
 
 
 def test_an_intake_that_another_overtook_maps_its_batch_again_and_enqueues_nothing_twice(
-    stored: tuple[Hub, CatalogueStore],
+    stored: tuple[Hub, CatalogueStore], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two intakes read the same events (a rebalance, a restart beside a stuck one): one maps
     a batch while the other writes it; the first sees the checkpoint moved and adds nothing."""
@@ -77,7 +77,7 @@ def test_an_intake_that_another_overtook_maps_its_batch_again_and_enqueues_nothi
         never = threading.Event()
         batch = first.source.poll(never)
         assert batch == second.source.poll(never)
-        mapped_twice = []
+        mapped_twice: list[bool] = []
         map_once = second._map
 
         def overtaken(*args: Any) -> Any:
@@ -86,7 +86,7 @@ def test_an_intake_that_another_overtook_maps_its_batch_again_and_enqueues_nothi
             mapped_twice.append(True)
             return map_once(*args)
 
-        second._map = overtaken  # type: ignore[method-assign]
+        monkeypatch.setattr(second, "_map", overtaken)
         enqueued = second.handle(batch)
         assert first.enqueued > 0
         assert len(mapped_twice) == 2, "the overtaken intake did not map its batch again"
