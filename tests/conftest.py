@@ -142,21 +142,22 @@ def own_kafka(tmp_path: Path) -> Iterator[Broker]:
     """A broker of this test's own (scripts/services/kafka.sh), for a test that stops it."""
     script = ROOT / "scripts" / "services" / "kafka.sh"
     data = tmp_path / "kafka"
-    env = {
-        **os.environ,
-        "DVCHUB_KAFKA_PORT": str(services.free_port_pair()),
-        "DVCHUB_KAFKA_DATA": str(data),
-    }
+    own = {"DVCHUB_KAFKA_PORT": str(services.free_port_pair()), "DVCHUB_KAFKA_DATA": str(data)}
+    env = {**os.environ, **own}
     bootstrap = subprocess.run(
         [script, "bootstrap"], check=True, capture_output=True, text=True, env=env
     ).stdout.strip()
     broker = Broker(bootstrap, script, env)
+    registered = services.register(
+        services.run_dir(), f"own-kafka-{own['DVCHUB_KAFKA_PORT']}", [str(script), "kill"], own
+    )
     try:
         broker.start()
         yield broker
     finally:
         broker.kill()
         shutil.rmtree(data, ignore_errors=True)
+        registered.unlink(missing_ok=True)
 
 
 @pytest.fixture
