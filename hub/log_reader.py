@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import structlog
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from hub.application import DossierStore
 from hub.domain.dossier import Dossier, dossier_id
@@ -55,6 +57,19 @@ def read_log(store: DossierStore, start: int = 1, page: int = 5_000) -> Iterator
         if len(events) < page:
             return
         position = events[-1].position + 1
+
+
+def sqlite_file(store: DossierStore) -> tuple[Path, str] | None:
+    """The SQLite file and table that hold an embedded store's log, for readers that scan it
+    directly (in log order, the row id being the position); None for a store in PostgreSQL
+    or in memory."""
+    recorder = store.recorder
+    if not isinstance(recorder, SQLiteApplicationRecorder):
+        return None
+    pool = recorder.datastore.pool
+    if pool.is_sqlite_memory_mode:
+        return None
+    return Path(pool.db_name), recorder.events_table_name
 
 
 def last_position(store: DossierStore) -> int:

@@ -18,22 +18,22 @@ import multiprocessing
 import os
 import queue
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
+from itertools import takewhile
 from typing import Any
 
 import structlog
 
-from hub.adapters.persistence import eventsourcing_env
 from hub.adapters.sql import ReadModelDatabase
 from hub.application import DossierStore
-from hub.log_reader import last_position, read_log
+from hub.log_reader import last_position, read_log, sqlite_file
 from hub.paced_collection import PacedCollection
 from hub.settings import HubSettings
 from projections import checkpoints, parked
 from projections.progress import tables
+from projections.progress.facts import Fact
 from projections.progress.fold import METRICS, OpenDossier, ProgressFold, RowKey
 from projections.progress.log_scan import scan_postgres, scan_sqlite
 from projections.rebuild_parking import Parking
@@ -84,7 +84,7 @@ def rebuild(
         if db.postgres:
             events = _fold_postgres(db, settings, suffix, tag, upto, count, progress, parking)
         else:
-            rows, dossiers, events = _fold_one(settings, upto, progress, parking)
+            rows, dossiers, events = _fold_one(store, upto, progress, parking)
             tables.write_rows(db, rows, suffix)
             tables.write_dossiers(db, dossiers, suffix)
             count = 1
@@ -127,22 +127,34 @@ def rebuild(
 
 
 def _fold_one(
-    settings: HubSettings, upto: int, progress: Progress | None, parking: Parking
+    store: DossierStore, upto: int, progress: Progress | None, parking: Parking
 ) -> tuple[dict[RowKey, list[int]], dict[str, OpenDossier], int]:
-    """The whole log folded in this process (SQLite: one file, one reader)."""
+    """The whole log folded in this process (read models in SQLite). An embedded store's
+    file is scanned directly; any other store is read through eventsourcing."""
     fold = ProgressFold()
-    events = 0
-    path = Path(eventsourcing_env(settings)["SQLITE_DBNAME"])
+    folded = unmade = 0  # unmade: events whose fact could not be made (parked)
+
+    def facts_of_log() -> Iterator[Fact]:
+        nonlocal unmade
+        for event in takewhile(lambda e: e.position <= upto, read_log(store)):
+            fact = parking.fact(event.position, event.record, event.transition)
+            if fact is None:
+                unmade += 1
+            else:
+                yield fact
+
+    found = sqlite_file(store)
+    facts = facts_of_log() if found is None else scan_sqlite(*found, upto, parking.unreadable)
     # As in a shard's fold: many small objects, no reference cycles (see _fold_shard).
     with PacedCollection(FLUSH_EVENTS) as collection:
-        for fact in scan_sqlite(path, upto, parking.unreadable):
+        for fact in facts:
             parking.apply(fold, fact)
-            events += 1
-            if events % 10_000 == 0:
+            folded += 1
+            if folded % 10_000 == 0:
                 collection.done(10_000)
                 if progress is not None:
-                    progress(events + parking.unreadable_count, upto)
-    events += parking.unreadable_count
+                    progress(folded + unmade + parking.unreadable_count, upto)
+    events = folded + unmade + parking.unreadable_count
     if progress is not None:
         progress(events, upto)
     rows, _ = fold.take()

@@ -21,7 +21,6 @@ from psycopg import sql
 from projections.progress.facts import Fact, vietnam_day
 
 STORE_TABLE = "dossiers_events"
-SQLITE_TABLE = "stored_events"  # eventsourcing's table in the embedded store's file
 
 # The planner takes the shard filter for far more selective than it is (one row in 200, not
 # one in ``shards``), so it plans a parallel scan of the whole table and a sort of the
@@ -108,16 +107,18 @@ def scan_postgres(
 
 def scan_sqlite(
     path: Path,
+    table: str,
     upto: int,
     unreadable: Callable[[int, bytes, Exception], None] | None = None,
 ) -> Iterator[Fact]:
-    """The facts of the embedded store's events (the SQLite file ``path``), positions 1 to
-    ``upto``, in log order: eventsourcing's SQLite recorder numbers its rows in log order
-    (the row id is the position). ``unreadable`` as in :func:`scan_postgres`."""
+    """The facts of the embedded store's events (``table`` of the SQLite file ``path``, see
+    :func:`hub.log_reader.sqlite_file`), positions 1 to ``upto``, in log order:
+    eventsourcing's SQLite recorder numbers its rows in log order (the row id is the
+    position). ``unreadable`` as in :func:`scan_postgres`."""
     connection = sqlite3.connect(path)
     try:
         rows = connection.execute(
-            f"SELECT rowid, state FROM {SQLITE_TABLE} WHERE rowid <= ? ORDER BY rowid", (upto,)
+            f"SELECT rowid, state FROM {table} WHERE rowid <= ? ORDER BY rowid", (upto,)
         )
         yield from _facts(rows, unreadable)
     finally:

@@ -21,11 +21,10 @@ import pytest
 
 from connectors.dvcqg import outbox
 from connectors.dvcqg.mapping import STEP_TEXT
-from hub.adapters.persistence import eventsourcing_env
 from hub.adapters.sql import ReadModelDatabase
 from hub.bootstrap import bootstrap
 from hub.catalogue.store import CatalogueStore
-from hub.log_reader import last_position
+from hub.log_reader import last_position, sqlite_file
 from hub.settings import HubSettings
 from projections.progress.log_scan import scan_sqlite
 from tests.conftest import ROOT
@@ -121,14 +120,15 @@ def _expected(settings: HubSettings) -> tuple[dict[str, list[tuple[str, int]]], 
     assert catalogue is not None
     hub = bootstrap(settings, configure_logs=False)
     try:
-        upto = last_position(hub.store)
+        upto, log = last_position(hub.store), sqlite_file(hub.store)
     finally:
         hub.close()
+    assert log is not None, "the connector's tests run on the embedded store"
     procedure_of: dict[str, str] = {}
     synced: dict[str, list[tuple[str, int]]] = {}
     others: set[str] = set()
     try:
-        for fact in scan_sqlite(Path(eventsourcing_env(settings)["SQLITE_DBNAME"]), upto):
+        for fact in scan_sqlite(*log, upto):
             code = fact.dossier_code
             if fact.procedure_code:
                 procedure_of[code] = fact.procedure_code

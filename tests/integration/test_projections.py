@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import orjson
 import pytest
@@ -23,10 +24,11 @@ from hub.simulation.generator import events, plan
 from hub.simulation.publish import PublishReport, StoreSink, batches
 from hub.simulation.scenario import load_scenario
 from hub.workload import Workload
+from projections import parked
 from projections.periods import Period
 from projections.progress.facts import fact_of
 from projections.progress.fold import METRICS
-from projections.progress.log_scan import scan_postgres
+from projections.progress.log_scan import scan_postgres, scan_sqlite
 from projections.progress.tables import TABLES
 from projections.rebuild import rebuild
 from projections.reports import province_report, report_csv
@@ -34,6 +36,7 @@ from projections.reuse.worker import catch_up as reuse_catch_up
 from projections.reuse.worker import rebuild as rebuild_reuse_index
 from projections.runner import catch_up
 from tests.conftest import ROOT
+from tests.raw_store import RawStore
 
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
 
@@ -382,3 +385,42 @@ def test_the_rebuilds_log_scan_reads_the_facts_the_live_worker_reads(
         assert [f.position for f in shard] == sorted(f.position for f in shard)
     assert sorted(fact for shard in shards for fact in shard) == live
     assert list(scan_postgres(postgres_url, postgres_schema, 0, 1, upto - 5)) == live[:-5]
+
+
+def test_the_embedded_log_scan_reads_the_facts_the_live_worker_reads(tmp_path: Path) -> None:
+    """The embedded rebuild reads the store's SQLite file itself: the same facts, in order."""
+    from hub.bootstrap import bootstrap
+    from hub.log_reader import read_log, sqlite_file
+    from hub.settings import HubSettings
+
+    built = bootstrap(HubSettings(data_dir=tmp_path), configure_logs=False)
+    try:
+        ingest(built, Workload(date(2021, 3, 1), 12, 20, seed=5).events())
+        live = [fact_of(e.position, e.record, e.transition) for e in read_log(built.store)]
+        found = sqlite_file(built.store)
+    finally:
+        built.close()
+    assert found is not None
+    assert list(scan_sqlite(*found, live[-1].position)) == live
+    assert list(scan_sqlite(*found, live[-1].position - 5)) == live[:-5]
+
+
+def test_a_rebuild_parks_rows_that_are_not_events_and_folds_the_rest(
+    hub: Hub, db: ReadModelDatabase
+) -> None:
+    """Rows written behind the hub's back, not JSON or not the shape of an event, are parked
+    by position; the figures are those of the other events, and every row is counted."""
+    items = Workload(date(2021, 3, 1), 10, 10, seed=3).events()
+    ingest(hub, items)
+    assert catch_up(db, LogSource(hub.store)) == len(items)
+    expected = snapshot(db)
+    raw = RawStore(hub)
+    last = raw.rows()[-1][0]
+    raw.insert(last + 1, str(uuid4()), 1, b"\xff\xfe not JSON")
+    raw.insert(last + 2, str(uuid4()), 1, b'{"record": {"dossier_code": 7}}')
+
+    report = rebuild(hub.settings, hub.store)
+    assert report.events == len(items) + 2
+    assert report.parked == 2
+    assert snapshot(db) == expected
+    assert sorted(p.position for p in parked.parked(db, "unit_progress")) == [last + 1, last + 2]
