@@ -598,11 +598,20 @@ def portal_sim(
     rate_limit: Annotated[float, typer.Option(help="Chance of a 429")] = 0.0,
     wrong_body: Annotated[float, typer.Option(help="Chance of a body that is not JSON")] = 0.0,
     seed: Annotated[int | None, typer.Option(help="Seed of the faults")] = None,
+    dialect: Annotated[
+        str, typer.Option(help="How it words its answers: simulator, message or http")
+    ] = "simulator",
 ) -> None:
     """Run a simulator of the national portal's sync interface, with faults to inject."""
     import uvicorn
 
-    from connectors.dvcqg.simulator import Faults, create_simulator
+    from connectors.dvcqg.simulator import DIALECTS, Faults, create_simulator
+
+    if dialect not in DIALECTS:
+        err_console.print(
+            f"[bold red]error:[/] no dialect {dialect!r}: one of {', '.join(DIALECTS)}"
+        )
+        raise typer.Exit(2)
 
     faults = Faults(
         error_5xx=error_5xx,
@@ -613,7 +622,7 @@ def portal_sim(
         rate_limit=rate_limit,
         wrong_body=wrong_body,
     )
-    sim = create_simulator(username, password, session_seconds, faults, seed)
+    sim = create_simulator(username, password, session_seconds, faults, seed, DIALECTS[dialect])
     console.print(f"portal simulator on http://{host}:{port} (faults: {faults.model_dump()})")
     uvicorn.run(sim, host=host, port=port, log_level="warning", access_log=False)
 

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable
 from datetime import date
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
@@ -142,3 +143,9 @@ def run_reconcile(settings: HubSettings, start: date, end: date) -> None:
         f"checked {report.checked} integrated dossiers: {report.matching} match the portal; "
         f"differences: {differences}; queued again: {report.requeued}"
     )
+    if report.errors:
+        console.print(
+            f"{len(report.errors)} dossiers could not be checked (run reconcile again): "
+            + "; ".join(f"{code}: {why}" for code, why in list(report.errors.items())[:5])
+        )
+        raise typer.Exit(1)

@@ -11,12 +11,14 @@ not help).
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import httpx
 import structlog
 from pydantic import ValidationError
 
+from connectors.dvcqg.answers import already_exists, looked_up, not_found, session_expired
 from connectors.dvcqg.protocol import INVALID_SESSION, PortalAnswer, Service
 
 logger = structlog.get_logger("connectors.dvcqg.client")
@@ -66,13 +68,15 @@ class PortalClient:
         )
         self.http = httpx.Client(base_url=base_url, timeout=timeout)
         self._session: str | None = None
+        self._session_made = 0.0
         self._lock = threading.Lock()
         self.logins = 0
 
     def close(self) -> None:
         self.http.close()
 
-    def session(self) -> str:
+    def session(self) -> tuple[str, float]:
+        """The current session, logging in if there is none; and when it was made."""
         with self._lock:
             if self._session is None:
                 answer = self._post(
@@ -82,32 +86,56 @@ class PortalClient:
                 )
                 if not answer.ok or not answer.session:
                     raise PortalRefused(answer)
-                self._session = answer.session
+                self._session, self._session_made = answer.session, time.monotonic()
                 self.logins += 1
                 logger.info("dvcqg.logged_in")
-            return self._session
+            return self._session, self._session_made
 
-    def forget_session(self) -> None:
+    def forget_session(self, session: str | None = None) -> None:
+        """Log in again at the next call (unless another call already did, for ``session``)."""
         with self._lock:
-            self._session = None
+            if session is None or self._session == session:
+                self._session = None
 
     def call(self, service: Service, **body: Any) -> PortalAnswer:
-        """Call ``service`` with this client's session; log in again once if it expired."""
+        """Call ``service`` with this client's session.
+
+        An answer that says the session expired, in any form the portal uses
+        (:func:`~connectors.dvcqg.answers.session_expired`), is followed by one fresh login
+        and the call again; so is any other refusal made under a session older than this
+        call, since portals do not agree on how they say a session is gone. Only a refusal
+        under a fresh session is taken for one. Answers that mean something ("đã tồn tại",
+        not found) are never repeated."""
+        started = time.monotonic()
         for attempt in (1, 2):
-            session = self.session()
+            session, made = self.session()
             answer = self._post(
                 "/service",
                 {"session": session, "madonvi": self.madonvi, "service": service, **body},
             )
-            if answer.error_code == INVALID_SESSION:
-                self.forget_session()
-                if attempt == 1:
-                    continue
+            if answer.ok:
+                return answer
+            expired = session_expired(answer)
+            meaningful = already_exists(answer) or (service == "TraCuuHoSo" and not_found(answer))
+            if attempt == 1 and (expired or (made < started and not meaningful)):
+                self.forget_session(session)
+                continue
+            if expired:
+                self.forget_session(session)
                 raise SessionExpired(answer.message or "session expired")
-            if not answer.ok:
-                raise PortalRefused(answer)
-            return answer
+            raise PortalRefused(answer)
         raise AssertionError("unreachable")
+
+    def look_up(self, code: str) -> dict[str, Any] | None:
+        """``TraCuuHoSo``: the dossier on the portal with its steps under ``TienDoXuLy``, or
+        None if it is not there. :class:`UnreadableAnswer` for an answer of no known shape."""
+        try:
+            answer = self.call("TraCuuHoSo", mahoso=code)
+        except PortalRefused as error:
+            if not_found(error.answer):
+                return None
+            raise
+        return looked_up(answer, code)
 
     def _post(
         self, path: str, body: dict[str, Any], headers: dict[str, str] | None = None
@@ -123,8 +151,10 @@ class PortalClient:
             raise RateLimited("rate limited", retry_after)
         if response.status_code >= 500:
             raise PortalUnavailable(f"HTTP {response.status_code}")
-        if response.status_code == 401:
-            return PortalAnswer(error_code=INVALID_SESSION, message="HTTP 401")
+        if response.status_code in (401, 403):
+            return PortalAnswer(
+                error_code=INVALID_SESSION, message=f"HTTP {response.status_code}: session"
+            )
         try:
             return PortalAnswer.model_validate_json(response.content)
         except ValidationError as error:

@@ -189,7 +189,7 @@ def heads(
         # an OR of statuses: SQLite would read every pending update through the status index
         # and sort them, each round.
         "WHERE o.status <> 'sent' AND o.status <> 'parked' "
-        "AND (o.status = 'pending' OR o.in_flight_at < ?) "
+        "AND (o.status = 'pending' OR o.in_flight_at <= ?) "
         f"AND NOT EXISTS (SELECT 1 FROM {OUTBOX} e WHERE e.dossier_code = o.dossier_code "
         "AND e.position < o.position AND e.status <> 'sent') "
         "ORDER BY o.position LIMIT ?",
@@ -292,14 +292,27 @@ def set_on_portal(db: ReadModelDatabase, known: dict[str, int]) -> None:
         )
 
 
-def refused(db: ReadModelDatabase, head: Head, error: str, answer: str, budget: int) -> bool:
-    """Record a refusal; park the update once the budget is spent. True if parked."""
+def refused(
+    db: ReadModelDatabase,
+    head: Head,
+    error: str,
+    answer: str,
+    budget: int,
+    *,
+    maybe_applied: bool = False,
+) -> bool:
+    """Record a refusal; park the update once the budget is spent. True if parked.
+    ``maybe_applied``: the refusal was of a look-up, not of the update, so an update in
+    flight stays in flight (the portal may hold it) until it is parked."""
     parked = head.attempts + 1 >= budget
+    status = "parked" if parked else "pending"
+    if maybe_applied and not parked and head.status == "in_flight":
+        status = "in_flight"
     with db.transaction():
         db.execute(
             f"UPDATE {OUTBOX} SET status = ?, attempts = attempts + 1, last_error = ?, "
             "answer = ? WHERE dossier_code = ? AND position = ?",
-            ("parked" if parked else "pending", error, answer, head.dossier_code, head.position),
+            (status, error, answer, head.dossier_code, head.position),
         )
     return parked
 

@@ -9,10 +9,15 @@ from datetime import date
 from typing import Any
 
 import orjson
+import stamina
+import structlog
 
-from connectors.dvcqg.client import PortalClient
+from connectors.dvcqg.answers import UnreadableAnswer
+from connectors.dvcqg.client import PortalClient, PortalError, PortalUnavailable, SessionExpired
 from connectors.dvcqg.outbox import DOSSIERS, OUTBOX
 from hub.adapters.sql import ReadModelDatabase
+
+logger = structlog.get_logger("connectors.dvcqg.reconcile")
 
 
 @dataclass
@@ -21,11 +26,26 @@ class ReconcileReport:
     matching: int = 0
     differences: Counter[str] = field(default_factory=Counter)
     requeued: int = 0
+    #: Dossiers the portal could not be asked about (after retries), with why: checked again
+    #: by the next reconcile; the others are done.
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _look_up(client: PortalClient, code: str, attempts: int) -> dict[str, Any] | None:
+    """The portal's view of ``code``, through transient faults (a look-up changes nothing)."""
+    for attempt in stamina.retry_context(
+        on=(PortalUnavailable, SessionExpired), attempts=attempts, wait_initial=0.1, wait_max=5.0
+    ):
+        with attempt:
+            return client.look_up(code)
+    raise AssertionError("unreachable: stamina re-raises after the last attempt")
 
 
 def reconcile(
-    db: ReadModelDatabase, client: PortalClient, start: date, end: date
+    db: ReadModelDatabase, client: PortalClient, start: date, end: date, attempts: int = 5
 ) -> ReconcileReport:
+    """Check every integrated dossier received from ``start`` to ``end``. A dossier the
+    portal cannot be asked about is recorded in the report's errors and the others go on."""
     report = ReconcileReport()
     codes = [
         row[0]
@@ -43,8 +63,13 @@ def reconcile(
         )
         if not sent:
             continue  # nothing delivered yet: the sender has it in hand
+        try:
+            found = _look_up(client, code, attempts)
+        except (PortalError, UnreadableAnswer) as error:
+            report.errors[code] = str(error)
+            logger.warning("dvcqg.reconcile_failed", dossier_code=code, error=str(error))
+            continue
         report.checked += 1
-        found: dict[str, Any] | None = client.call("TraCuuHoSo", mahoso=code).result
         last_position, last_dossier, _ = sent[-1]
         expected = orjson.loads(last_dossier)
         portal_steps = {

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
@@ -38,6 +39,7 @@ import structlog
 from prometheus_client import Counter, Gauge
 
 from connectors.dvcqg import outbox
+from connectors.dvcqg.answers import UnreadableAnswer, already_exists
 from connectors.dvcqg.client import (
     PortalClient,
     PortalRefused,
@@ -45,7 +47,7 @@ from connectors.dvcqg.client import (
     RateLimited,
     SessionExpired,
 )
-from connectors.dvcqg.protocol import ALREADY_EXISTS, Service
+from connectors.dvcqg.protocol import PortalAnswer, Service
 from connectors.dvcqg.status import refresh_gauges
 from hub.adapters.sql import ReadModelDatabase
 
@@ -145,6 +147,15 @@ class Sender:
             return 0
         return self._deliver(batch)
 
+    def _look_up(self, code: str) -> dict[str, Any] | None:
+        """``TraCuuHoSo`` with retries (it changes nothing: always safe to repeat)."""
+        for attempt in stamina.retry_context(
+            on=_retry_on(replayable=True), attempts=5, wait_initial=0.1, wait_max=3.0
+        ):
+            with attempt:
+                return self.client.look_up(code)
+        raise AssertionError("unreachable: stamina re-raises after the last attempt")
+
     def _call(
         self,
         service: Service,
@@ -158,16 +169,8 @@ class Sender:
         Refusals, rate limits and expired sessions were not applied: always retried.
         ``flying``: the updates the call carries, stamped in flight as each attempt leaves."""
 
-        def retry_on(error: Exception) -> bool:
-            if isinstance(error, RateLimited):
-                time.sleep(min(error.retry_after, 10.0))
-                return True
-            if isinstance(error, SessionExpired):
-                return True
-            return replayable and isinstance(error, PortalUnavailable)
-
         for attempt in stamina.retry_context(
-            on=retry_on, attempts=5, wait_initial=0.1, wait_max=3.0, wait_jitter=0.3
+            on=_retry_on(replayable), attempts=5, wait_initial=0.1, wait_max=3.0, wait_jitter=0.3
         ):
             with attempt:
                 if flying:
@@ -181,18 +184,23 @@ class Sender:
 
         def look_up(run: list[outbox.Head]) -> dict[str, Any] | Exception | None:
             try:
-                found: dict[str, Any] | None = self._call(
-                    "TraCuuHoSo", replayable=True, mahoso=run[0].dossier_code
-                )
-                return found
-            except _TRANSIENT as error:
+                return self._look_up(run[0].dossier_code)
+            except (*_TRANSIENT, PortalRefused, UnreadableAnswer) as error:
                 return error
 
         known: dict[str, int] = {}
         already: list[outbox.Head] = []
         skipped: set[str] = set()
+        unreadable = 0
         for run, found in zip(unsure, self.pool.map(look_up, unsure), strict=True):
             code = run[0].dossier_code
+            if isinstance(found, PortalRefused | UnreadableAnswer):
+                # An answer of no known shape, or a refusal of the look-up itself: counted
+                # against the dossier's head (parked in the end, the answer kept).
+                self._refused(run[0], str(found), found.answer, maybe_applied=True)
+                skipped.add(code)
+                unreadable += 1
+                continue
             if isinstance(found, Exception):
                 skipped.add(code)  # try this dossier again next round
                 continue
@@ -208,9 +216,9 @@ class Sender:
             SENT.inc(len(already))
         todo = [run for run in batch if run and run[0].dossier_code not in skipped]
         if not todo:
-            if skipped and not already:
+            if skipped and not already and not unreadable:
                 raise PortalUnavailable(f"{len(skipped)} look-ups failed")
-            return len(already)
+            return len(already) + unreadable
         flying = [h for run in todo for h in run]
         outbox.mark_in_flight(self.db, flying)
         try:
@@ -247,12 +255,12 @@ class Sender:
                     runs[middle:], inserting
                 )
             run = runs[0]
-            if inserting and error.answer.error_code == ALREADY_EXISTS:
+            if inserting and already_exists(error.answer):
                 for head in run:
                     head.on_portal = 1  # inserted by an earlier, unanswered call
                 outbox.set_on_portal(self.db, {run[0].dossier_code: 1})
                 return self._upsert([run], inserting=False)
-            self._refused(run[0], error)
+            self._refused(run[0], str(error), error.answer)
             outbox.back_to_pending(self.db, run[1:])
             return []
 
@@ -281,22 +289,39 @@ class Sender:
                         break
                     done += settled
                 return done
-            self._refused(run[0], error)
+            self._refused(run[0], str(error), error.answer)
             return []
 
-    def _refused(self, head: outbox.Head, error: PortalRefused) -> None:
+    def _refused(
+        self, head: outbox.Head, error: str, answer: PortalAnswer, maybe_applied: bool = False
+    ) -> None:
         REFUSED.inc()
-        answer = error.answer.model_dump_json()
-        if outbox.refused(self.db, head, str(error), answer, self.budget):
+        stored = answer.model_dump_json()
+        if outbox.refused(self.db, head, error, stored, self.budget, maybe_applied=maybe_applied):
             PARKED.inc()
             logger.error(
                 "dvcqg.parked",
                 dossier_code=head.dossier_code,
                 position=head.position,
-                error=str(error),
+                error=error,
             )
         else:
-            logger.warning("dvcqg.refused", dossier_code=head.dossier_code, error=str(error))
+            logger.warning("dvcqg.refused", dossier_code=head.dossier_code, error=error)
+
+
+def _retry_on(replayable: bool) -> Callable[[Exception], bool]:
+    """Which failures a call is tried again after. Refusals are not; rate limits and expired
+    sessions were not applied, so always; the rest only if the call is safe to repeat."""
+
+    def retry_on(error: Exception) -> bool:
+        if isinstance(error, RateLimited):
+            time.sleep(min(error.retry_after, 10.0))
+            return True
+        if isinstance(error, SessionExpired):
+            return True
+        return replayable and isinstance(error, PortalUnavailable)
+
+    return retry_on
 
 
 def _any_in_flight(run: list[outbox.Head]) -> bool:

@@ -11,6 +11,10 @@ Faults, each a probability per call (``PUT /_sim/faults`` or the command's optio
 ``error_5xx``, ``timeout`` (the call is applied, then the answer comes too late),
 ``slow``, ``drop_session``, ``rate_limit`` (429 with Retry-After) and ``wrong_body``; and
 ``refuse``, dossier codes whose updates are refused for good.
+
+Dialects (:data:`DIALECTS`, ``--dialect``) answer as different deployments may: "đã tồn
+tại" under other codes, an expired session said only in words or by HTTP 401, a look-up
+answered as a list, with its steps under another name, or "not found" as an error.
 """
 
 import asyncio
@@ -19,7 +23,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -49,6 +53,50 @@ class Faults(BaseModel):
     refuse: dict[str, str] = {}
 
 
+class Dialect(BaseModel):
+    """How a portal deployment words what the interface leaves open (see
+    :mod:`connectors.dvcqg.answers`): the code of "đã tồn tại", how an expired session is
+    said, and the shape of a look-up's answer."""
+
+    name: str = "simulator"
+    exists_code: int = ALREADY_EXISTS
+    #: ``code``: error_code ``expiry_code``; ``http``: HTTP 401; ``message``: error_code
+    #: ``expiry_code`` with only the message saying what happened.
+    expiry: Literal["code", "http", "message"] = "code"
+    expiry_code: int = INVALID_SESSION
+    expiry_message: str = "Phiên làm việc không hợp lệ hoặc đã hết hạn"
+    #: A found dossier as an object, or as a list holding it.
+    lookup: Literal["object", "list"] = "object"
+    #: A dossier not there: ``null``, ``[]``, or an error answer with ``missing_code``.
+    missing: Literal["null", "empty-list", "error"] = "null"
+    missing_code: int = NOT_FOUND
+    steps_key: str = "TienDoXuLy"
+
+
+#: The dialects the connector is tested against (``dvchub portal-sim --dialect``).
+DIALECTS = {
+    "simulator": Dialect(),
+    "message": Dialect(
+        name="message",
+        exists_code=1,
+        expiry="message",
+        expiry_code=-1,
+        expiry_message="Vui lòng đăng nhập lại",
+        lookup="list",
+        missing="empty-list",
+        steps_key="DanhSachTienDo",
+    ),
+    "http": Dialect(
+        name="http",
+        exists_code=99,
+        expiry="http",
+        missing="error",
+        missing_code=1,
+        steps_key="QuaTrinhXuLy",
+    ),
+}
+
+
 @dataclass
 class PortalStore:
     dossiers: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -72,9 +120,11 @@ def create_simulator(
     session_seconds: float = 300.0,
     faults: Faults | None = None,
     seed: int | None = None,
+    dialect: Dialect | None = None,
 ) -> FastAPI:
     app = FastAPI(title="National portal simulator (DVCQG sync interface)")
     store = PortalStore()
+    spoken = dialect or Dialect()
     sessions: dict[str, float] = {}
     state = {"faults": faults or Faults()}
     rng = random.Random(seed)  # noqa: S311 - fault injection, not secrets
@@ -118,12 +168,14 @@ def create_simulator(
         expires = sessions.get(session or "")
         if expires is None or expires < time.monotonic():
             sessions.pop(session or "", None)
-            return _answer(INVALID_SESSION, "Phiên làm việc không hợp lệ hoặc đã hết hạn")
+            if spoken.expiry == "http":
+                return JSONResponse({"error": "unauthorized"}, 401)
+            return _answer(spoken.expiry_code, spoken.expiry_message)
         if not body.get("madonvi"):
             return _answer(VALIDATION_FAILED, "Thiếu mã đơn vị (madonvi)")
         late = roll("timeout")
         with store.lock:
-            answer = _handle(store, state["faults"], body)
+            answer = _handle(store, state["faults"], body, spoken)
         if late:  # applied, but the answer comes after the client has given up
             await asyncio.sleep(state["faults"].timeout_seconds)
         return answer
@@ -177,14 +229,23 @@ def create_simulator(
     return app
 
 
-def _handle(store: PortalStore, faults: Faults, body: dict[str, Any]) -> JSONResponse:
+def _handle(
+    store: PortalStore, faults: Faults, body: dict[str, Any], dialect: Dialect
+) -> JSONResponse:
     name = body.get("service")
     if name == "TraCuuHoSo":
         code = body.get("mahoso")
         found = store.dossiers.get(code or "")
         if found is None:
-            return _answer(SUCCESS, f"Không tìm thấy hồ sơ {code}", None)
-        return _answer(SUCCESS, None, {**found, "TienDoXuLy": store.steps.get(code or "", [])})
+            if dialect.missing == "error":
+                return _answer(dialect.missing_code, f"Hồ sơ {code} không tồn tại")
+            return _answer(
+                SUCCESS,
+                f"Không tìm thấy hồ sơ {code}",
+                [] if dialect.missing == "empty-list" else None,
+            )
+        view = {**found, dialect.steps_key: store.steps.get(code or "", [])}
+        return _answer(SUCCESS, None, [view] if dialect.lookup == "list" else view)
     if name == "DongBoHoSoMC":
         updating = body.get("isUpdating")
         if updating not in ("True", "False"):
@@ -195,7 +256,7 @@ def _handle(store: PortalStore, faults: Faults, body: dict[str, Any]) -> JSONRes
         for item in items:
             exists = item["MaHoSo"] in store.dossiers
             if updating == "False" and exists:
-                return _answer(ALREADY_EXISTS, f"Hồ sơ {item['MaHoSo']} đã tồn tại")
+                return _answer(dialect.exists_code, f"Hồ sơ {item['MaHoSo']} đã tồn tại")
             if updating == "True" and not exists:
                 return _answer(NOT_FOUND, f"Hồ sơ {item['MaHoSo']} không tồn tại")
         for item in items:

@@ -11,13 +11,15 @@ from typing import Any
 
 import orjson
 import pytest
+import stamina
 from fastapi.testclient import TestClient
 
 from connectors.dvcqg import outbox
-from connectors.dvcqg.client import PortalClient
+from connectors.dvcqg.client import PortalClient, PortalUnavailable, SessionExpired
 from connectors.dvcqg.intake import Intake
+from connectors.dvcqg.protocol import PortalAnswer
 from connectors.dvcqg.sender import Sender
-from connectors.dvcqg.simulator import create_simulator
+from connectors.dvcqg.simulator import DIALECTS, Dialect, Faults, create_simulator
 from hub.adapters.sql import ReadModelDatabase
 from hub.bootstrap import Hub, bootstrap
 from hub.bus.sources import LogSource
@@ -98,8 +100,13 @@ def test_an_intake_that_another_overtook_maps_its_batch_again_and_enqueues_nothi
         second_db.close()
 
 
-def _sender(db: ReadModelDatabase, sole_sync_since: date | None = None) -> tuple[Sender, Any]:
-    app = create_simulator("dvchub", PASSWORD)
+def _sender(
+    db: ReadModelDatabase,
+    sole_sync_since: date | None = None,
+    dialect: Dialect | None = None,
+    faults: Faults | None = None,
+) -> tuple[Sender, Any]:
+    app = create_simulator("dvchub", PASSWORD, faults=faults, seed=3, dialect=dialect)
     client = PortalClient("http://portal", "dvchub", PASSWORD, "000.00.00.H99", "000.00.00.H99")
     client.http = TestClient(app, base_url="http://portal")
     sender = Sender(db, client, batch_size=50, settle_seconds=0.0, sole_sync_since=sole_sync_since)
@@ -173,3 +180,82 @@ def test_once_the_hub_alone_syncs_new_dossiers_are_inserted_without_a_look_up(
     assert portal.duplicates == 0
     expected = len(dossiers) if looked_up == "every dossier" else 0
     assert calls["TraCuuHoSo"] == expected
+
+
+@pytest.fixture
+def no_backoff() -> Iterator[None]:
+    """Retries as many, without their waits (stamina's test mode)."""
+    with stamina.set_testing(True, attempts=5, cap=True):
+        yield
+
+
+def _drain(sender: Sender) -> None:
+    """Rounds until nothing is left to send; a round that fails is tried again (as the
+    sender's loop would, less its breaker's pause)."""
+    for _ in range(500):
+        try:
+            if not sender.round():
+                return
+        except (PortalUnavailable, SessionExpired):
+            continue
+    raise AssertionError("the outbox never drained")
+
+
+@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+def test_every_dialect_gets_everything_through_expired_sessions_and_lost_answers(
+    queued: tuple[Hub, ReadModelDatabase], dialect: str, no_backoff: None
+) -> None:
+    _, db = queued
+    sender, portal = _sender(db, dialect=DIALECTS[dialect])
+    # Inserts that reached the portal though their answers were lost: "đã tồn tại" in the
+    # dialect's words, and their look-ups answered in the dialect's shape.
+    first = outbox.runs(db, 20)
+    sender.client.call("DongBoHoSoMC", isUpdating="False", data=[r[-1].dossier for r in first[:5]])
+    outbox.set_on_portal(db, {run[0].dossier_code: -1 for run in first[:10]})
+    outbox.mark_in_flight(db, [head for run in first[10:15] for head in run])
+    faults = Faults(drop_session=0.15, error_5xx=0.03, wrong_body=0.02)
+    sender.client.http.put("/_sim/faults", json=faults.model_dump()).raise_for_status()
+    _drain(sender)
+    rows = dict(db.query(f"SELECT status, COUNT(*) FROM {outbox.OUTBOX} GROUP BY status"))
+    assert rows == {"sent": sum(rows.values())}, "an update was parked or left behind"
+    assert portal.duplicates == 0
+    assert sum(len(steps) for steps in portal.steps.values()) == rows["sent"]
+    last = {
+        code: orjson.loads(dossier)["TrangThaiHoSo"]
+        for code, dossier in db.query(
+            f"SELECT dossier_code, dossier FROM {outbox.OUTBOX} o WHERE position = "
+            f"(SELECT MAX(position) FROM {outbox.OUTBOX} WHERE dossier_code = o.dossier_code)"
+        )
+    }
+    assert {c: d["TrangThaiHoSo"] for c, d in portal.dossiers.items()} == last
+    assert portal.faults.get("drop_session", 0) > 0
+    # Sessions dropped again and again, said in the dialect's own way, and renewed each time
+    # (one login serves the calls waiting on it).
+    assert sender.client.logins > 10, "sessions were not renewed"
+
+
+def test_a_look_up_of_no_known_shape_parks_its_dossier_with_the_answer_and_no_other(
+    queued: tuple[Hub, ReadModelDatabase],
+) -> None:
+    _, db = queued
+    sender, portal = _sender(db)
+    odd = outbox.runs(db, 1)[0][0].dossier_code
+    call = sender.client.call
+
+    def answering_oddly(service: Any, **body: Any) -> PortalAnswer:
+        if service == "TraCuuHoSo" and body.get("mahoso") == odd:
+            return PortalAnswer(error_code=0, result="OK")
+        return call(service, **body)
+
+    sender.client.call = answering_oddly  # type: ignore[method-assign]
+    _drain(sender)
+    rows = db.query(
+        f"SELECT dossier_code, status, answer FROM {outbox.OUTBOX} WHERE status <> 'sent'"
+    )
+    parked = [(code, status) for code, status, _ in rows]
+    assert parked[0] == (odd, "parked")
+    assert {status for _, status in parked[1:]} <= {"pending"}  # waiting behind it
+    assert {code for code, _ in parked} == {odd}
+    assert '"OK"' in rows[0][2], "the answer was not kept"
+    assert odd not in portal.dossiers
+    assert len(portal.dossiers) > 10
