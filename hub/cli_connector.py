@@ -39,6 +39,8 @@ def portal_client(settings: HubSettings) -> PortalClient:
         settings.dvcqg_dstcode,
         settings.dvcqg_madonvi,
         settings.dvcqg_timeout_seconds,
+        settings.dvcqg_login_path,
+        settings.dvcqg_service_path,
     )
 
 

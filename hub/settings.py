@@ -154,6 +154,12 @@ class HubSettings(BaseSettings):
     dvcqg_password: SecretStr = Field(
         SecretStr(""), description="The connector's password at the portal"
     )
+    dvcqg_login_path: str = Field(
+        "/login", pattern=r"^/", description="Path of the portal's log-in, under its URL"
+    )
+    dvcqg_service_path: str = Field(
+        "/service", pattern=r"^/", description="Path of the portal's service calls, under its URL"
+    )
     dvcqg_dstcode: str = Field("000.00.00.H12", description="The province's code at the portal")
     dvcqg_madonvi: str = Field("000.00.00.H12", description="madonvi sent with every call")
     dvcqg_timeout_seconds: float = Field(

@@ -59,7 +59,10 @@ class PortalClient:
         dstcode: str,
         madonvi: str,
         timeout: float = 10.0,
+        login_path: str = "/login",
+        service_path: str = "/service",
     ) -> None:
+        self.login_path, self.service_path = login_path, service_path
         self.username, self.password, self.dstcode, self.madonvi = (
             username,
             password,
@@ -80,7 +83,7 @@ class PortalClient:
         with self._lock:
             if self._session is None:
                 answer = self._post(
-                    "/login",
+                    self.login_path,
                     {"username": self.username, "password": self.password},
                     headers={"dstcode": self.dstcode},
                 )
@@ -110,7 +113,7 @@ class PortalClient:
         for attempt in (1, 2):
             session, made = self.session()
             answer = self._post(
-                "/service",
+                self.service_path,
                 {"session": session, "madonvi": self.madonvi, "service": service, **body},
             )
             if answer.ok:

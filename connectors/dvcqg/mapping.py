@@ -53,12 +53,13 @@ class SyncState(BaseModel):
     code: str
     procedure_code: str | None = None
     channel: int = 1
-    applicant_type: int = 1
+    applicant_type: int | None = None  # unknown until a submission says it
     applicant: str = ""
     summary: str | None = None
     opened_at: str | None = None
     received_at: str | None = None
-    due_at: str | None = None
+    due_at: str | None = None  # the promised date: an apology slip moves it
+    counted_due_at: str | None = None  # the date on-time is judged by: an apology does not
     status: int = 1
     unit: str = ""
     finished_at: str | None = None
@@ -118,7 +119,7 @@ def fold(state: SyncState | None, record: dict[str, Any], transition: dict[str, 
             {
                 "TenGiayTo": d["name"],
                 "SoKyHieu": d["reference_number"],
-                "NgayBanHanh": date.fromisoformat(d["issued_on"]).strftime("%Y%m%d"),
+                "NgayBanHanh": date.fromisoformat(d["issued_on"]).strftime("%Y%m%d000000"),
             }
             for d in payload.get("result_documents", ())
         ]
@@ -126,13 +127,24 @@ def fold(state: SyncState | None, record: dict[str, Any], transition: dict[str, 
         state.returned_at = at
         state.return_method = payload["method"]
     state.due_at = transition.get("due_after") or state.due_at
+    state.counted_due_at = transition.get("counted_due_after") or state.counted_due_at
     state.status = int(transition["status_after"])
     return state
 
 
 def dossier_payload(state: SyncState, procedure: ProcedureEntry) -> PortalDossier:
-    """The dossier as the portal records it."""
-    received = state.received_at or state.finished_at
+    """The dossier as the portal records it.
+
+    ``NgayTiepNhan`` is when it was received, or, never received (registered online and
+    waiting, or refused at reception), when it was opened: always the moment of an event,
+    never of the sync. ``NgayHenTra`` is the due date on-time is judged by (the portal scores
+    the province from it): an apology slip's new date is not it, since a dossier that gets
+    one still counts as late (../shared/domain.md); the new date travels in the apology's
+    step. Fields the hub does not know are left out: ``LoaiDoiTuong`` until a submission
+    states it, ``MaDoiTuong`` (the hub keeps no identity numbers)."""
+    opened = state.received_at or state.opened_at
+    if opened is None:
+        raise ValueError(f"{state.code}: no event opened the dossier")
     return PortalDossier(
         MaHoSo=state.code,
         MaTTHC=procedure.national_code or procedure.code,
@@ -143,8 +155,8 @@ def dossier_payload(state: SyncState, procedure: ProcedureEntry) -> PortalDossie
         ChuHoSo=state.applicant or "Không rõ",
         LoaiDoiTuong=state.applicant_type,
         TrichYeuHoSo=state.summary,
-        NgayTiepNhan=_time(received) or _time(_now_iso()),
-        NgayHenTra=_time(state.due_at),
+        NgayTiepNhan=portal_time(datetime.fromisoformat(opened)),
+        NgayHenTra=_time(state.counted_due_at or state.due_at),
         TrangThaiHoSo=state.status,
         NgayTra=_time(state.returned_at),
         HinhThuc=None if state.return_method is None else (1 if state.return_method == 1 else 0),
@@ -158,10 +170,18 @@ def dossier_payload(state: SyncState, procedure: ProcedureEntry) -> PortalDossie
 
 
 def progress_step(record: dict[str, Any], transition: dict[str, Any]) -> ProgressStep:
-    """The processing step an event is."""
+    """The processing step an event is. ``NgayKetThucTheoQuyDinh`` is the dossier's due date
+    after it (for an apology slip, the new date promised), left out when it is before the
+    step began: a step of a late dossier has no regulated end of its own."""
     actor = record["actor"]
     note = record["payload"].get("note") or record["payload"].get("reason")
     text = STEP_TEXT[record["event_type"]] + (f": {note}" if note else "")
+    began = datetime.fromisoformat(record["occurred_at"])
+    due = transition.get("due_after")
+    if record["event_type"] != "dossier.deadline_extended":
+        due = transition.get("counted_due_after") or due
+    if due is not None and datetime.fromisoformat(due) < began:
+        due = None
     return ProgressStep(
         MaHoSo=record["dossier_code"],
         NguoiXuLy=actor.get("name") or actor["id"],
@@ -170,14 +190,10 @@ def progress_step(record: dict[str, Any], transition: dict[str, Any]) -> Progres
         PhongBanXuLy=actor.get("department"),
         NoiDungXuLy=text[:500],
         TrangThai=int(transition["status_after"]),
-        NgayBatDau=_time(record["occurred_at"]),
-        NgayKetThucTheoQuyDinh=_time(transition.get("due_after")),
+        NgayBatDau=portal_time(began),
+        NgayKetThucTheoQuyDinh=_time(due),
     )
 
 
 def _time(instant: str | None) -> str | None:
     return None if instant is None else portal_time(datetime.fromisoformat(instant))
-
-
-def _now_iso() -> str:
-    return datetime.now().astimezone().isoformat()

@@ -69,7 +69,7 @@ class Supplement(PortalModel):
 class ResultPaper(PortalModel):
     TenGiayTo: str
     SoKyHieu: str
-    NgayBanHanh: str  # yyyyMMdd
+    NgayBanHanh: PortalTime  # a date: its midnight
 
 
 class PortalDossier(PortalModel):
@@ -82,7 +82,7 @@ class PortalDossier(PortalModel):
     TenLinhVuc: str | None = None
     KenhThucHien: Literal[1, 2, 3]
     ChuHoSo: str
-    LoaiDoiTuong: Literal[1, 2, 3, 4]
+    LoaiDoiTuong: Literal[1, 2, 3, 4] | None = None
     MaDoiTuong: str | None = None
     TrichYeuHoSo: str | None = None
     NgayTiepNhan: PortalTime
