@@ -18,6 +18,7 @@ from connectors.dvcqg import outbox
 from connectors.dvcqg.client import PortalClient, PortalUnavailable, SessionExpired
 from connectors.dvcqg.intake import Intake
 from connectors.dvcqg.protocol import PortalAnswer
+from connectors.dvcqg.reconcile import reconcile
 from connectors.dvcqg.sender import Sender
 from connectors.dvcqg.simulator import DIALECTS, Dialect, Faults, create_simulator
 from hub.adapters.sql import ReadModelDatabase
@@ -259,3 +260,34 @@ def test_a_look_up_of_no_known_shape_parks_its_dossier_with_the_answer_and_no_ot
     assert '"OK"' in rows[0][2], "the answer was not kept"
     assert odd not in portal.dossiers
     assert len(portal.dossiers) > 10
+
+
+def test_reconcile_finishes_through_faults_and_reports_what_it_could_not_check(
+    queued: tuple[Hub, ReadModelDatabase], no_backoff: None
+) -> None:
+    _, db = queued
+    sender, portal = _sender(db)
+    _drain(sender)
+    lost = sorted(portal.dossiers)[:7]
+    for code in lost:  # a portal that lost data
+        del portal.dossiers[code]
+        portal.steps.pop(code, None)
+        portal.step_keys -= {key for key in portal.step_keys if key[0] == code}
+    faults = Faults(drop_session=0.1, error_5xx=0.05, wrong_body=0.05)
+    sender.client.http.put("/_sim/faults", json=faults.model_dump()).raise_for_status()
+    report = reconcile(db, sender.client, date(2000, 1, 1), date(2099, 12, 31))
+    assert report.errors == {}
+    assert report.differences["not_on_portal"] == len(lost)
+    assert report.requeued == len(lost)
+    assert report.matching == report.checked - len(lost)
+    _drain(sender)
+    assert set(lost) <= set(portal.dossiers)
+    assert portal.duplicates == 0
+
+    # A portal that keeps failing: every dossier is reported, none stops the others.
+    always = Faults(error_5xx=1.0)
+    sender.client.http.put("/_sim/faults", json=always.model_dump()).raise_for_status()
+    failing = reconcile(db, sender.client, date(2000, 1, 1), date(2099, 12, 31), attempts=2)
+    assert failing.checked == 0
+    assert len(failing.errors) == report.checked
+    assert all("503" in why for why in failing.errors.values())
