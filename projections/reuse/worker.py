@@ -16,7 +16,7 @@ import structlog
 from hub.adapters.sql import ReadModelDatabase
 from hub.application import DossierStore
 from hub.bus.sources import Delivery, Source
-from hub.log_reader import LoggedEvent, last_position, log_page
+from hub.log_reader import last_position, record_page
 from projections import checkpoints, parked
 from projections.rebuild_parking import Parking
 from projections.reuse import lookups, tables
@@ -94,23 +94,19 @@ def rebuild(db: ReadModelDatabase, store: DossierStore, page: int = 20_000) -> t
         db.execute(f"DROP TABLE IF EXISTS {tables.DOSSIERS}{suffix}")
         db.execute_script(tables.create_statements(db, suffix, indexes=False))
     upto, after, events = last_position(store), 0, 0
-
-    def pairs(batch: list[LoggedEvent]) -> list[tuple[int, dict[str, Any]]]:
-        return [(item.position, item.record) for item in batch]
-
     parking = Parking(PROJECTION)
     while after < upto:
-        batch = [e for e in log_page(store, after + 1, page) if e.position <= upto]
+        batch = [item for item in record_page(store, after + 1, page) if item[0] <= upto]
         if not batch:
             break
         with db.transaction():
-            _fold_into(db, pairs(batch), suffix, parking)
-        events, after = events + len(batch), batch[-1].position
+            _fold_into(db, batch, suffix, parking)
+        events, after = events + len(batch), batch[-1][0]
     with db.transaction():
         checkpoints.generation(db, PROJECTION, lock="UPDATE")
-        while batch := log_page(store, after + 1, page):
-            _fold_into(db, pairs(batch), suffix, parking)
-            events, after = events + len(batch), batch[-1].position
+        while batch := record_page(store, after + 1, page):
+            _fold_into(db, batch, suffix, parking)
+            events, after = events + len(batch), batch[-1][0]
         db.execute(f"DROP TABLE IF EXISTS {tables.DOSSIERS}")
         db.execute(f"ALTER TABLE {tables.DOSSIERS}{suffix} RENAME TO {tables.DOSSIERS}")
         db.execute_script(tables.index_statements())

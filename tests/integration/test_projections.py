@@ -405,6 +405,21 @@ def test_the_embedded_log_scan_reads_the_facts_the_live_worker_reads(tmp_path: P
     assert list(scan_sqlite(*found, live[-1].position - 5)) == live[:-5]
 
 
+def test_a_page_of_records_read_from_the_file_is_the_page_the_hub_reads(hub: Hub) -> None:
+    """The reuse index's rebuild reads records straight from an embedded store's file, and
+    through eventsourcing from PostgreSQL: the same records either way."""
+    from hub.log_reader import log_page, record_page
+
+    ingest(hub, Workload(date(2021, 3, 1), 12, 20, seed=5).events())
+    raw = RawStore(hub)
+    last = raw.rows()[-1][0]
+    raw.insert(last + 1, str(uuid4()), 1, b"\xff\xfe not JSON")
+    for start, limit in ((1, 10_000), (7, 13), (last - 2, 100)):
+        expected = [(e.position, e.record) for e in log_page(hub.store, start, limit)]
+        assert record_page(hub.store, start, limit) == expected
+    assert record_page(hub.store, last + 1, 5) == [(last + 1, {})]
+
+
 def test_a_rebuild_parks_rows_that_are_not_events_and_folds_the_rest(
     hub: Hub, db: ReadModelDatabase
 ) -> None:
