@@ -127,6 +127,22 @@ def _count_calls(sender: Sender) -> Counter[str]:
     return services
 
 
+def _assert_all_sent_as_the_hub_has_them(db: ReadModelDatabase, portal: Any) -> None:
+    """Every update sent, each step once, every dossier on the portal in its latest state."""
+    rows = dict(db.query(f"SELECT status, COUNT(*) FROM {outbox.OUTBOX} GROUP BY status"))
+    assert rows == {"sent": sum(rows.values())}, "an update was parked or left behind"
+    assert portal.duplicates == 0, "a step was sent twice"
+    assert sum(len(steps) for steps in portal.steps.values()) == rows["sent"]
+    last = {
+        code: orjson.loads(dossier)["TrangThaiHoSo"]
+        for code, dossier in db.query(
+            f"SELECT dossier_code, dossier FROM {outbox.OUTBOX} o WHERE position = "
+            f"(SELECT MAX(position) FROM {outbox.OUTBOX} WHERE dossier_code = o.dossier_code)"
+        )
+    }
+    assert {c: d["TrangThaiHoSo"] for c, d in portal.dossiers.items()} == last
+
+
 def test_a_dossier_an_unanswered_insert_put_on_the_portal_gets_its_steps_once(
     queued: tuple[Hub, ReadModelDatabase],
 ) -> None:
@@ -166,19 +182,8 @@ def test_once_the_hub_alone_syncs_new_dossiers_are_inserted_without_a_look_up(
     calls = _count_calls(sender)
     while sender.round():
         pass
-    rows = dict(db.query(f"SELECT status, COUNT(*) FROM {outbox.OUTBOX} GROUP BY status"))
-    assert rows == {"sent": sum(rows.values())}
     assert set(portal.dossiers) == dossiers
-    last = {
-        code: orjson.loads(dossier)["TrangThaiHoSo"]
-        for code, dossier in db.query(
-            f"SELECT dossier_code, dossier FROM {outbox.OUTBOX} o WHERE position = "
-            f"(SELECT MAX(position) FROM {outbox.OUTBOX} WHERE dossier_code = o.dossier_code)"
-        )
-    }
-    assert {c: d["TrangThaiHoSo"] for c, d in portal.dossiers.items()} == last
-    assert sum(len(steps) for steps in portal.steps.values()) == rows["sent"]
-    assert portal.duplicates == 0
+    _assert_all_sent_as_the_hub_has_them(db, portal)
     expected = len(dossiers) if looked_up == "every dossier" else 0
     assert calls["TraCuuHoSo"] == expected
 
@@ -217,18 +222,7 @@ def test_every_dialect_gets_everything_through_expired_sessions_and_lost_answers
     faults = Faults(drop_session=0.15, error_5xx=0.03, wrong_body=0.02)
     sender.client.http.put("/_sim/faults", json=faults.model_dump()).raise_for_status()
     _drain(sender)
-    rows = dict(db.query(f"SELECT status, COUNT(*) FROM {outbox.OUTBOX} GROUP BY status"))
-    assert rows == {"sent": sum(rows.values())}, "an update was parked or left behind"
-    assert portal.duplicates == 0
-    assert sum(len(steps) for steps in portal.steps.values()) == rows["sent"]
-    last = {
-        code: orjson.loads(dossier)["TrangThaiHoSo"]
-        for code, dossier in db.query(
-            f"SELECT dossier_code, dossier FROM {outbox.OUTBOX} o WHERE position = "
-            f"(SELECT MAX(position) FROM {outbox.OUTBOX} WHERE dossier_code = o.dossier_code)"
-        )
-    }
-    assert {c: d["TrangThaiHoSo"] for c, d in portal.dossiers.items()} == last
+    _assert_all_sent_as_the_hub_has_them(db, portal)
     assert portal.faults.get("drop_session", 0) > 0
     # Sessions dropped again and again, said in the dialect's own way, and renewed each time
     # (one login serves the calls waiting on it).
