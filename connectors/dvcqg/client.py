@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
+import stamina
 import structlog
 from pydantic import ValidationError
 
@@ -162,3 +164,30 @@ class PortalClient:
             return PortalAnswer.model_validate_json(response.content)
         except ValidationError as error:
             raise PortalUnavailable(f"not the portal's answer: {response.text[:200]!r}") from error
+
+
+def retry_on(replayable: bool) -> Callable[[Exception], bool]:
+    """Which failures a call is tried again after (for stamina). Refusals are not; rate
+    limits (after the pause they ask for) and expired sessions were not applied, so always;
+    the rest only if the call is safe to repeat."""
+
+    def retryable(error: Exception) -> bool:
+        if isinstance(error, RateLimited):
+            time.sleep(min(error.retry_after, 10.0))
+            return True
+        if isinstance(error, SessionExpired):
+            return True
+        return replayable and isinstance(error, PortalUnavailable)
+
+    return retryable
+
+
+def look_up_retrying(client: PortalClient, code: str, attempts: int = 5) -> dict[str, Any] | None:
+    """:meth:`PortalClient.look_up` through transient faults: a look-up changes nothing, so
+    it is always safe to repeat."""
+    for attempt in stamina.retry_context(
+        on=retry_on(replayable=True), attempts=attempts, wait_initial=0.1, wait_max=3.0
+    ):
+        with attempt:
+            return client.look_up(code)
+    raise AssertionError("unreachable: stamina re-raises after the last attempt")

@@ -6,14 +6,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 import orjson
-import stamina
 import structlog
 
 from connectors.dvcqg.answers import UnreadableAnswer
-from connectors.dvcqg.client import PortalClient, PortalError, PortalUnavailable, SessionExpired
+from connectors.dvcqg.client import PortalClient, PortalError, look_up_retrying
 from connectors.dvcqg.outbox import DOSSIERS, OUTBOX
 from hub.adapters.sql import ReadModelDatabase
 
@@ -29,16 +27,6 @@ class ReconcileReport:
     #: Dossiers the portal could not be asked about (after retries), with why: checked again
     #: by the next reconcile; the others are done.
     errors: dict[str, str] = field(default_factory=dict)
-
-
-def _look_up(client: PortalClient, code: str, attempts: int) -> dict[str, Any] | None:
-    """The portal's view of ``code``, through transient faults (a look-up changes nothing)."""
-    for attempt in stamina.retry_context(
-        on=(PortalUnavailable, SessionExpired), attempts=attempts, wait_initial=0.1, wait_max=5.0
-    ):
-        with attempt:
-            return client.look_up(code)
-    raise AssertionError("unreachable: stamina re-raises after the last attempt")
 
 
 def reconcile(
@@ -64,7 +52,7 @@ def reconcile(
         if not sent:
             continue  # nothing delivered yet: the sender has it in hand
         try:
-            found = _look_up(client, code, attempts)
+            found = look_up_retrying(client, code, attempts)
         except (PortalError, UnreadableAnswer) as error:
             report.errors[code] = str(error)
             logger.warning("dvcqg.reconcile_failed", dossier_code=code, error=str(error))

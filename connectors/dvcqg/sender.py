@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
@@ -44,8 +43,9 @@ from connectors.dvcqg.client import (
     PortalClient,
     PortalRefused,
     PortalUnavailable,
-    RateLimited,
     SessionExpired,
+    look_up_retrying,
+    retry_on,
 )
 from connectors.dvcqg.protocol import PortalAnswer, Service
 from connectors.dvcqg.status import refresh_gauges
@@ -147,15 +147,6 @@ class Sender:
             return 0
         return self._deliver(batch)
 
-    def _look_up(self, code: str) -> dict[str, Any] | None:
-        """``TraCuuHoSo`` with retries (it changes nothing: always safe to repeat)."""
-        for attempt in stamina.retry_context(
-            on=_retry_on(replayable=True), attempts=5, wait_initial=0.1, wait_max=3.0
-        ):
-            with attempt:
-                return self.client.look_up(code)
-        raise AssertionError("unreachable: stamina re-raises after the last attempt")
-
     def _call(
         self,
         service: Service,
@@ -170,7 +161,7 @@ class Sender:
         ``flying``: the updates the call carries, stamped in flight as each attempt leaves."""
 
         for attempt in stamina.retry_context(
-            on=_retry_on(replayable), attempts=5, wait_initial=0.1, wait_max=3.0, wait_jitter=0.3
+            on=retry_on(replayable), attempts=5, wait_initial=0.1, wait_max=3.0, wait_jitter=0.3
         ):
             with attempt:
                 if flying:
@@ -184,7 +175,7 @@ class Sender:
 
         def look_up(run: list[outbox.Head]) -> dict[str, Any] | Exception | None:
             try:
-                return self._look_up(run[0].dossier_code)
+                return look_up_retrying(self.client, run[0].dossier_code)
             except (*_TRANSIENT, PortalRefused, UnreadableAnswer) as error:
                 return error
 
@@ -307,21 +298,6 @@ class Sender:
             )
         else:
             logger.warning("dvcqg.refused", dossier_code=head.dossier_code, error=error)
-
-
-def _retry_on(replayable: bool) -> Callable[[Exception], bool]:
-    """Which failures a call is tried again after. Refusals are not; rate limits and expired
-    sessions were not applied, so always; the rest only if the call is safe to repeat."""
-
-    def retry_on(error: Exception) -> bool:
-        if isinstance(error, RateLimited):
-            time.sleep(min(error.retry_after, 10.0))
-            return True
-        if isinstance(error, SessionExpired):
-            return True
-        return replayable and isinstance(error, PortalUnavailable)
-
-    return retry_on
 
 
 def _any_in_flight(run: list[outbox.Head]) -> bool:

@@ -58,7 +58,6 @@ class Dialect(BaseModel):
     :mod:`connectors.dvcqg.answers`): the code of "đã tồn tại", how an expired session is
     said, and the shape of a look-up's answer."""
 
-    name: str = "simulator"
     exists_code: int = ALREADY_EXISTS
     #: ``code``: error_code ``expiry_code``; ``http``: HTTP 401; ``message``: error_code
     #: ``expiry_code`` with only the message saying what happened.
@@ -77,7 +76,6 @@ class Dialect(BaseModel):
 DIALECTS = {
     "simulator": Dialect(),
     "message": Dialect(
-        name="message",
         exists_code=1,
         expiry="message",
         expiry_code=-1,
@@ -87,7 +85,6 @@ DIALECTS = {
         steps_key="DanhSachTienDo",
     ),
     "http": Dialect(
-        name="http",
         exists_code=99,
         expiry="http",
         missing="error",
