@@ -142,7 +142,7 @@ def own_kafka(tmp_path: Path) -> Iterator[Broker]:
     """A broker of this test's own (scripts/services/kafka.sh), for a test that stops it."""
     script = ROOT / "scripts" / "services" / "kafka.sh"
     data = tmp_path / "kafka"
-    own = {"DVCHUB_KAFKA_PORT": str(services.free_port_pair()), "DVCHUB_KAFKA_DATA": str(data)}
+    own = services.kafka_env(data)
     env = {**os.environ, **own}
     bootstrap = subprocess.run(
         [script, "bootstrap"], check=True, capture_output=True, text=True, env=env

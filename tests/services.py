@@ -146,8 +146,13 @@ def start_postgres(data: Path) -> dict[str, Any]:
     return {"url": server.url, "env": server.env, "stop": [str(SCRIPTS / "postgres.sh"), "stop"]}
 
 
+def kafka_env(data: Path) -> dict[str, str]:
+    """What ``kafka.sh`` needs for a broker on free ports with its storage in ``data``."""
+    return {"DVCHUB_KAFKA_PORT": str(free_port_pair()), "DVCHUB_KAFKA_DATA": str(data)}
+
+
 def start_kafka(data: Path) -> dict[str, Any]:
-    env = {"DVCHUB_KAFKA_PORT": str(free_port_pair()), "DVCHUB_KAFKA_DATA": str(data)}
+    env = kafka_env(data)
     _script("kafka.sh", "start", env)
     return {
         "bootstrap": _script("kafka.sh", "bootstrap", env),
