@@ -601,6 +601,9 @@ def portal_sim(
     dialect: Annotated[
         str, typer.Option(help="How it words its answers: simulator, message or http")
     ] = "simulator",
+    strict: Annotated[
+        bool, typer.Option(help="Refuse any payload that breaks the documented interface")
+    ] = False,
 ) -> None:
     """Run a simulator of the national portal's sync interface, with faults to inject."""
     import uvicorn
@@ -622,8 +625,13 @@ def portal_sim(
         rate_limit=rate_limit,
         wrong_body=wrong_body,
     )
-    sim = create_simulator(username, password, session_seconds, faults, seed, DIALECTS[dialect])
-    console.print(f"portal simulator on http://{host}:{port} (faults: {faults.model_dump()})")
+    sim = create_simulator(
+        username, password, session_seconds, faults, seed, DIALECTS[dialect], strict
+    )
+    console.print(
+        f"portal simulator on http://{host}:{port} ({dialect} dialect"
+        f"{', strict' if strict else ''}; faults: {faults.model_dump()})"
+    )
     uvicorn.run(sim, host=host, port=port, log_level="warning", access_log=False)
 
 
@@ -688,14 +696,17 @@ def connector_retry(
 @connector_app.command("reconcile")
 def connector_reconcile(
     period: Annotated[str, typer.Option(help="Dossiers received in this period")],
+    fresh: Annotated[
+        bool, typer.Option(help="Start over, not resuming the period's unfinished reconcile")
+    ] = False,
 ) -> None:
     """Compare the portal's view of each integrated dossier with the hub's; queue again what
-    differs."""
+    differs. An unfinished reconcile of the same period is resumed."""
     from hub.cli_connector import NotConfigured, run_reconcile
 
     span = reports.period_of(period)
     try:
-        run_reconcile(settings_or_exit(), span.start, span.end)
+        run_reconcile(settings_or_exit(), span.start, span.end, fresh)
     except NotConfigured as error:
         err_console.print(f"[bold red]error:[/] {error}")
         raise typer.Exit(2) from None

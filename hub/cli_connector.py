@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from connectors.dvcqg import outbox
+from connectors.dvcqg.answers import AnswerCodes
 from connectors.dvcqg.client import PortalClient
 from connectors.dvcqg.intake import Intake
 from connectors.dvcqg.reconcile import reconcile
@@ -41,6 +42,11 @@ def portal_client(settings: HubSettings) -> PortalClient:
         settings.dvcqg_timeout_seconds,
         settings.dvcqg_login_path,
         settings.dvcqg_service_path,
+        AnswerCodes(
+            exists=settings.dvcqg_exists_codes,
+            expired=settings.dvcqg_expired_codes,
+            not_found=settings.dvcqg_not_found_codes,
+        ),
     )
 
 
@@ -131,23 +137,29 @@ def retry(settings: HubSettings, dossier: str | None) -> int:
         db.close()
 
 
-def run_reconcile(settings: HubSettings, start: date, end: date) -> None:
+def run_reconcile(settings: HubSettings, start: date, end: date, fresh: bool = False) -> None:
     db = ReadModelDatabase(settings)
     client = portal_client(settings)
     try:
         outbox.create(db)
-        report = reconcile(db, client, start, end)
+        report = reconcile(db, client, start, end, fresh=fresh)
     finally:
         client.close()
         db.close()
     differences = ", ".join(f"{k} {v}" for k, v in sorted(report.differences.items())) or "none"
+    if report.resumed:
+        console.print(
+            f"resumed an unfinished reconcile of the period: {report.resumed} dossiers "
+            "checked before are not asked about again"
+        )
     console.print(
         f"checked {report.checked} integrated dossiers: {report.matching} match the portal; "
         f"differences: {differences}; queued again: {report.requeued}"
     )
     if report.errors:
         console.print(
-            f"{len(report.errors)} dossiers could not be checked (run reconcile again): "
+            f"{len(report.errors)} dossiers could not be checked (run reconcile again to "
+            "check them, and only them): "
             + "; ".join(f"{code}: {why}" for code, why in list(report.errors.items())[:5])
         )
         raise typer.Exit(1)

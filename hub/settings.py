@@ -160,6 +160,21 @@ class HubSettings(BaseSettings):
     dvcqg_service_path: str = Field(
         "/service", pattern=r"^/", description="Path of the portal's service calls, under its URL"
     )
+    dvcqg_exists_codes: frozenset[int] = Field(
+        frozenset({2}),
+        description="Error codes by which the portal says an inserted dossier exists (its "
+        'message saying "đã tồn tại" is read as that whatever the code)',
+    )
+    dvcqg_expired_codes: frozenset[int] = Field(
+        frozenset({401}),
+        description="Error codes by which the portal says the session expired (HTTP 401 or "
+        "403, and messages saying so, are read as that whatever the code)",
+    )
+    dvcqg_not_found_codes: frozenset[int] = Field(
+        frozenset({3}),
+        description="Error codes by which a look-up says the dossier is not on the portal "
+        "(an empty result, and messages saying so, are read as that whatever the code)",
+    )
     dvcqg_dstcode: str = Field("000.00.00.H12", description="The province's code at the portal")
     dvcqg_madonvi: str = Field("000.00.00.H12", description="madonvi sent with every call")
     dvcqg_timeout_seconds: float = Field(

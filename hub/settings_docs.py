@@ -4,6 +4,7 @@ between markers; ``dvchub schema docs`` rewrites it, a test checks it)."""
 from __future__ import annotations
 
 import enum
+import json
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -28,6 +29,8 @@ def _default(name: str) -> str:
         value = value.value
     if isinstance(value, Path):
         value = value.as_posix()
+    if isinstance(value, frozenset | set | tuple | list):  # as the variable takes it: JSON
+        value = json.dumps(sorted(value), ensure_ascii=False)
     return f"`{value}`"
 
 

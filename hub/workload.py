@@ -156,6 +156,21 @@ class Workload:
         return [event for _, _, event in generated]
 
 
+#: Where each step is taken: the one-stop desk receives and returns, specialists process.
+DESK, SPECIALISTS = "Bộ phận tiếp nhận và trả kết quả", "Phòng chuyên môn"
+AT_THE_DESK = frozenset(
+    {
+        "dossier.registered",
+        "dossier.received",
+        "dossier.refused",
+        "dossier.supplement_received",
+        "dossier.fee_paid",
+        "dossier.result_returned",
+        "dossier.withdrawn",
+    }
+)
+
+
 @dataclass(frozen=True)
 class LifecycleMix:
     """How often each turn of a dossier's path happens (probabilities)."""
@@ -351,7 +366,11 @@ class DossierPath:
                 "unit_code": self.unit_code,
                 "occurred_at": self.at.isoformat(),
                 "source_system": self.source_system,
-                "actor": {"id": f"canbo-{self.rng.randrange(1, 40):02d}", "title": "Chuyên viên"},
+                "actor": {
+                    "id": f"canbo-{self.rng.randrange(1, 40):02d}",
+                    "title": "Chuyên viên",
+                    "department": DESK if event_type in AT_THE_DESK else SPECIALISTS,
+                },
                 "payload": payload,
             }
         )

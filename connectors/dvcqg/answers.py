@@ -6,12 +6,15 @@ success, and an insert of a dossier that exists is answered with a message conta
 result are not published and differ between deployments. So, in the sense of Postel's law,
 the connector is strict in what it sends and reads what comes back by meaning:
 
-- *exists*: the message says "đã tồn tại", whatever the code (or the simulator's code 2);
-- *session expired*: HTTP 401 or 403, code 401, or a message about the session or token
+- *exists*: the message says "đã tồn tại", whatever the code (or one of the deployment's
+  codes for it, :class:`AnswerCodes`: the simulator's 2 by default);
+- *session expired*: HTTP 401 or 403, one of the deployment's codes for it (401 by default),
+  or a message about the session or token
   having expired or being invalid, or asking to log in again (and the client logs in once
   more before it takes any refusal for one, see :mod:`connectors.dvcqg.client`);
 - *not found* (a look-up): an empty result (``null``, ``[]``, ``{}``, ``""``), or an error
-  whose message says the dossier does not exist or was not found;
+  with one of the deployment's codes for it (3 by default) or whose message says the
+  dossier does not exist or was not found;
 - *found* (a look-up): an object, or a list holding the dossier (by ``MaHoSo``, or the only
   element), with its steps under ``TienDoXuLy`` or a few other names, or none.
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
 from connectors.dvcqg.protocol import ALREADY_EXISTS, INVALID_SESSION, NOT_FOUND, PortalAnswer
@@ -42,6 +46,19 @@ _EXPIRED = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class AnswerCodes:
+    """The error codes a deployment uses for what the reader also knows by its words
+    (``DVCHUB_DVCQG_EXISTS_CODES``, ``..._EXPIRED_CODES``, ``..._NOT_FOUND_CODES``)."""
+
+    exists: frozenset[int] = frozenset({ALREADY_EXISTS})
+    expired: frozenset[int] = frozenset({INVALID_SESSION})
+    not_found: frozenset[int] = frozenset({NOT_FOUND})
+
+
+SIMULATOR_CODES = AnswerCodes()
+
+
 class UnreadableAnswer(ValueError):
     """An answer the connector cannot read as anything it asked for."""
 
@@ -54,31 +71,31 @@ def _text(message: str | None) -> str:
     return unicodedata.normalize("NFC", message or "").casefold()
 
 
-def already_exists(answer: PortalAnswer) -> bool:
+def already_exists(answer: PortalAnswer, codes: AnswerCodes = SIMULATOR_CODES) -> bool:
     """An insert refused because the dossier is on the portal already."""
     if answer.ok:
         return False
-    return answer.error_code == ALREADY_EXISTS or bool(_EXISTS.search(_text(answer.message)))
+    return answer.error_code in codes.exists or bool(_EXISTS.search(_text(answer.message)))
 
 
-def session_expired(answer: PortalAnswer) -> bool:
+def session_expired(answer: PortalAnswer, codes: AnswerCodes = SIMULATOR_CODES) -> bool:
     """The session is not (or no longer) valid: log in again."""
     if answer.ok:
         return False
-    if answer.error_code == INVALID_SESSION:
+    if answer.error_code in codes.expired:
         return True
     text = _text(answer.message)
     return bool(_EXPIRED.search(text)) and not _NOT_FOUND.search(text)
 
 
-def not_found(answer: PortalAnswer) -> bool:
+def not_found(answer: PortalAnswer, codes: AnswerCodes = SIMULATOR_CODES) -> bool:
     """A look-up's error that says the dossier is not on the portal."""
     if answer.ok:
         return False
     text = _text(answer.message)
     if _EXISTS.search(text):
         return False
-    return answer.error_code == NOT_FOUND or bool(_NOT_FOUND.search(text))
+    return answer.error_code in codes.not_found or bool(_NOT_FOUND.search(text))
 
 
 def looked_up(answer: PortalAnswer, code: str) -> dict[str, Any] | None:

@@ -20,7 +20,14 @@ import stamina
 import structlog
 from pydantic import ValidationError
 
-from connectors.dvcqg.answers import already_exists, looked_up, not_found, session_expired
+from connectors.dvcqg.answers import (
+    SIMULATOR_CODES,
+    AnswerCodes,
+    already_exists,
+    looked_up,
+    not_found,
+    session_expired,
+)
 from connectors.dvcqg.protocol import INVALID_SESSION, PortalAnswer, Service
 
 logger = structlog.get_logger("connectors.dvcqg.client")
@@ -63,8 +70,10 @@ class PortalClient:
         timeout: float = 10.0,
         login_path: str = "/login",
         service_path: str = "/service",
+        codes: AnswerCodes = SIMULATOR_CODES,
     ) -> None:
         self.login_path, self.service_path = login_path, service_path
+        self.codes = codes
         self.username, self.password, self.dstcode, self.madonvi = (
             username,
             password,
@@ -120,8 +129,10 @@ class PortalClient:
             )
             if answer.ok:
                 return answer
-            expired = session_expired(answer)
-            meaningful = already_exists(answer) or (service == "TraCuuHoSo" and not_found(answer))
+            expired = session_expired(answer, self.codes)
+            meaningful = already_exists(answer, self.codes) or (
+                service == "TraCuuHoSo" and not_found(answer, self.codes)
+            )
             if attempt == 1 and (expired or (made < started and not meaningful)):
                 self.forget_session(session)
                 continue
@@ -137,7 +148,7 @@ class PortalClient:
         try:
             answer = self.call("TraCuuHoSo", mahoso=code)
         except PortalRefused as error:
-            if not_found(error.answer):
+            if not_found(error.answer, self.codes):
                 return None
             raise
         return looked_up(answer, code)

@@ -246,7 +246,7 @@ class Sender:
                     runs[middle:], inserting
                 )
             run = runs[0]
-            if inserting and already_exists(error.answer):
+            if inserting and already_exists(error.answer, self.client.codes):
                 for head in run:
                     head.on_portal = 1  # inserted by an earlier, unanswered call
                 outbox.set_on_portal(self.db, {run[0].dossier_code: 1})

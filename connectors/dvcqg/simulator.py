@@ -12,6 +12,11 @@ Faults, each a probability per call (``PUT /_sim/faults`` or the command's optio
 ``slow``, ``drop_session``, ``rate_limit`` (429 with Retry-After) and ``wrong_body``; and
 ``refuse``, dossier codes whose updates are refused for good.
 
+In strict mode (``--strict``) every payload is first checked against the documented
+interface (:mod:`connectors.dvcqg.conformance`); one that fails is refused with its first
+finding and counted (``strict_failures`` in ``GET /_sim/stats``, the findings under
+``GET /_sim/strict``).
+
 Dialects (:data:`DIALECTS`, ``--dialect``) answer as different deployments may: "đã tồn
 tại" under other codes, an expired session said only in words or by HTTP 401, a look-up
 answered as a list, with its steps under another name, or "not found" as an error.
@@ -29,6 +34,7 @@ from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ValidationError
 
+from connectors.dvcqg.conformance import check_dossier, check_step
 from connectors.dvcqg.protocol import (
     ALREADY_EXISTS,
     INVALID_SESSION,
@@ -104,6 +110,9 @@ class PortalStore:
     updates: int = 0
     calls: int = 0
     faults: dict[str, int] = field(default_factory=dict)
+    strict_failures: int = 0
+    #: The first findings of strict mode, per dossier code.
+    strict_findings: dict[str, list[str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -118,6 +127,7 @@ def create_simulator(
     faults: Faults | None = None,
     seed: int | None = None,
     dialect: Dialect | None = None,
+    strict: bool = False,
 ) -> FastAPI:
     app = FastAPI(title="National portal simulator (DVCQG sync interface)")
     store = PortalStore()
@@ -172,7 +182,7 @@ def create_simulator(
             return _answer(VALIDATION_FAILED, "Thiếu mã đơn vị (madonvi)")
         late = roll("timeout")
         with store.lock:
-            answer = _handle(store, state["faults"], body, spoken)
+            answer = _handle(store, state["faults"], body, spoken, strict)
         if late:  # applied, but the answer comes after the client has given up
             await asyncio.sleep(state["faults"].timeout_seconds)
         return answer
@@ -214,7 +224,12 @@ def create_simulator(
             "updates": store.updates,
             "calls": store.calls,
             "faults": store.faults,
+            "strict_failures": store.strict_failures,
         }
+
+    @app.get("/_sim/strict")
+    def strict_findings() -> dict[str, list[str]]:
+        return store.strict_findings
 
     @app.get("/_sim/dossiers")
     def dossiers() -> dict[str, Any]:
@@ -227,7 +242,7 @@ def create_simulator(
 
 
 def _handle(
-    store: PortalStore, faults: Faults, body: dict[str, Any], dialect: Dialect
+    store: PortalStore, faults: Faults, body: dict[str, Any], dialect: Dialect, strict: bool
 ) -> JSONResponse:
     name = body.get("service")
     if name == "TraCuuHoSo":
@@ -247,7 +262,7 @@ def _handle(
         updating = body.get("isUpdating")
         if updating not in ("True", "False"):
             return _answer(VALIDATION_FAILED, "isUpdating phải là 'True' hoặc 'False'")
-        items, problem = _validated(body.get("data"), PortalDossier, faults)
+        items, problem = _validated(body.get("data"), PortalDossier, faults, store, strict)
         if problem:
             return _answer(VALIDATION_FAILED, problem)
         for item in items:
@@ -264,7 +279,7 @@ def _handle(
                 store.inserts += 1
         return _answer(SUCCESS, "Đồng bộ thành công", {"count": len(items)})
     if name == "CapNhatTienDoHoSoMC":
-        items, problem = _validated(body.get("data"), ProgressStep, faults)
+        items, problem = _validated(body.get("data"), ProgressStep, faults, store, strict)
         if problem:
             return _answer(VALIDATION_FAILED, problem)
         missing = [i["MaHoSo"] for i in items if i["MaHoSo"] not in store.dossiers]
@@ -282,12 +297,24 @@ def _handle(
 
 
 def _validated(
-    data: Any, model: type[PortalDossier] | type[ProgressStep], faults: Faults
+    data: Any,
+    model: type[PortalDossier] | type[ProgressStep],
+    faults: Faults,
+    store: PortalStore,
+    strict: bool,
 ) -> tuple[list[dict[str, Any]], str | None]:
     if not isinstance(data, list) or not data:
         return [], "data phải là một danh sách không rỗng"
     items = []
     for index, raw in enumerate(data):
+        if strict:
+            findings = (check_dossier if model is PortalDossier else check_step)(raw)
+            if findings:
+                whose = str(raw.get("MaHoSo")) if isinstance(raw, dict) else f"mục {index}"
+                store.strict_failures += 1
+                if len(store.strict_findings) < 100:
+                    store.strict_findings.setdefault(whose, []).extend(findings)
+                return [], f"Dữ liệu không đúng đặc tả (hồ sơ {whose}): {findings[0]}"
         try:
             item = model.model_validate(raw)
         except ValidationError as error:

@@ -63,7 +63,15 @@ class Portal:
 
 
 @pytest.fixture
-def portal(tmp_path: Path) -> Iterator[Portal]:
+def dialect() -> str:
+    """How the portal words its answers; a test's ``dialect`` parameter overrides it."""
+    return "simulator"
+
+
+@pytest.fixture
+def portal(tmp_path: Path, dialect: str) -> Iterator[Portal]:
+    """The simulator in strict mode (every payload checked against the documented
+    interface), answering in the test's dialect."""
     port = _port()
     settings = HubSettings(data_dir=tmp_path / "sim", dvcqg_password=PASSWORD)
     process = CliProcess(
@@ -80,6 +88,9 @@ def portal(tmp_path: Path) -> Iterator[Portal]:
         "20",
         "--seed",
         "7",
+        "--dialect",
+        dialect,
+        "--strict",
     )
     process.start()
     try:
@@ -280,12 +291,17 @@ LIGHT = {
 
 
 @pytest.mark.parametrize(
-    ("scenario", "faults", "sole_sync_since"),
+    ("scenario", "faults", "sole_sync_since", "dialect"),
     [
         # Every dossier looked up before its first send.
-        pytest.param(SMALL, HEAVY, None, id="small"),
+        pytest.param(SMALL, HEAVY, None, "simulator", id="small"),
+        # Portals that word "exists", an expired session and a look-up otherwise.
+        pytest.param(SMALL, HEAVY, None, "message", id="small-message-dialect"),
+        pytest.param(SMALL, HEAVY, None, "http", id="small-http-dialect"),
         # The hub the only sync: new dossiers inserted at once, only unsure ones looked up.
-        pytest.param(CA_MAU, LIGHT, date(2021, 1, 1), id="camau-2021h1", marks=pytest.mark.slow),
+        pytest.param(
+            CA_MAU, LIGHT, date(2021, 1, 1), "simulator", id="camau-2021h1", marks=pytest.mark.slow
+        ),
     ],
 )
 def test_everything_arrives_once_in_order_through_faults_and_a_killed_connector(
@@ -295,6 +311,7 @@ def test_everything_arrives_once_in_order_through_faults_and_a_killed_connector(
     scenario: Path,
     faults: dict[str, float],
     sole_sync_since: date | None,
+    dialect: str,
 ) -> None:
     settings = _settings(tmp_path, portal, dvcqg_sole_sync_since=sole_sync_since)
     if scenario == CA_MAU:
@@ -341,6 +358,7 @@ def test_everything_arrives_once_in_order_through_faults_and_a_killed_connector(
     ]
     assert not statuses, f"wrong status on the portal for {statuses[:5]}"
     assert stats["duplicates"] == 0, "an update was applied twice"
+    assert stats["strict_failures"] == 0, portal.http.get("/_sim/strict").json()
     assert not set(on_portal) & others
     for fault in ("error_5xx", "timeout", "slow", "drop_session"):
         assert stats["faults"].get(fault, 0) > 0, f"no {fault} was injected"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from connectors.dvcqg import outbox
 from connectors.dvcqg.client import PortalClient, PortalUnavailable, SessionExpired
 from connectors.dvcqg.intake import Intake
-from connectors.dvcqg.protocol import PortalAnswer
+from connectors.dvcqg.protocol import PortalAnswer, portal_time
 from connectors.dvcqg.reconcile import reconcile
 from connectors.dvcqg.sender import Sender
 from connectors.dvcqg.simulator import DIALECTS, Dialect, Faults, create_simulator
@@ -106,8 +106,11 @@ def _sender(
     sole_sync_since: date | None = None,
     dialect: Dialect | None = None,
     faults: Faults | None = None,
+    strict: bool = False,
 ) -> tuple[Sender, Any]:
-    app = create_simulator("dvchub", PASSWORD, faults=faults, seed=3, dialect=dialect)
+    app = create_simulator(
+        "dvchub", PASSWORD, faults=faults, seed=3, dialect=dialect, strict=strict
+    )
     client = PortalClient("http://portal", "dvchub", PASSWORD, "000.00.00.H99", "000.00.00.H99")
     client.http = TestClient(app, base_url="http://portal")
     sender = Sender(db, client, batch_size=50, settle_seconds=0.0, sole_sync_since=sole_sync_since)
@@ -285,3 +288,230 @@ def test_reconcile_finishes_through_faults_and_reports_what_it_could_not_check(
     assert failing.checked == 0
     assert len(failing.errors) == report.checked
     assert all("503" in why for why in failing.errors.values())
+
+
+#: The portal's status after a dossier's last event, for the events that fix it
+#: (../shared/domain.md, "Dossier status codes").
+FINAL_STATUS = {
+    "dossier.registered": 1,
+    "dossier.received": 2,
+    "dossier.refused": 3,
+    "dossier.withdrawn": 7,
+    "dossier.resolved": 9,
+    "dossier.result_returned": 10,
+}
+PATHS = ("refused", "registered only", "supplemented", "apologised", "stopped", "withdrawn")
+
+
+def _path_of(history: list[dict[str, Any]]) -> set[str]:
+    kinds = {record["event_type"] for record in history}
+    path = {
+        "refused": "dossier.refused" in kinds,
+        "registered only": kinds == {"dossier.registered"},
+        "supplemented": "dossier.supplement_received" in kinds,
+        "apologised": "dossier.deadline_extended" in kinds,
+        "stopped": "dossier.processing_stopped" in kinds,
+        "withdrawn": "dossier.withdrawn" in kinds,
+        "returned": "dossier.result_returned" in kinds,
+    }
+    return {name for name, taken in path.items() if taken}
+
+
+def _extra_paths(catalogue: Any) -> list[dict[str, Any]]:
+    """Paths the small scenario does not take: a dossier registered online and not received
+    yet, and one whose processing was stopped and resumed."""
+    from tests.factories import event, received, submission
+
+    procedure = next(p for p in catalogue.procedures if p.integrated and p.units)
+    unit = procedure.units[0]
+    waiting, stopped = f"{unit}-210428-9001", f"{unit}-210420-9002"
+    opening = {"procedure_code": procedure.code, "applicant_type": 2}
+    extra = [
+        event(
+            "dossier.registered",
+            submission(**opening),
+            code=waiting,
+            unit=unit,
+            when="2021-04-28 21:10",
+        ),
+        *(
+            event(kind, payload, code=stopped, unit=unit, when=when)
+            for kind, payload, when in [
+                ("dossier.received", received(5, **opening), "2021-04-20 08:00"),
+                ("dossier.processing_stopped", {"reason": "Chờ ý kiến"}, "2021-04-21 09:00"),
+                ("dossier.processing_resumed", {}, "2021-04-23 14:00"),
+                (
+                    "dossier.resolved",
+                    {"decision": "denied", "note": "Không đủ"},
+                    "2021-04-26 10:00",
+                ),
+                ("dossier.result_returned", {"method": 1}, "2021-04-27 09:30"),
+            ]
+        ),
+    ]
+    for record in extra:
+        record["actor"]["department"] = "Bộ phận tiếp nhận và trả kết quả"
+    return extra
+
+
+@pytest.fixture
+def every_path(
+    tmp_path: Any,
+) -> Iterator[tuple[ReadModelDatabase, dict[str, list[dict[str, Any]]]]]:
+    """The small scenario with the paths it lacks, its integrated dossiers' updates in the
+    outbox; and each integrated dossier's events, as published."""
+    settings = HubSettings(data_dir=tmp_path / "var", log_level="WARNING")
+    hub = bootstrap(settings, configure_logs=False)
+    built = plan(load_scenario(ROOT / "tests" / "scenarios" / "small.yaml"))
+    catalogue = CatalogueStore(settings)
+    catalogue.load(built.catalogue, "small.yaml")
+    published = [*events(built, hub.rules.calendar), *_extra_paths(built.catalogue)]
+    report = PublishReport()
+    for batch in batches(published, 1_000):
+        StoreSink(hub.ingestor).send(batch, report)
+    assert not report.reasons, report.reasons
+    db = ReadModelDatabase(settings)
+    intake = Intake(db, LogSource(hub.store), catalogue)
+    intake.start()
+    never = threading.Event()
+    while polled := intake.source.poll(never):
+        intake.handle(polled)
+    integrated = {p.code for p in built.catalogue.procedures if p.integrated}
+    procedure_of: dict[str, str] = {}
+    histories: dict[str, list[dict[str, Any]]] = {}
+    for record in published:
+        code = record["dossier_code"]
+        procedure_of.setdefault(code, record["payload"].get("procedure_code", ""))
+        if procedure_of[code] in integrated:
+            histories.setdefault(code, []).append(record)
+    yield db, histories
+    db.close()
+    catalogue.close()
+    hub.close()
+
+
+def _moment(record: dict[str, Any]) -> str:
+    return portal_time(datetime.fromisoformat(record["occurred_at"]))
+
+
+@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+def test_every_path_a_dossier_takes_reaches_a_strict_portal_as_it_happened(
+    every_path: tuple[ReadModelDatabase, dict[str, list[dict[str, Any]]]],
+    dialect: str,
+    no_backoff: None,
+) -> None:
+    db, histories = every_path
+    taken = {code: _path_of(history) for code, history in histories.items()}
+    for path in (*PATHS, "returned"):
+        assert any(path in paths for paths in taken.values()), f"no dossier {path}"
+    sender, portal = _sender(db, dialect=DIALECTS[dialect], strict=True)
+    faults = Faults(drop_session=0.1, error_5xx=0.03, wrong_body=0.02)
+    sender.client.http.put("/_sim/faults", json=faults.model_dump()).raise_for_status()
+    _drain(sender)
+    assert portal.strict_failures == 0, portal.strict_findings
+    _assert_all_sent_as_the_hub_has_them(db, portal)
+    assert set(portal.dossiers) == set(histories)
+    for code, history in histories.items():
+        seen, paths = portal.dossiers[code], taken[code]
+        first, last = history[0], history[-1]
+        opened = next((r for r in history if r["event_type"] == "dossier.received"), first)
+        assert seen["NgayTiepNhan"] == _moment(opened), code
+        if last["event_type"] in FINAL_STATUS:
+            assert seen["TrangThaiHoSo"] == FINAL_STATUS[last["event_type"]], code
+        steps = portal.steps[code]
+        assert [s["ThoiDiemXuLy"] for s in steps] == [_moment(r) for r in history], code
+        assert all(s["PhongBanXuLy"] for s in steps), f"{code}: a step without its department"
+        resolved = [r for r in history if r["event_type"] == "dossier.resolved"]
+        if resolved:
+            assert seen["NgayKetThucXuLy"] == _moment(resolved[-1])
+            documents = resolved[-1]["payload"].get("result_documents", ())
+            assert [p["NgayBanHanh"] for p in seen["DanhSachGiayToKetQua"]] == [
+                d["issued_on"].replace("-", "") + "000000" for d in documents
+            ]
+        else:
+            assert seen["NgayKetThucXuLy"] is None, code
+        if "returned" in paths:
+            returned = history[-1]
+            assert seen["NgayTra"] == _moment(returned)
+            assert seen["HinhThuc"] == (1 if returned["payload"]["method"] == 1 else 0)
+        if "refused" in paths or "registered only" in paths:
+            assert seen["NgayHenTra"] is None, code
+        if "supplemented" in paths:
+            asked = [r for r in history if r["event_type"] == "dossier.supplement_requested"]
+            given = [r for r in history if r["event_type"] == "dossier.supplement_received"]
+            assert [(s["NgayYeuCau"], s["NgayBoSung"]) for s in seen["DanhSachHoSoBoSung"]] == [
+                (_moment(a), _moment(g)) for a, g in zip(asked, given, strict=True)
+            ]
+            assert all(s["NgayHenTraMoi"] for s in seen["DanhSachHoSoBoSung"])
+        if "apologised" in paths:
+            # Still late for the portal: scored by the due date, not the apology's new one.
+            apology = next(r for r in history if r["event_type"] == "dossier.deadline_extended")
+            promised = portal_time(datetime.fromisoformat(apology["payload"]["new_due_at"]))
+            assert seen["NgayHenTra"] != promised, code
+            assert seen["NgayKetThucXuLy"] > seen["NgayHenTra"], f"{code} looks on time"
+            apology_step = steps[history.index(apology)]
+            assert apology_step["NgayKetThucTheoQuyDinh"] == promised
+
+
+class _Killed(Exception):
+    """The reconcile's process dies here."""
+
+
+def test_a_reconcile_cut_short_resumes_where_it_stopped_and_checks_only_what_is_left(
+    queued: tuple[Hub, ReadModelDatabase], no_backoff: None
+) -> None:
+    _, db = queued
+    sender, portal = _sender(db)
+    _drain(sender)
+    everything = sorted(portal.dossiers)
+    lost = everything[1:40:6]  # before and after the point where the first run dies
+    for code in lost:
+        del portal.dossiers[code]
+        portal.steps.pop(code, None)
+        portal.step_keys -= {key for key in portal.step_keys if key[0] == code}
+    looked_up: list[str] = []
+    call = sender.client.call
+
+    def dying_after(count: int) -> Any:
+        def counted(service: Any, **body: Any) -> Any:
+            if service == "TraCuuHoSo":
+                if len(looked_up) == count:
+                    raise _Killed
+                looked_up.append(body["mahoso"])
+            return call(service, **body)
+
+        return counted
+
+    period = (date(2000, 1, 1), date(2099, 12, 31))
+    sender.client.call = dying_after(20)  # type: ignore[method-assign]
+    with pytest.raises(_Killed):
+        reconcile(db, sender.client, *period)
+    first = list(looked_up)
+    looked_up.clear()
+    sender.client.call = dying_after(10_000)  # type: ignore[method-assign]
+    resumed = reconcile(db, sender.client, *period)
+    assert resumed.resumed == len(first) == 20
+    assert not set(looked_up) & set(first), "a dossier checked before was asked about again"
+    assert sorted(first + looked_up) == everything
+    assert resumed.finished
+    assert resumed.errors == {}
+    # What the first run queued again was kept: every lost dossier goes back.
+    _drain(sender)
+    assert set(lost) <= set(portal.dossiers)
+    assert portal.duplicates == 0
+    # The period's run is finished: the next reconcile starts over and checks everything.
+    looked_up.clear()
+    again = reconcile(db, sender.client, *period)
+    assert (again.resumed, again.checked, again.matching) == (0, len(everything), len(everything))
+    assert again.run_id != resumed.run_id
+
+    # A run that could check nothing stays open; the next one checks all of it again, or a
+    # fresh one starts over.
+    sender.client.http.put("/_sim/faults", json={"error_5xx": 1.0}).raise_for_status()
+    failing = reconcile(db, sender.client, *period, attempts=1)
+    assert not failing.finished
+    assert len(failing.errors) == len(everything)
+    sender.client.http.put("/_sim/faults", json={}).raise_for_status()
+    retried = reconcile(db, sender.client, *period)
+    assert retried.run_id == failing.run_id
+    assert (retried.resumed, retried.checked, retried.finished) == (0, len(everything), True)

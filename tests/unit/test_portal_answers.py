@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from connectors.dvcqg.answers import (
+    AnswerCodes,
     UnreadableAnswer,
     already_exists,
     looked_up,
@@ -147,3 +148,35 @@ def test_an_answer_of_no_known_shape_is_unreadable_and_kept(result: Any) -> None
         _found(result)
     assert caught.value.answer.result == result
     assert CODE in str(caught.value)
+
+
+def test_a_deployment_s_own_codes_are_read_even_when_its_message_says_nothing() -> None:
+    terse = [_error(7, "Lỗi"), _error(8, "Lỗi"), _error(9, "Lỗi")]
+    assert not any(
+        check(answer) for answer in terse for check in (already_exists, session_expired, not_found)
+    )
+    codes = AnswerCodes(exists=frozenset({7}), expired=frozenset({8}), not_found=frozenset({9}))
+    exists, expired, missing = terse
+    assert already_exists(exists, codes)
+    assert not session_expired(exists, codes)
+    assert session_expired(expired, codes)
+    assert not already_exists(expired, codes)
+    assert not_found(missing, codes)
+    assert not session_expired(missing, codes)
+    # The simulator's codes are not that deployment's.
+    assert not already_exists(_error(2, "Lỗi"), codes)
+
+
+def test_the_codes_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hub.cli_connector import portal_client
+    from hub.settings import HubSettings
+
+    monkeypatch.setenv("DVCHUB_DVCQG_EXISTS_CODES", "[7, 2]")
+    monkeypatch.setenv("DVCHUB_DVCQG_EXPIRED_CODES", "[-1]")
+    client = portal_client(HubSettings(dvcqg_url="http://portal"))
+    try:
+        assert client.codes == AnswerCodes(
+            exists=frozenset({7, 2}), expired=frozenset({-1}), not_found=frozenset({3})
+        )
+    finally:
+        client.close()
