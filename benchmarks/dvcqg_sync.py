@@ -1,6 +1,7 @@
 """Delivery to the national portal: updates per second, and sync lag under steady load.
 
     python -m benchmarks.dvcqg_sync [--dossiers 6000] [--rate 500] [--seconds 60]
+                                    [--dialect simulator|message|http] [--strict]
 
 Runs the portal simulator and the connector (``dvchub connector run``) as processes over an
 embedded store, with every demo procedure integrated.
@@ -12,6 +13,10 @@ embedded store, with every demo procedure integrated.
 2. Lag: events are ingested at ``--rate`` per second for ``--seconds``; the lag of each
    update is the time from the hub accepting the event to the portal acknowledging it
    (p50, p99).
+
+``--dialect`` makes the simulator answer as another portal deployment would ("đã tồn tại",
+expired sessions and look-ups worded otherwise); ``--strict`` has it check every payload
+against the documented interface (the cost of the check is the simulator's, not the hub's).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -55,6 +60,9 @@ def _catalogue() -> CatalogueContent:
     return content.model_copy(update={"procedures": procedures})
 
 
+SIMULATOR_OPTIONS: list[str] = []
+
+
 def _simulator(port: int, log: Path) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [
@@ -68,6 +76,7 @@ def _simulator(port: int, log: Path) -> subprocess.Popen[bytes]:
             PASSWORD,
             "--session-seconds",
             "3600",
+            *SIMULATOR_OPTIONS,
         ],
         cwd=ROOT,
         stdout=log.open("ab"),
@@ -165,7 +174,7 @@ def naive_connector(settings: HubSettings, port: int, limit: int) -> float:
         procedure = catalogue.procedures.get(state.procedure_code or "")
         if procedure is None:
             continue
-        found = client.call("TraCuuHoSo", mahoso=code).result
+        found = client.look_up(code)
         client.call(
             "DongBoHoSoMC",
             isUpdating="True" if found else "False",
@@ -199,7 +208,8 @@ def lag(tmp: Path, rate: int, seconds: int) -> None:
     store.load(_catalogue(), "benchmark")
     store.close()
     now = datetime.now().astimezone()
-    events = Workload(now.date().replace(day=1), 40, 200, seed=4, until=now).events()
+    # The 40 days up to now (the lag is measured on events of today and the days before).
+    events = Workload(now.date() - timedelta(days=40), 41, 200, seed=4, until=now).events()
     connector = subprocess.Popen(
         [sys.executable, "-m", "hub.cli", "connector", "run"],
         env=child_env(settings_env(settings)),
@@ -250,7 +260,11 @@ def main() -> None:
     parser.add_argument("--dossiers", type=int, default=6_000)
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--dialect", default="simulator")
+    parser.add_argument("--strict", action="store_true")
     args = parser.parse_args()
+    SIMULATOR_OPTIONS.extend(["--dialect", args.dialect, *(["--strict"] if args.strict else [])])
+    print(f"portal simulator: {args.dialect} dialect{', strict' if args.strict else ''}")
     tmp = Path(tempfile.mkdtemp(prefix="dvchub-dvcqg-"))
     throughput(tmp, args.dossiers)
     lag(tmp, args.rate, args.seconds)

@@ -7,13 +7,28 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
+from events.catalogue import ProcedureEntry, UnitLevel
+from events.enums import OnlineServiceLevel, TimeUnit
 from events.identity import applicant_id_hash
+from events.models import ProcessingTime
 from hub.domain.calendar import VIETNAM
 
 UNIT = "000.00.01.H12"
 OTHER_UNIT = "000.00.21.H12"
 CODE = f"{UNIT}-210315-0001"
 KEY = b"test-identity-key-0123456789"
+
+
+#: A procedure of the province integrated with the national portal, done in 3 working days.
+INTEGRATED_PROCEDURE = ProcedureEntry(
+    code="1.001776",
+    name="Cấp giấy phép xây dựng",
+    field_code="XD",
+    level=UnitLevel.PROVINCE,
+    service_level=OnlineServiceLevel.FULL,
+    processing_time=ProcessingTime(value=3, unit=TimeUnit.WORKING_DAYS),
+    integrated=True,
+)
 
 
 def at(text: str) -> datetime:

@@ -90,6 +90,12 @@ def reconcile(
         )
     ]
     report.resumed = sum(code in done for code in codes)
+    logger.info(
+        "dvcqg.reconcile_started",
+        run_id=report.run_id,
+        dossiers=len(codes),
+        already_checked=report.resumed,
+    )
     for code in codes:
         if code in done:
             continue
@@ -157,6 +163,14 @@ def reconcile(
     if not report.errors:
         db.execute(f"UPDATE {RUNS} SET finished_at = ? WHERE run_id = ?", (now(), report.run_id))
         report.finished = True
+    logger.info(
+        "dvcqg.reconcile_ended",
+        run_id=report.run_id,
+        checked=report.checked,
+        requeued=report.requeued,
+        errors=len(report.errors),
+        finished=report.finished,
+    )
     return report
 
 

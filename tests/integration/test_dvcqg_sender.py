@@ -259,6 +259,14 @@ def test_a_look_up_of_no_known_shape_parks_its_dossier_with_the_answer_and_no_ot
     assert len(portal.dossiers) > 10
 
 
+def _lose(portal: Any, codes: list[str]) -> None:
+    """A portal that lost these dossiers and their steps."""
+    for code in codes:
+        del portal.dossiers[code]
+        portal.steps.pop(code, None)
+        portal.step_keys -= {key for key in portal.step_keys if key[0] == code}
+
+
 def test_reconcile_finishes_through_faults_and_reports_what_it_could_not_check(
     queued: tuple[Hub, ReadModelDatabase], no_backoff: None
 ) -> None:
@@ -266,10 +274,7 @@ def test_reconcile_finishes_through_faults_and_reports_what_it_could_not_check(
     sender, portal = _sender(db)
     _drain(sender)
     lost = sorted(portal.dossiers)[:7]
-    for code in lost:  # a portal that lost data
-        del portal.dossiers[code]
-        portal.steps.pop(code, None)
-        portal.step_keys -= {key for key in portal.step_keys if key[0] == code}
+    _lose(portal, lost)
     faults = Faults(drop_session=0.1, error_5xx=0.05, wrong_body=0.05)
     sender.client.http.put("/_sim/faults", json=faults.model_dump()).raise_for_status()
     report = reconcile(db, sender.client, date(2000, 1, 1), date(2099, 12, 31))
@@ -465,10 +470,7 @@ def test_a_reconcile_cut_short_resumes_where_it_stopped_and_checks_only_what_is_
     _drain(sender)
     everything = sorted(portal.dossiers)
     lost = everything[1:40:6]  # before and after the point where the first run dies
-    for code in lost:
-        del portal.dossiers[code]
-        portal.steps.pop(code, None)
-        portal.step_keys -= {key for key in portal.step_keys if key[0] == code}
+    _lose(portal, lost)
     looked_up: list[str] = []
     call = sender.client.call
 

@@ -9,20 +9,9 @@ import pytest
 
 from connectors.dvcqg.conformance import DOSSIER_FIELDS, STEP_FIELDS, check_dossier, check_step
 from connectors.dvcqg.mapping import dossier_payload, fold, progress_step
-from events.catalogue import ProcedureEntry, UnitLevel
-from events.enums import OnlineServiceLevel, TimeUnit
-from events.models import ProcessingTime
-from tests.factories import at, event, received, resolution
+from tests.factories import INTEGRATED_PROCEDURE, at, event, received, resolution
 
-PROCEDURE = ProcedureEntry(
-    code="1.001776",
-    name="Cấp giấy phép xây dựng",
-    field_code="XD",
-    level=UnitLevel.PROVINCE,
-    service_level=OnlineServiceLevel.FULL,
-    processing_time=ProcessingTime(value=3, unit=TimeUnit.WORKING_DAYS),
-    integrated=True,
-)
+PROCEDURE = INTEGRATED_PROCEDURE
 DUE = at("2021-03-18 09:00").isoformat()
 
 

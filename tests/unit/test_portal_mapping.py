@@ -7,20 +7,9 @@ from typing import Any
 
 from connectors.dvcqg.mapping import SyncState, dossier_payload, fold, progress_step
 from connectors.dvcqg.protocol import parse_portal_time
-from events.catalogue import ProcedureEntry, UnitLevel
-from events.enums import OnlineServiceLevel, TimeUnit
-from events.models import ProcessingTime
-from tests.factories import at, event, received, resolution
+from tests.factories import INTEGRATED_PROCEDURE, at, event, received, resolution
 
-PROCEDURE = ProcedureEntry(
-    code="1.001776",
-    name="Cấp giấy phép xây dựng",
-    field_code="XD",
-    level=UnitLevel.PROVINCE,
-    service_level=OnlineServiceLevel.FULL,
-    processing_time=ProcessingTime(value=3, unit=TimeUnit.WORKING_DAYS),
-    integrated=True,
-)
+PROCEDURE = INTEGRATED_PROCEDURE
 DUE = at("2021-03-18 09:00").isoformat()
 NEW_DUE = at("2021-03-25 17:00").isoformat()
 
