@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 from uuid import UUID
 
 from pydantic import (
@@ -410,19 +410,5 @@ DossierEvent = (
     | DossierWithdrawn
 )
 
-EVENT_CLASSES: tuple[type[Envelope], ...] = (
-    DossierRegistered,
-    DossierReceived,
-    DossierRefused,
-    DossierTransferred,
-    SupplementRequested,
-    SupplementReceived,
-    FinancialObligationRequested,
-    FeePaid,
-    ProcessingStopped,
-    ProcessingResumed,
-    DeadlineExtended,
-    DossierResolved,
-    ResultReturned,
-    DossierWithdrawn,
-)
+#: The union's classes, in its order.
+EVENT_CLASSES: tuple[type[Envelope], ...] = get_args(DossierEvent)

@@ -24,25 +24,10 @@ from connectors.dvcqg.protocol import (
     portal_time,
 )
 from events.catalogue import ProcedureEntry
+from hub.domain.event_types import OPENING, REGISTRY
 
-#: What each event type says it did, as the portal's NoiDungXuLy.
-STEP_TEXT = {
-    "dossier.registered": "Nộp hồ sơ trực tuyến",
-    "dossier.received": "Tiếp nhận hồ sơ",
-    "dossier.refused": "Từ chối tiếp nhận hồ sơ",
-    "dossier.transferred": "Chuyển xử lý",
-    "dossier.supplement_requested": "Yêu cầu bổ sung hồ sơ",
-    "dossier.supplement_received": "Tiếp nhận hồ sơ bổ sung",
-    "dossier.financial_obligation_requested": "Yêu cầu thực hiện nghĩa vụ tài chính",
-    "dossier.fee_paid": "Đã nộp phí, lệ phí",
-    "dossier.processing_stopped": "Dừng xử lý",
-    "dossier.processing_resumed": "Tiếp tục xử lý",
-    "dossier.deadline_extended": "Gia hạn, hẹn lại ngày trả kết quả",
-    "dossier.resolved": "Hoàn thành xử lý",
-    "dossier.result_returned": "Trả kết quả",
-    "dossier.withdrawn": "Công dân rút hồ sơ",
-}
-OPENING = frozenset({"dossier.registered", "dossier.received", "dossier.refused"})
+#: What each event type says it did, as the portal's NoiDungXuLy (the registry's words).
+STEP_TEXT = {name: kind.action for name, kind in REGISTRY.items()}
 
 
 class SyncState(BaseModel):

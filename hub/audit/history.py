@@ -6,24 +6,22 @@ Two times are kept apart. The state "as of" an instant folds the events that had
 the events the hub had *recorded* by then: what the store could have said at that moment
 (agencies report some actions late). Both may be given.
 
-The outcome counts days in Vietnam, as the reports do: resolved before the counted due
-date's day is early, on it on time, after it late. A dossier received and not yet resolved
-is pending, or overdue once the instant is past its counted due date.
+The outcome is the domain's (:mod:`hub.domain.standing`), the same the figures count:
+resolved before the counted due date's day (in Vietnam) is early, on it on time, after it
+late; received and not finished, pending, or overdue once the instant is past its counted due
+date with the deadline clock running (a dossier waiting for the applicant is not overdue).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from pydantic import BaseModel
 
 from events.enums import DossierStatus
-
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-
-Outcome = Literal["early", "on_time", "late", "pending", "overdue", "withdrawn", "refused"]
+from hub.domain.calendar import VIETNAM
+from hub.domain.standing import Standing, standing
 
 
 class TimelineEntry(BaseModel):
@@ -60,7 +58,7 @@ class DossierAsOf(BaseModel):
     due_at: datetime | None
     counted_due_at: datetime | None
     resolved_at: datetime | None
-    outcome: Outcome | None
+    outcome: Standing | None
 
 
 class DossierHistory(BaseModel):
@@ -159,23 +157,14 @@ def state_of(
     last = entries[-1]
     received = next((e for e in entries if e.event_type == "dossier.received"), None)
     resolved = next((e for e in entries if e.event_type == "dossier.resolved"), None)
-    outcome: Outcome | None
-    if resolved is not None:
-        due = resolved.counted_due_after or resolved.due_after
-        if due is None or _day(resolved.occurred_at) == _day(due):
-            outcome = "on_time"
-        else:
-            outcome = "early" if _day(resolved.occurred_at) < _day(due) else "late"
-    elif last.event_type == "dossier.withdrawn":
-        outcome = "withdrawn"
-    elif last.event_type == "dossier.refused":
-        outcome = "refused"
-    elif received is None:
-        outcome = None
-    else:
-        due = last.counted_due_after or last.due_after
-        moment = now or last.recorded_at
-        outcome = "overdue" if due is not None and moment > due else "pending"
+    judged_due = None if resolved is None else resolved.counted_due_after or resolved.due_after
+    judged = standing(
+        DossierStatus[last.status_after.upper()],
+        last.counted_due_after or last.due_after,
+        now or last.recorded_at,
+        finished_on=None if resolved is None else _day(resolved.occurred_at),
+        due_on=None if judged_due is None else _day(judged_due),
+    )
     return DossierAsOf(
         dossier_code=code,
         as_of=as_of,
@@ -188,5 +177,5 @@ def state_of(
         due_at=last.due_after,
         counted_due_at=last.counted_due_after,
         resolved_at=None if resolved is None else resolved.occurred_at,
-        outcome=outcome,
+        outcome=judged,
     )

@@ -12,10 +12,12 @@ docs/decisions/0008-unit-daily-progress.md:
 - Received counts on the day of ``dossier.received``, by its channel.
 - Resolved counts on the day of ``dossier.resolved``, comparing that day with the counted
   due date (apology slips do not move it): earlier is early, the same day on time, later
-  late.
-- Pending: received and in status 2, 4, 5, 6 or 8. Overdue at the end of a day once its
-  counted due date is that day or earlier; while waiting for the applicant (5, 6) or
-  stopped (8) its clock is stopped and it counts within the deadline.
+  late (:func:`hub.domain.standing.resolution`).
+- Pending: received and in a status of :data:`hub.domain.standing.PENDING`. Overdue at the
+  end of a day once its counted due date is that day or earlier, while its clock runs
+  (:data:`~hub.domain.standing.CLOCK_RUNS`); while waiting for the applicant or stopped its
+  clock is stopped and it counts within the deadline (the domain's
+  :func:`~hub.domain.standing.overdue_by_end_of`, worked out here as stock deltas).
 - Withdrawn counts dossiers withdrawn after they were received; refused, dossiers refused
   at the desk.
 
@@ -36,6 +38,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Final
 
+from hub.domain.event_types import OPENING
+from hub.domain.standing import CLOCK_RUNS, CLOSED, PENDING, Standing, resolution
 from projections.progress.facts import Fact
 
 METRICS: Final = (
@@ -74,11 +78,13 @@ _RECEIVED_BY_CHANNEL: Final = {1: RECEIVED_WALK_IN, 2: RECEIVED_ONLINE, 3: RECEI
 _RETURNED_BY_METHOD: Final = {0: RETURNED_DIRECT, 1: RETURNED_POST, 2: RETURNED_ONLINE}
 _CHANNELS: Final = frozenset({None, *_RECEIVED_BY_CHANNEL})
 _METHODS: Final = frozenset({None, *_RETURNED_BY_METHOD})
-_PENDING: Final = frozenset({2, 4, 5, 6, 8})
-_CLOCK_RUNS: Final = frozenset({2, 4})
-_TERMINAL: Final = frozenset({3, 7, 10})  # no event is accepted after these
-_OPENING: Final = frozenset({"dossier.registered", "dossier.received", "dossier.refused"})
+# The domain's sets, as plain ints: facts carry statuses as ints, and int lookups are faster.
+_PENDING: Final = frozenset(int(s) for s in PENDING)
+_CLOCK_RUNS: Final = frozenset(int(s) for s in CLOCK_RUNS)
+_TERMINAL: Final = frozenset(int(s) for s in CLOSED)  # no event is accepted after these
+_OPENING: Final = OPENING
 _NAMING: Final = _OPENING  # the events that carry (and may set) the procedure
+_RESOLVED: Final = {Standing.EARLY: EARLY, Standing.ON_TIME: ON_TIME, Standing.LATE: LATE}
 _WIDTH: Final = len(METRICS)
 UNKNOWN_PROCEDURE: Final = ""
 
@@ -153,9 +159,7 @@ class ProgressFold:
             dossier.received = True
             _add(cells, day, _RECEIVED_BY_CHANNEL[fact.channel or 1], 1)
         elif kind == "dossier.resolved":
-            due = fact.counted_due_day
-            outcome = ON_TIME if due is None or day == due else EARLY if day < due else LATE
-            _add(cells, day, outcome, 1)
+            _add(cells, day, _RESOLVED[resolution(day, fact.counted_due_day)], 1)
         elif kind == "dossier.result_returned":
             _add(cells, day, _RETURNED_BY_METHOD[fact.return_method or 0], 1)
         elif kind == "dossier.supplement_requested":
