@@ -12,6 +12,7 @@ from events.codes import (
 from events.enums import (
     ApplicantType,
     Channel,
+    ComplaintSubject,
     Decision,
     DossierStatus,
     OnlineServiceLevel,
@@ -24,6 +25,7 @@ from events.identity import applicant_id_hash
 from events.models import (
     EVENT_CLASSES,
     Actor,
+    ComplaintReceived,
     Component,
     DeadlineExtended,
     DossierEvent,
@@ -55,6 +57,8 @@ __all__ = [
     "ApplicantType",
     "Channel",
     "CodeFormatError",
+    "ComplaintReceived",
+    "ComplaintSubject",
     "Component",
     "DeadlineExtended",
     "Decision",

@@ -85,3 +85,14 @@ class TransferKind(StrEnum):
 
     UNIT = "unit"
     DEPARTMENT = "department"
+
+
+class ComplaintSubject(StrEnum):
+    """What a citizen's complaint about a dossier is about (phản ánh, kiến nghị). Decision
+    766/QĐ-TTg's satisfaction score counts dossiers with a complaint about reception,
+    processing or lateness."""
+
+    RECEPTION = "reception"
+    PROCESSING = "processing"
+    LATENESS = "lateness"
+    OTHER = "other"

@@ -27,6 +27,7 @@ from events.codes import DossierCodeStr, ProcedureCodeStr, UnitCodeStr
 from events.enums import (
     ApplicantType,
     Channel,
+    ComplaintSubject,
     Decision,
     OnlineServiceLevel,
     ReturnMethod,
@@ -288,6 +289,14 @@ class ResultReturnedPayload(ContractModel):
     method: ReturnMethodCode
 
 
+class ComplaintReceivedPayload(ContractModel):
+    """A citizen's complaint or petition about the dossier (phản ánh, kiến nghị), received
+    while the dossier is open. It changes neither its status nor its deadline."""
+
+    subject: ComplaintSubject
+    summary: ShortText | None = None
+
+
 class WithdrawnPayload(ContractModel):
     reason: ShortText | None = None
 
@@ -393,6 +402,12 @@ class DossierWithdrawn(Envelope):
     payload: WithdrawnPayload
 
 
+class ComplaintReceived(Envelope):
+    event_type: Literal["dossier.complaint_received"] = "dossier.complaint_received"
+    schema_version: Literal[1]
+    payload: ComplaintReceivedPayload
+
+
 DossierEvent = (
     DossierRegistered
     | DossierReceived
@@ -408,6 +423,7 @@ DossierEvent = (
     | DossierResolved
     | ResultReturned
     | DossierWithdrawn
+    | ComplaintReceived
 )
 
 #: The union's classes, in its order.

@@ -116,4 +116,5 @@ PAYLOADS: dict[str, Any] = {
     "dossier.resolved": resolution,
     "dossier.result_returned": lambda: {"method": 0},
     "dossier.withdrawn": lambda: {"reason": "Xin rút"},
+    "dossier.complaint_received": lambda: {"subject": "lateness", "summary": "Quá hẹn"},
 }

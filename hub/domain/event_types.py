@@ -22,6 +22,7 @@ from typing import Any, Final, get_args
 
 from events.enums import DossierStatus
 from events.models import (
+    ComplaintReceived,
     DeadlineExtended,
     DossierEvent,
     DossierReceived,
@@ -225,6 +226,13 @@ _KINDS = (
         DossierWithdrawn,
         dict.fromkeys((S.REGISTERED, *_ACTIVE, *_WAITING), S.WITHDRAWN),
         "Công dân rút hồ sơ",
+    ),
+    EventKind(
+        ComplaintReceived,
+        # While the dossier is open; a closed one accepts no event (complaints about it go
+        # to the complaints process, not to its lifecycle).
+        dict.fromkeys((S.REGISTERED, *_ACTIVE, *_WAITING, S.FINISHED), SAME),
+        "Tiếp nhận phản ánh, kiến nghị",
     ),
 )
 

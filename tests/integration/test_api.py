@@ -13,6 +13,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
+from connectors.dvcqg.mapping import progress_step
 from hub.api.app import create_app
 from hub.auth.credentials import Role
 from hub.auth.store import CredentialStore
@@ -258,3 +259,34 @@ def test_readiness_names_a_service_that_is_down_never_its_error(
     body = ready.json()
     assert body["problems"] == ["service inbound is restarting"]
     assert body["services"]["inbound"]["state"] == "restarting"
+
+
+def test_a_complaint_goes_from_an_agency_to_the_auditor_and_the_portal(api: Api) -> None:
+    """An event type added by its contract class and its registry entry alone: accepted over
+    HTTP, stored, in the auditor's history with the dossier's status and deadline unchanged,
+    a processing step for the portal; refused once the dossier is closed."""
+    complaint = event("dossier.complaint_received", when="2021-03-16 10:00")
+    answer = api.post([event("dossier.received"), complaint])
+    assert [r["status"] for r in answer.json()["results"]] == ["accepted", "accepted"]
+    seen = api.client.get(f"/v1/audit/dossiers/{CODE}", headers=api.headers(api.auditor))
+    assert seen.status_code == 200, seen.text
+    view = seen.json()
+    assert [e["event_type"] for e in view["timeline"]] == [
+        "dossier.received",
+        "dossier.complaint_received",
+    ]
+    assert view["state"]["status"] == "received"
+    assert view["state"]["due_at"] == "2021-03-18T09:00:00+07:00"
+    stored = list(read_log(api.hub.store))[-1]
+    step = progress_step(stored.record, stored.transition)
+    assert step.NoiDungXuLy == "Tiếp nhận phản ánh, kiến nghị"
+    assert step.TrangThai == 2
+    closed = api.post(
+        [
+            event("dossier.resolved", when="2021-03-17 10:00"),
+            event("dossier.result_returned", when="2021-03-17 15:00"),
+            event("dossier.complaint_received", when="2021-03-18 09:00"),
+        ]
+    )
+    assert [r["status"] for r in closed.json()["results"]] == ["accepted", "accepted", "rejected"]
+    assert closed.json()["results"][2]["reason"] == "dossier_closed"

@@ -30,7 +30,7 @@ def test_every_event_type_parses_and_round_trips_through_json(event_type: str) -
 
 def test_the_contract_has_a_payload_for_every_dossier_action() -> None:
     assert set(EVENT_TYPES) == set(PAYLOADS)
-    assert len(EVENT_TYPES) == 14
+    assert len(EVENT_TYPES) == 15
 
 
 def test_decimals_and_dates_round_trip_exactly() -> None:
