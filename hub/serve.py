@@ -127,7 +127,7 @@ def running(hub: Hub, parts: Parts) -> Iterator[Services]:
         if parts.projections:
             services.supervisor.start_all(projection_services(hub))
         if parts.connector and settings.dvcqg_url:
-            from hub.cli_connector import connector_tasks
+            from connectors.dvcqg.runtime import connector_tasks
 
             for name, task in connector_tasks(hub):
                 services.start(name, task)

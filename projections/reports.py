@@ -17,13 +17,13 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from events.catalogue import UnitLevel
 from events.enums import OnlineServiceLevel
 from hub.adapters.sql import ReadModelDatabase
 from hub.catalogue.versions import CatalogueVersion
+from projections.choices import RankBy
 from projections.csv_cells import SafeWriter
 from projections.periods import Period
 from projections.progress import queries
@@ -242,11 +242,6 @@ def field_totals(
         name = (entry.field_name or entry.field_code) if entry is not None else "unknown"
         fields.setdefault(field_code, (name, Totals()))[1].add(totals)
     return dict(sorted(fields.items()))
-
-
-class RankBy(StrEnum):
-    ON_TIME = "on_time"
-    ONLINE = "online"
 
 
 @dataclass(frozen=True)

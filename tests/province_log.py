@@ -78,14 +78,14 @@ def wait_for(build: dict[str, Any], timeout: float = 3_600) -> Path:
 
 def main(directory: Path) -> None:
     from hub.bootstrap import bootstrap
-    from hub.cli_reports import Via, simulate
+    from hub.cli.simulate import Via, simulate_scenario
     from hub.settings import HubSettings
 
     started = time.monotonic()
     settings = HubSettings(data_dir=directory, log_level="WARNING")
     hub = bootstrap(settings, configure_logs=False)
     try:
-        simulate(hub, CA_MAU, Via.STORE, None, None, 5_000, True)
+        simulate_scenario(hub, CA_MAU, Via.STORE, None, None, 5_000, True)
     finally:
         hub.close()
     seconds = round(time.monotonic() - started, 1)

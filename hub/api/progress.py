@@ -18,12 +18,12 @@ from hub.adapters.sql import ReadModelDatabase
 from hub.catalogue.store import CatalogueStore
 from hub.reuse.ledger import ReuseLedger
 from hub.settings import HubSettings
+from projections.choices import RankBy
 from projections.csv_cells import SafeWriter
 from projections.periods import Granularity, Period, PeriodError
 from projections.progress import queries
 from projections.progress.queries import Totals
 from projections.reports import (
-    RankBy,
     UnknownUnitError,
     field_totals,
     province_report,

@@ -10,24 +10,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
 from events.codes import parse_unit_code
+from hub.auth.roles import ALL_UNITS, Principal, Role
 
-ALL_UNITS = "*"
+__all__ = ["ALL_UNITS", "Credential", "MalformedKeyError", "Principal", "Role"]
+
 _PREFIX = "dvc"
-
-
-class Role(StrEnum):
-    PUBLISHER = "publisher"  # publishes events for its units
-    READER = "reader"  # reads dossiers, figures and reports
-    AUDITOR = "auditor"  # reads everything, including audit trails
-    REUSER = "reuser"  # looks up earlier dossiers for reuse, for its units
 
 
 class MalformedKeyError(ValueError):
@@ -50,25 +43,6 @@ def _digest(secret: str) -> str:
 def secret_matches(key_hash: str, secret: str) -> bool:
     """Whether ``secret`` is the one whose digest is ``key_hash`` (in constant time)."""
     return hmac.compare_digest(key_hash, _digest(secret))
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who a request or record comes from, and what it may do."""
-
-    key_id: str
-    name: str
-    role: Role
-    units: frozenset[str]
-
-    def may_publish_for(self, unit_code: str) -> bool:
-        return self.role is Role.PUBLISHER and (ALL_UNITS in self.units or unit_code in self.units)
-
-    def may_read(self) -> bool:
-        return self.role in (Role.READER, Role.AUDITOR)
-
-    def may_reuse_for(self, unit_code: str) -> bool:
-        return self.role is Role.REUSER and (ALL_UNITS in self.units or unit_code in self.units)
 
 
 class Credential(Aggregate):

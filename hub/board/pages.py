@@ -22,9 +22,10 @@ from hub.api.progress import ReadModels
 from hub.board import charts
 from hub.board.i18n import words
 from hub.domain.calendar import VIETNAM
+from projections.choices import RankBy
 from projections.periods import MOST_BUCKETS, Granularity, Period, PeriodError, bucket_of
 from projections.progress import queries
-from projections.reports import LEVELS, RankBy, province_report, ranking
+from projections.reports import LEVELS, province_report, ranking
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"

@@ -11,6 +11,7 @@ it is handed parts, so offsets live with the consumer's data, not in Kafka.
 from __future__ import annotations
 
 import sqlite3
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,11 +20,7 @@ from typing import Any, Protocol
 import orjson
 import psycopg
 import structlog
-from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
-from kafka.consumer.fetcher import ConsumerRecord
-from kafka.errors import KafkaError
 
-from events.bus import POSITION_HEADER
 from hub.application import DossierStore
 from hub.log_reader import LoggedEvent, log_page
 
@@ -111,117 +108,6 @@ class LogSource:
         """Nothing to release: the store belongs to the caller."""
 
 
-class KafkaSource:
-    """The events topic, read by a consumer group whose offsets live with the read model.
-
-    The consumer is made on the first poll, not before: a worker started while the broker
-    is away waits for it like for any other outage (see :func:`consume`)."""
-
-    def __init__(self, bootstrap: str, topic: str, group: str, client_id: str, poll_records: int):
-        self.name = topic
-        self.topic = topic
-        self._resume: Resume | None = None
-        self._config: dict[str, Any] = {
-            "bootstrap_servers": bootstrap,
-            "group_id": group,
-            "enable_auto_commit": False,
-            "auto_offset_reset": "earliest",
-            "isolation_level": "read_committed",
-            "max_poll_records": poll_records,
-            "max_partition_fetch_bytes": 8 * 2**20,
-            "fetch_max_bytes": 64 * 2**20,
-            "client_id": client_id,
-        }
-        self._consumer: KafkaConsumer | None = None
-
-    def start(self, resume: Resume) -> None:
-        self._resume = resume
-
-    @property
-    def consumer(self) -> KafkaConsumer:
-        """The group's consumer, subscribed (raises :class:`KafkaError` if the broker is away)."""
-        if self._consumer is None:
-            consumer = KafkaConsumer(**self._config)
-            consumer.subscribe([self.topic], listener=_Seeker(self))
-            self._consumer = consumer
-        return self._consumer
-
-    def poll(self, stop: threading.Event) -> list[Delivery]:
-        polled = self.consumer.poll(timeout_ms=500)
-        return [_delivery(r) for batch in polled.values() for r in batch]
-
-    def restart(self) -> None:
-        if self._consumer is not None:
-            self.seek(sorted(tp.partition for tp in self._consumer.assignment()))
-
-    def rewind(self, batch: list[Delivery]) -> None:
-        if self._consumer is None:
-            return
-        first: dict[int, int] = {}
-        for delivery in batch:
-            first.setdefault(delivery.part, delivery.offset - 1)
-        assigned = {tp.partition for tp in self.consumer.assignment()}
-        for part, offset in first.items():
-            if part in assigned:  # a partition lost in a rebalance resumes at its new owner
-                self.consumer.seek(TopicPartition(self.topic, part), offset)
-
-    def seek(self, parts: list[int]) -> None:
-        assert self._resume is not None
-        found = self._resume(parts)
-        for part in parts:
-            tp = TopicPartition(self.topic, part)
-            checkpoint = found.get(part)
-            if checkpoint is None or checkpoint.offset is None:
-                self.consumer.seek_to_beginning(tp)
-            else:
-                self.consumer.seek(tp, checkpoint.offset)
-        logger.info("projections.seek", parts=parts, checkpoints=len(found))
-
-    def lag(self) -> int:
-        total = 0
-        if self._consumer is None:
-            return total
-        for tp in self.consumer.assignment():
-            high = self.consumer.highwater(tp)
-            if high is not None:
-                total += max(0, high - self.consumer.position(tp))
-        return total
-
-    def close(self) -> None:
-        if self._consumer is not None:
-            self._consumer.close()
-            self._consumer = None
-
-
-class _Seeker(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, source: KafkaSource) -> None:
-        self.source = source
-
-    def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        """Offsets are committed with each batch's read-model transaction: nothing to do."""
-
-    def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        self.source.seek(sorted(tp.partition for tp in assigned))
-
-
-def _delivery(record: ConsumerRecord) -> Delivery:
-    header = next((v for k, v in record.headers or [] if k == POSITION_HEADER), None)
-    value = record.value or b""
-    try:
-        position = int(header) if header is not None else int(orjson.loads(value)["position"])
-    except (ValueError, TypeError, KeyError, orjson.JSONDecodeError):
-        # Not the relay's: no position in the hub's log. Passed over (as already applied),
-        # never a reason to stop reading the partition.
-        logger.error(
-            "bus.unreadable_record",
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-        )
-        position = 0
-    return Delivery(record.partition, record.offset + 1, position, value)
-
-
 def bus_source(
     store: DossierStore,
     bootstrap: str | None,
@@ -233,8 +119,17 @@ def bus_source(
     """The events topic for consumer group ``group`` when Kafka is configured, else the
     store's log (embedded)."""
     if bootstrap:
+        from hub.bus.kafka_source import KafkaSource
+
         return KafkaSource(bootstrap, topic, group, client_id, poll_records)
     return LogSource(store)
+
+
+def _kafka_errors() -> tuple[type[Exception], ...]:
+    """Kafka's errors once a Kafka source has loaded the library; none before (an embedded
+    hub never imports it, and then no Kafka error can be raised)."""
+    errors = sys.modules.get("kafka.errors")
+    return () if errors is None else (errors.KafkaError,)
 
 
 def last_per_part(batch: list[Delivery]) -> dict[int, Delivery]:
@@ -264,7 +159,7 @@ def consume(
         while not stop.is_set():
             try:
                 batch = source.poll(stop)
-            except KafkaError as error:  # the broker is away: wait for it, lose nothing
+            except _kafka_errors() as error:  # the broker is away: wait for it, lose nothing
                 logger.warning(f"{name}.poll_failed", error=repr(error))
                 stop.wait(delay)
                 delay = min(delay * 2, 30.0)

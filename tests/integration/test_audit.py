@@ -29,7 +29,8 @@ from hub.auth.store import CredentialStore
 from hub.bootstrap import Hub, bootstrap
 from hub.bus.rejects import FileRejectSink
 from hub.bus.topics import ensure_topics
-from hub.cli_reports import build_report, catch_up_embedded, period_of
+from hub.cli.common import period_of
+from hub.cli.reports import build_report, catch_up_embedded
 from hub.log_reader import last_position
 from hub.settings import HubSettings
 from hub.workload import Workload

@@ -23,7 +23,8 @@ from hub.auth.credentials import Role
 from hub.auth.store import CredentialStore
 from hub.bootstrap import Hub, bootstrap
 from hub.bus.rejects import FileRejectSink
-from hub.cli_reports import build_report, period_of
+from hub.cli.common import period_of
+from hub.cli.reports import build_report
 from hub.settings import HubSettings
 from hub.workload import Workload
 from projections.reports import report_json

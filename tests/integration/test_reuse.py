@@ -356,6 +356,6 @@ def test_the_python_api_and_the_cli_answer_the_same(world: World) -> None:
 
 
 def _operator() -> Any:
-    from hub.cli_reuse import OPERATOR
+    from hub.cli.reuse import OPERATOR
 
     return OPERATOR

@@ -168,7 +168,7 @@ def test_a_deployment_s_own_codes_are_read_even_when_its_message_says_nothing() 
 
 
 def test_the_codes_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    from hub.cli_connector import portal_client
+    from connectors.dvcqg.runtime import portal_client
     from hub.settings import HubSettings
 
     monkeypatch.setenv("DVCHUB_DVCQG_EXISTS_CODES", "[7, 2]")

@@ -2,27 +2,69 @@
 
 from __future__ import annotations
 
-import orjson
+from typing import TYPE_CHECKING, Annotated
+
 import typer
-from pydantic import ValidationError
-from rich.console import Console
-from rich.table import Table
 
-from hub.auth.credentials import ALL_UNITS, Principal, Role
-from hub.bootstrap import Hub
-from hub.bus.sources import LogSource
-from hub.reuse.ledger import ReuseLedger
-from hub.reuse.models import LookupAnswer, LookupRequest, Match
-from hub.reuse.service import IdentityKeyMissingError, ReuseService
-from projections.reuse import tables
-from projections.reuse.worker import catch_up
+from hub.auth.roles import ALL_UNITS, Principal, Role
+from hub.cli.common import console, err_console, hub_or_exit
+from hub.cli.root import app
 
-console = Console(width=max(Console().width, 150))
-err_console = Console(stderr=True, soft_wrap=True)
+if TYPE_CHECKING:
+    from hub.bootstrap import Hub
+    from hub.reuse.models import LookupAnswer
+
 OPERATOR = Principal("cli", "operator (dvchub reuse)", Role.REUSER, frozenset({ALL_UNITS}))
+reuse_app = typer.Typer(help="Reuse of earlier dossiers' results and documents.")
+app.add_typer(reuse_app, name="reuse")
 
 
-def lookup(
+@reuse_app.command("lookup")
+def reuse_lookup(
+    unit: Annotated[str, typer.Option("--unit", help="The requesting unit's code")],
+    dossier: Annotated[str, typer.Option("--dossier", help="The earlier dossier's code")],
+    procedure: Annotated[str, typer.Option("--procedure", help="The new dossier's procedure")],
+    identity: Annotated[
+        str | None, typer.Option("--identity", help="The applicant's identity number")
+    ] = None,
+    identity_hash: Annotated[
+        str | None, typer.Option("--identity-hash", help="...or its keyed hash")
+    ] = None,
+    consent: Annotated[
+        str | None, typer.Option("--consent", help="The applicant's consent reference")
+    ] = None,
+    match: Annotated[
+        str | None,
+        typer.Option("--match", help="TYPE:NUMBER: only confirm that this document is valid"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON")] = False,
+) -> None:
+    """What of an earlier dossier may be reused for a procedure; the look-up is recorded.
+    Exit status 0 when granted or matched, 1 when refused or not matched."""
+    hub = hub_or_exit()
+    try:
+        status = _lookup(
+            hub, unit, dossier, procedure, identity, identity_hash, consent, match, as_json
+        )
+    finally:
+        hub.close()
+    raise typer.Exit(status)
+
+
+@reuse_app.command("history")
+def reuse_history(
+    dossier: Annotated[str, typer.Argument(help="The dossier's code")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Every look-up of a dossier, and the dossiers that reused it."""
+    hub = hub_or_exit()
+    try:
+        _history(hub, dossier, as_json)
+    finally:
+        hub.close()
+
+
+def _lookup(
     hub: Hub,
     unit: str,
     dossier: str,
@@ -34,6 +76,13 @@ def lookup(
     as_json: bool,
 ) -> int:
     """Look up, print the answer; the exit status: 0 granted or matched, 1 otherwise."""
+    from pydantic import ValidationError
+
+    from hub.bus.sources import LogSource
+    from hub.reuse.models import LookupRequest, Match
+    from hub.reuse.service import IdentityKeyMissingError, ReuseService
+    from projections.reuse.worker import catch_up
+
     try:
         wanted = None
         if match is not None:
@@ -71,6 +120,8 @@ def lookup(
 
 
 def _print_answer(answer: LookupAnswer) -> None:
+    from rich.table import Table
+
     console.print(f"look-up {answer.lookup_id}: [bold]{answer.outcome}[/]", highlight=False)
     if answer.reason is not None:
         console.print(f"reason: {answer.reason.value} ({answer.message})", highlight=False)
@@ -96,7 +147,16 @@ def _print_answer(answer: LookupAnswer) -> None:
         console.print(table)
 
 
-def history(hub: Hub, dossier: str, as_json: bool) -> None:
+def _history(hub: Hub, dossier: str, as_json: bool) -> None:
+    import orjson
+    from rich.table import Table
+
+    from hub.bus.sources import LogSource
+    from hub.reuse.ledger import ReuseLedger
+    from hub.reuse.service import ReuseService
+    from projections.reuse import tables
+    from projections.reuse.worker import catch_up
+
     ledger = ReuseLedger(hub.settings)
     service = ReuseService(hub.settings, ledger=ledger)
     try:

@@ -4,34 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import orjson
 import typer
-from pydantic import BaseModel
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from events.identity import applicant_id_hash
-from hub.adapters.sql import ReadModelDatabase
-from hub.audit import service
-from hub.audit.checkpoints import load_signer
-from hub.audit.export import to_csv, to_html
-from hub.audit.publish import sealer
-from hub.audit.replay import replay
-from hub.audit.verify import published_checkpoints, verify
-from hub.auth.credentials import ALL_UNITS, Principal, Role
-from hub.bootstrap import Hub
-from hub.cli_settings import hub_or_exit, settings_or_exit
-from hub.personal.erasure import erase_applicant
-from hub.personal.keys import ApplicantKeys
-from hub.personal.reads import PersonalDataReads
-from hub.personal.reveal import UnknownDossierError, reveal
-from verifier.dvchub_verify import VerificationError, VerifierKey
+from hub.auth.roles import ALL_UNITS, Principal, Role
+from hub.cli.common import console, err_console, hub_or_exit, settings_or_exit
+from hub.cli.root import app
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from hub.bootstrap import Hub
+    from verifier.dvchub_verify import VerifierKey
 
 audit_app = typer.Typer(help="The auditor's toolkit: histories, seals, verification, proofs.")
-console = Console(width=max(Console().width, 150))
-err_console = Console(stderr=True, soft_wrap=True)
 
 
 def _hub() -> Hub:
@@ -47,11 +34,16 @@ def _write(text: str, output: Path | None) -> None:
 
 
 def _json(value: BaseModel) -> str:
+    import orjson
+
     return orjson.dumps(value.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode()
 
 
 def _key(hub: Hub, key: str | None) -> VerifierKey:
     """The verifier key given (text or @FILE), else the one of this hub's signing key."""
+    from hub.audit.checkpoints import load_signer
+    from verifier.dvchub_verify import VerificationError, VerifierKey
+
     try:
         if key is None:
             settings = hub.settings
@@ -92,6 +84,9 @@ def dossier(
     """A dossier's timeline (who did what, when; statuses and due dates before and after),
     its state at an instant, and whether it was early, on time or late. Times are ISO 8601
     with a zone, e.g. 2021-03-16T17:00+07:00."""
+    from hub.audit import service
+    from hub.audit.export import to_csv, to_html
+
     as_of, known_at = _zoned(as_of, "--as-of"), _zoned(known_at, "--known-at")
     hub = _hub()
     try:
@@ -112,6 +107,8 @@ def dossier(
 @audit_app.command("seal")
 def seal() -> None:
     """Seal every event stored since the last seal and sign a checkpoint now."""
+    from hub.audit.publish import sealer
+
     hub = _hub()
     try:
         worker = sealer(hub.settings, hub.store)
@@ -136,6 +133,8 @@ def seal() -> None:
 @audit_app.command("key")
 def key() -> None:
     """Print the verifier key of this hub's checkpoints (give it to auditors)."""
+    from hub.audit.checkpoints import load_signer
+
     settings = settings_or_exit()
     typer.echo(load_signer(settings.audit_origin, settings.audit_key_path).verifier_key)
 
@@ -153,6 +152,12 @@ def verify_command(
 ) -> None:
     """Check every stored event against its seal, every dossier's chain, and the Merkle
     tree against every signed checkpoint. Exit status 1 when anything is wrong."""
+    import orjson
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from hub.adapters.sql import ReadModelDatabase
+    from hub.audit.verify import published_checkpoints, verify
+
     hub = _hub()
     try:
         verifier_key = _key(hub, key)
@@ -202,6 +207,11 @@ def prove(
 ) -> None:
     """Inclusion proofs of a dossier's events in the latest checkpoint, and a consistency
     proof from an older one; check them with verifier/dvchub_verify.py."""
+    import orjson
+
+    from hub.adapters.sql import ReadModelDatabase
+    from hub.audit import service
+
     hub = _hub()
     try:
         db = ReadModelDatabase(hub.settings)
@@ -229,7 +239,11 @@ def replay_command(
     """Re-derive the period's report from the raw log in a scratch database and compare
     every figure with the live read models' report and a published one. Exit status 1
     when any figure differs."""
-    from hub.cli_reports import catch_up_embedded, period_of
+    import orjson
+
+    from hub.audit.replay import replay
+    from hub.cli.common import period_of
+    from hub.cli.reports import catch_up_embedded
 
     chosen = period_of(period)
     document = None
@@ -281,6 +295,12 @@ def applicant(
 ) -> None:
     """The applicant's name and contact details. The read is recorded first, with the
     purpose given; an erased applicant's details cannot be shown."""
+    import orjson
+
+    from hub.personal.keys import ApplicantKeys
+    from hub.personal.reads import PersonalDataReads
+    from hub.personal.reveal import UnknownDossierError, reveal
+
     hub = _hub()
     keys = ApplicantKeys(hub.settings)
     reads = PersonalDataReads(hub.settings)
@@ -311,6 +331,10 @@ def applicant(
 @audit_app.command("reads")
 def reads_command(code: Annotated[str, typer.Argument(help="The dossier's code")]) -> None:
     """Every attempt to read the dossier's personal data: who, when, why, what came of it."""
+    import orjson
+
+    from hub.personal.reads import PersonalDataReads
+
     settings = settings_or_exit()
     reads = PersonalDataReads(settings)
     try:
@@ -333,6 +357,9 @@ def erase(
 ) -> None:
     """Erase an applicant's data key: their names and contact details become unreadable for
     good, everywhere; stored events, hashes, proofs and reports stay as they are."""
+    from events.identity import applicant_id_hash
+    from hub.personal.erasure import erase_applicant
+
     settings = settings_or_exit()
     if (applicant_hash is None) == (identity is None):
         err_console.print("[bold red]error:[/] give one of --applicant-hash and --identity")
@@ -351,3 +378,6 @@ def erase(
         if had
         else f"{applicant_hash} had no data key (nothing to erase); the request is recorded"
     )
+
+
+app.add_typer(audit_app, name="audit")

@@ -1,0 +1,139 @@
+"""``dvchub ingest``, ``dvchub dossier`` and ``dvchub workload generate``: events in and out."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from hub.cli.common import console, err_console, hub_or_exit
+from hub.cli.root import app
+
+if TYPE_CHECKING:
+    from hub.file_ingest import IngestReport
+
+workload_app = typer.Typer(help="Synthetic workloads.")
+app.add_typer(workload_app, name="workload")
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    rejects: Annotated[
+        Path | None, typer.Option(help="Rejects file (default: FILE.rejects.jsonl)")
+    ] = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Events per transaction")] = None,
+    strict: Annotated[
+        bool, typer.Option(help="Exit with status 3 if any line is rejected")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON")] = False,
+) -> None:
+    """Append a file of JSON events, one per line, to the store."""
+    import orjson
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from hub.file_ingest import NotAFileError, ingest_file
+
+    if not file.is_file():
+        err_console.print(f"[bold red]error:[/] {file} is not a regular file")
+        raise typer.Exit(2)
+    hub = hub_or_exit()
+    rejects_path = rejects or file.with_name(file.name + ".rejects.jsonl")
+    try:
+        with Progress(
+            *Progress.get_default_columns()[:-1],
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        ) as progress:
+            task = progress.add_task("ingesting", total=file.stat().st_size)
+            report = ingest_file(
+                file,
+                hub.ingestor,
+                rejects_path,
+                batch_size or hub.settings.ingest_batch_size,
+                on_progress=lambda n: progress.advance(task, n),
+                max_line_bytes=hub.settings.ingest_max_line_bytes,
+            )
+    except NotAFileError as error:
+        err_console.print(f"[bold red]error:[/] {error}: give a file of JSON lines")
+        raise typer.Exit(2) from None
+    finally:
+        hub.close()
+    if as_json:
+        typer.echo(orjson.dumps({**report.as_dict(), "rejects_file": str(rejects_path)}).decode())
+    else:
+        print_ingest_report(report, rejects_path)
+    if strict and report.rejected:
+        raise typer.Exit(3)
+
+
+def print_ingest_report(report: IngestReport, rejects: Path) -> None:
+    from rich.table import Table
+
+    table = Table(title="ingest", show_header=False)
+    for name in ("lines", "accepted", "duplicate", "rejected", "blank"):
+        table.add_row(name, str(getattr(report, name)))
+    for reason, count in sorted(report.reasons.items()):
+        table.add_row(f"  rejected: {reason}", str(count))
+    console.print(table)
+    if report.rejected:
+        console.print(f"rejected lines written to {rejects}")
+
+
+@app.command()
+def dossier(code: str) -> None:
+    """Print a dossier's current state and its events, as JSON."""
+    import orjson
+
+    from hub.log_reader import dossier_history
+
+    hub = hub_or_exit()
+    try:
+        history = dossier_history(hub.store, code)
+        found = hub.store.dossier(code)
+    finally:
+        hub.close()
+    if found is None or found.state is None:
+        console.print(f"dossier {code} is not in the store")
+        raise typer.Exit(1)
+    state = found.state
+    document = {
+        "dossier_code": state.code,
+        "status": int(state.status),
+        "status_name": state.status.name.lower(),
+        "due_at": state.due_at,
+        "counted_due_at": state.counted_due_at,
+        "version": found.version,
+        "events": [
+            {"record": e.record, "transition": e.transition, "provenance": e.provenance}
+            for e in history
+        ],
+    }
+    typer.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
+
+
+@workload_app.command("generate")
+def workload_generate(
+    out: Path,
+    start: Annotated[str, typer.Option(help="First day, YYYY-MM-DD")] = "2021-01-01",
+    days: Annotated[int, typer.Option(min=1)] = 30,
+    per_day: Annotated[int, typer.Option(min=1, help="Dossiers per working day")] = 40,
+    seed: int = 2021,
+) -> None:
+    """Write a synthetic workload of realistic dossiers as JSON lines."""
+    import orjson
+
+    from hub.workload import Workload
+
+    workload = Workload(date.fromisoformat(start), days, per_day, seed=seed)
+    events = workload.events()
+    with out.open("wb") as handle:
+        for event in events:
+            handle.write(orjson.dumps(event) + b"\n")
+    console.print(f"wrote {len(events)} events to {out}")

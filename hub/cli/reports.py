@@ -1,0 +1,275 @@
+"""``dvchub report`` and ``dvchub ranking``: the published figures of a period."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from hub.cli.common import console, err_console, fail, hub_or_exit, period_of
+from hub.cli.root import app
+from projections.choices import RankBy
+
+if TYPE_CHECKING:
+    from hub.adapters.sql import ReadModelDatabase
+    from hub.bootstrap import Hub
+    from projections.periods import Period
+    from projections.reports import ProvinceReport
+
+
+class Format(enum.StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    CSV = "csv"
+
+
+def catch_up_embedded(hub: Hub, db: ReadModelDatabase | None = None) -> None:
+    """Embedded (no Kafka): bring the read models up to the log's newest events."""
+    from hub.adapters.sql import ReadModelDatabase
+    from hub.bus.sources import LogSource
+    from projections.reuse.worker import catch_up as reuse_catch_up
+    from projections.reuse.worker import prepare as prepare_reuse
+    from projections.runner import catch_up, prepare
+
+    if hub.settings.kafka_bootstrap:
+        return
+    own = db is None
+    db = db or ReadModelDatabase(hub.settings)
+    try:
+        prepare(db)
+        prepare_reuse(db)
+        catch_up(db, LogSource(hub.store))
+        reuse_catch_up(db, LogSource(hub.store))
+    finally:
+        if own:
+            db.close()
+
+
+def build_report(hub: Hub, period: Period, cards: list[str], catch: bool) -> ProvinceReport:
+    from hub.adapters.sql import ReadModelDatabase
+    from hub.catalogue.store import CatalogueStore
+    from hub.reuse.ledger import ReuseLedger
+    from projections.reports import UnknownUnitError, province_report
+    from projections.reuse.lookups import project as project_lookups
+    from projections.reuse.worker import prepare as prepare_reuse
+    from projections.runner import prepare
+
+    db = ReadModelDatabase(hub.settings)
+    catalogue_store = CatalogueStore(hub.settings)
+    try:
+        prepare(db)
+        prepare_reuse(db)
+        if catch:
+            catch_up_embedded(hub, db)
+        ledger = ReuseLedger(hub.settings)
+        try:
+            project_lookups(db, ledger)
+        finally:
+            ledger.close()
+        catalogue = catalogue_store.current()
+        try:
+            return province_report(db, catalogue, period, cards)
+        except UnknownUnitError as error:
+            raise fail(str(error.args[0])) from None
+    finally:
+        catalogue_store.close()
+        db.close()
+
+
+def print_report(report: ProvinceReport, fmt: Format, out: Path | None) -> None:
+    import orjson
+
+    from projections.reports import report_csv, report_json
+
+    if fmt is Format.JSON:
+        _write(orjson.dumps(report_json(report), option=orjson.OPT_INDENT_2) + b"\n", out)
+        return
+    if fmt is Format.CSV:
+        _write(report_csv(report).encode(), out)
+        return
+    render_text(report)
+
+
+def _write(data: bytes, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        out.write_bytes(data)
+        err_console.print(f"wrote {out}")
+
+
+def render_text(report: ProvinceReport) -> None:
+    from rich.table import Table
+
+    from projections.reports import LEVELS
+
+    period = report.period
+    console.print(
+        f"[bold]Report {period.label}[/] ({period.start} – {period.end}), "
+        f"read model at position {report.position:,}"
+    )
+    console.print(report.catalogue.describe() if report.catalogue else "no catalogue loaded")
+    figures = report.figures
+    if figures is not None:
+        console.print(
+            f"Procedures: {figures.procedures:,}; online level 3: {figures.by_service_level[3]:,} "
+            f"({figures.share(3).shown()} %); level 4: {figures.by_service_level[4]:,} "
+            f"({figures.share(4).shown()} %); integrated with the national portal: "
+            f"{figures.integrated:,} ({figures.integrated_share.shown()} % of levels 3 and 4)"
+        )
+    levels = Table("level", "received", "online", "online rate %", title="Online dossiers by level")
+    for level in [lv.value for lv in LEVELS] + [k for k in report.levels if k not in LEVELS]:
+        totals = report.levels.get(level)
+        if totals is None:
+            continue
+        levels.add_row(
+            level, f"{totals.received:,}", f"{totals.received_online:,}", totals.online_rate.shown()
+        )
+    levels.add_row("total", "", f"{report.online_total:,}", "", style="bold")
+    console.print(levels)
+    console.print(f"Online dossiers: {report.online_total:,}")
+    units = Table(
+        "unit",
+        "name",
+        "level",
+        "received",
+        "online %",
+        "resolved",
+        "early/on time %",
+        "late %",
+        "pending within %",
+        "overdue %",
+        title="Per unit",
+    )
+    for row in report.units:
+        t = row.totals
+        units.add_row(
+            row.code,
+            row.name,
+            row.level,
+            f"{t.received:,}",
+            t.online_rate.shown(),
+            f"{t.resolved:,}",
+            t.early_or_on_time_rate.shown(),
+            t.late_rate.shown(),
+            t.within_deadline_rate.shown(),
+            t.overdue_rate.shown(),
+        )
+    console.print(units)
+    render_reuse(report)
+    for card in report.cards:
+        offered = card.online_procedures
+        console.print(f"[bold]{card.name}[/] ({card.code}, {card.level})")
+        console.print(
+            f"  online procedures: level 3 {offered[3]}, level 4 {offered[4]}, total "
+            f"{offered[3] + offered[4]}; offered below it: {card.online_procedures_below}"
+        )
+        console.print(f"  online dossiers before {period.start}: {card.online_before:,}")
+        console.print(
+            f"  in {period.label}: online dossiers {card.totals.received_online:,} of "
+            f"{card.totals.received:,} received, online rate {card.totals.online_rate.shown()} %; "
+            f"procedures with online dossiers: {card.online_procedures_used}"
+        )
+        names = ", ".join(f"{name} ({count})" for _, name, count in card.below_with_online)
+        console.print(
+            f"  units below it with online dossiers: {len(card.below_with_online)} of "
+            f"{card.below_count}" + (f": {names}" if names else "")
+        )
+
+
+def render_reuse(report: ProvinceReport) -> None:
+    from rich.table import Table
+
+    reuse = report.reuse
+    names = {row.code: row.name for row in report.units}
+    table = Table(
+        "unit",
+        "name",
+        "received",
+        "reusing",
+        "reuse %",
+        "look-ups answered",
+        "look-ups refused",
+        title="Reuse of earlier dossiers per unit (units with any)",
+    )
+    for unit in reuse.units:
+        if unit.reusing or unit.lookups_granted or unit.lookups_refused:
+            table.add_row(
+                unit.code,
+                names.get(unit.code, unit.code),
+                f"{unit.received:,}",
+                f"{unit.reusing:,}",
+                unit.rate.shown(),
+                f"{unit.lookups_granted:,}",
+                f"{unit.lookups_refused:,}",
+            )
+    if table.row_count:
+        console.print(table)
+    total = reuse.total
+    console.print(
+        f"Reuse of earlier dossiers: {total.reusing:,} of {total.received:,} received dossiers "
+        f"({total.rate.shown()} %); look-ups answered {total.lookups_granted:,}, "
+        f"refused {total.lookups_refused:,}",
+        highlight=False,
+    )
+
+
+def print_ranking(report: ProvinceReport, by: RankBy, level: str | None, minimum: int) -> None:
+    from rich.table import Table
+
+    from projections.reports import ranking
+
+    table = Table("rank", "unit", "name", "level", "rate %", "of", title=f"Ranking by {by.value}")
+    for entry in ranking(report, by, level, minimum):
+        table.add_row(
+            "–" if entry.rank is None else str(entry.rank),
+            entry.code,
+            entry.name,
+            entry.level,
+            entry.rate.shown(),
+            f"{entry.rate.whole:,}",
+        )
+    console.print(table)
+
+
+@app.command()
+def report(
+    period: Annotated[str, typer.Option(help="2021H1, 2021Q2, 2021-03, 2021, A..B")],
+    unit: Annotated[
+        list[str] | None, typer.Option(help="Also print this unit's card; repeat")
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format")] = Format.TEXT,
+    out: Annotated[Path | None, typer.Option(help="Write to this file")] = None,
+    catch_up: Annotated[
+        bool, typer.Option(help="Embedded: apply the log's newest events first")
+    ] = True,
+) -> None:
+    """The published report of a period: online dossiers by level, per-unit tables."""
+    hub = hub_or_exit()
+    try:
+        built = build_report(hub, period_of(period), unit or [], catch_up)
+        print_report(built, fmt, out)
+    finally:
+        hub.close()
+
+
+@app.command()
+def ranking(
+    period: Annotated[str, typer.Option(help="2021H1, 2021Q2, 2021-03, 2021, A..B")],
+    by: Annotated[RankBy, typer.Option()] = RankBy.ON_TIME,
+    level: Annotated[str | None, typer.Option(help="province, district or commune")] = None,
+    minimum: Annotated[
+        int, typer.Option(min=1, help="Fewer dossiers than this: listed, not ranked")
+    ] = 30,
+) -> None:
+    """Units ranked by on-time rate or online rate; ties share a rank."""
+    hub = hub_or_exit()
+    try:
+        built = build_report(hub, period_of(period), [], True)
+        print_ranking(built, by, level, minimum)
+    finally:
+        hub.close()
