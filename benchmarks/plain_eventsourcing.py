@@ -15,8 +15,8 @@ from eventsourcing.application import AggregateNotFoundError
 from events.errors import EventRejected
 from events.parsing import parse_event_bytes
 from hub.bootstrap import bootstrap
-from hub.domain.calendar import VIETNAM
 from hub.domain.dossier import Dossier, DuplicateEvent, dossier_id
+from hub.domain.vietnam import VIETNAM
 from hub.settings import HubSettings
 
 

@@ -34,10 +34,10 @@ from events.parsing import parse_event, parse_event_bytes
 from events.reasons import RejectReason
 from hub.application import DossierStore
 from hub.auth.credentials import Principal
-from hub.domain.calendar import VIETNAM
 from hub.domain.dossier import Dossier, DuplicateEvent, dossier_id
 from hub.domain.lifecycle import OPENING, Rules
 from hub.domain.ownership import OPERATOR, Publisher, Transport
+from hub.domain.vietnam import VIETNAM
 
 logger = structlog.get_logger("hub.ingest")
 

@@ -22,7 +22,6 @@ from kafka import KafkaAdminClient
 
 from hub.adapters.sql import ReadModelDatabase
 from hub.api.app import create_app
-from hub.api.progress import ReadModels
 from hub.audit.publish import run_sealer
 from hub.auth.store import CredentialStore
 from hub.bootstrap import Hub
@@ -32,6 +31,7 @@ from hub.bus.relay import Relay
 from hub.bus.sources import Source, bus_source
 from hub.bus.topics import wait_for_topics
 from hub.supervisor import Service, Supervisor, Task
+from projections.read_models import ReadModels
 from projections.reuse.worker import PROJECTION as REUSE_INDEX
 from projections.reuse.worker import ReuseIndexWorker
 from projections.runner import ProgressWorker

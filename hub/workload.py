@@ -26,7 +26,8 @@ from events.catalogue import (
 from events.enums import Channel, OnlineServiceLevel, TimeUnit
 from events.identity import applicant_id_hash
 from events.models import ProcessingTime
-from hub.domain.calendar import VIETNAM, WorkingCalendar
+from hub.domain.calendar import WorkingCalendar
+from hub.domain.vietnam import VIETNAM
 
 DEMO_IDENTITY_KEY = b"demo-identity-key-not-for-production"
 

@@ -26,12 +26,13 @@ from typing import Any
 
 import structlog
 
+from hub.adapters import parked
 from hub.adapters.sql import ReadModelDatabase
 from hub.application import DossierStore
 from hub.log_reader import last_position, read_log, sqlite_file
 from hub.paced_collection import PacedCollection
 from hub.settings import HubSettings
-from projections import checkpoints, parked
+from projections import checkpoints
 from projections.progress import tables
 from projections.progress.facts import Fact
 from projections.progress.fold import METRICS, OpenDossier, ProgressFold, RowKey
@@ -52,7 +53,7 @@ class RebuildReport:
     position: int
     generation: int
     shards: int
-    parked: int = 0  # events that could not be folded (see projections.parked)
+    parked: int = 0  # events that could not be folded (see hub.adapters.parked)
 
     @property
     def events_per_second(self) -> float:

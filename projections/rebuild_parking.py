@@ -1,5 +1,5 @@
 """A rebuild's own parking: the events it could not fold, kept to be written when the new
-tables are swapped in (see :mod:`projections.parked`). The fold runs on without them."""
+tables are swapped in (see :mod:`hub.adapters.parked`). The fold runs on without them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from projections import parked
+from hub.adapters import parked
 from projections.progress.facts import Fact, fact_of
 from projections.progress.fold import ProgressFold
 

@@ -21,10 +21,10 @@ from typing import Any
 
 from events.catalogue import UnitLevel
 from events.enums import OnlineServiceLevel
+from hub.adapters.csv_cells import SafeWriter
 from hub.adapters.sql import ReadModelDatabase
 from hub.catalogue.versions import CatalogueVersion
 from projections.choices import RankBy
-from projections.csv_cells import SafeWriter
 from projections.periods import Period
 from projections.progress import queries
 from projections.progress.queries import Totals

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import structlog
 
+from hub.adapters import parked
 from hub.adapters.sql import ReadModelDatabase
 from hub.bus.sources import Delivery, Source
-from projections import checkpoints, parked
+from projections import checkpoints
 from projections.progress import tables
 from projections.progress.facts import fact_of
 from projections.progress.fold import ProgressFold

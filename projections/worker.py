@@ -24,11 +24,12 @@ from typing import Any, Protocol
 import psycopg
 import structlog
 
+from hub.adapters import parked
 from hub.adapters.sql import ReadModelDatabase
 from hub.application import DossierStore
 from hub.bus.sources import Checkpoint, Delivery, Source, consume, last_per_part
 from hub.log_reader import log_page
-from projections import checkpoints, metrics, parked
+from projections import checkpoints, metrics
 
 #: Errors of the database itself (it went away, it is locked): the batch is read again.
 #: Any other error applying an event is that event's: it is parked.

@@ -11,7 +11,7 @@ from events.catalogue import ProcedureEntry, UnitLevel
 from events.enums import OnlineServiceLevel, TimeUnit
 from events.identity import applicant_id_hash
 from events.models import ProcessingTime
-from hub.domain.calendar import VIETNAM
+from hub.domain.vietnam import VIETNAM
 
 UNIT = "000.00.01.H12"
 OTHER_UNIT = "000.00.21.H12"

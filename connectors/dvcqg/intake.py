@@ -18,12 +18,12 @@ import structlog
 
 from connectors.dvcqg import outbox
 from connectors.dvcqg.mapping import SyncState, dossier_payload, fold, progress_step
-from connectors.dvcqg.protocol import VIETNAM
+from hub.adapters import parked
 from hub.adapters.sql import ReadModelDatabase
 from hub.bus.sources import Checkpoint, Delivery, Source, consume, last_per_part
 from hub.catalogue.store import CatalogueStore
 from hub.catalogue.versions import CatalogueVersion
-from projections import parked
+from hub.domain.vietnam import VIETNAM
 
 logger = structlog.get_logger("connectors.dvcqg.intake")
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+from hub.domain.vietnam import VIETNAM
+
 PORTAL_TIME = "%Y%m%d%H%M%S"
 _PORTAL_TIME_RE = re.compile(r"^\d{14}$")
 

@@ -18,15 +18,17 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import TypeAdapter
 
+from connectors.dvcqg import outbox
 from connectors.dvcqg import status as sync_status
 from events.codes import CodeFormatError, parse_dossier_code
 from events.errors import EventRejected
 from events.models import DossierEvent
 from events.reasons import RejectReason
 from hub import metrics
+from hub.adapters import parked
 from hub.api.audit import audit_router
 from hub.api.docs import docs_router
-from hub.api.progress import ReadModels, progress_router
+from hub.api.progress import progress_router
 from hub.api.reuse import reuse_router
 from hub.api.schemas import DossierView, EventResult, IngestResponse, Problem
 from hub.api.security_headers import SecurityHeaders
@@ -40,8 +42,8 @@ from hub.domain.ownership import Transport
 from hub.ingest import Outcome
 from hub.log_reader import last_position
 from hub.supervisor import Readiness
-from projections import parked
 from projections.periods import Period, PeriodError
+from projections.read_models import ReadModels
 
 logger = structlog.get_logger("hub.api")
 
@@ -218,6 +220,7 @@ def create_app(
 
     if read_models is not None:
         models = read_models
+        models.require(outbox.create)  # the sync routes read the connector's outbox
 
         @app.get(
             "/v1/sync/units",

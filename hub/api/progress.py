@@ -5,7 +5,6 @@ reads the read model through this thread's own connection.
 """
 
 import io
-import threading
 from typing import Annotated, Any
 
 import orjson
@@ -13,16 +12,12 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from connectors.dvcqg import outbox
-from hub.adapters.sql import ReadModelDatabase
-from hub.catalogue.store import CatalogueStore
-from hub.reuse.ledger import ReuseLedger
-from hub.settings import HubSettings
+from hub.adapters.csv_cells import SafeWriter
 from projections.choices import RankBy
-from projections.csv_cells import SafeWriter
 from projections.periods import Granularity, Period, PeriodError
 from projections.progress import queries
 from projections.progress.queries import Totals
+from projections.read_models import ReadModels
 from projections.reports import (
     UnknownUnitError,
     field_totals,
@@ -33,34 +28,6 @@ from projections.reports import (
     totals_json,
 )
 from projections.reuse.lookups import project as project_lookups
-from projections.reuse.worker import prepare as prepare_reuse
-from projections.runner import prepare
-
-
-class ReadModels:
-    """One read-model connection per server thread, and the catalogue store."""
-
-    def __init__(self, settings: HubSettings) -> None:
-        self.settings = settings
-        self.catalogue = CatalogueStore(settings)
-        self.ledger = ReuseLedger(settings)
-        self._local = threading.local()
-        self._prepared = False
-
-    def db(self) -> ReadModelDatabase:
-        db: ReadModelDatabase | None = getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = ReadModelDatabase(self.settings)
-            if not self._prepared:
-                prepare(db)
-                prepare_reuse(db)
-                outbox.create(db)
-                self._prepared = True
-        return db
-
-    def close(self) -> None:
-        self.catalogue.close()
-        self.ledger.close()
 
 
 def _period(text: str) -> Period:

@@ -7,11 +7,11 @@ from fastapi import APIRouter, Depends, HTTPException, Path
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from hub.api.progress import ReadModels
 from hub.auth.credentials import Principal, Role
 from hub.reuse.models import LookupAnswer, LookupRequest, Refusal
-from hub.reuse.service import IdentityKeyMissingError, ReuseService
+from projections.read_models import ReadModels
 from projections.reuse import tables
+from projections.reuse.service import IdentityKeyMissingError, ReuseService
 
 
 def reuse_router(models: ReadModels, principal: Callable[..., Principal]) -> APIRouter:

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from hub.adapters.csv_cells import SafeWriter
 from hub.audit.history import DossierHistory, TimelineEntry
-from projections.csv_cells import SafeWriter
 
 COLUMNS = list(TimelineEntry.model_fields)
 

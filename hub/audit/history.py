@@ -20,8 +20,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from events.enums import DossierStatus
-from hub.domain.calendar import VIETNAM
 from hub.domain.standing import Standing, standing
+from hub.domain.vietnam import VIETNAM
 
 
 class TimelineEntry(BaseModel):

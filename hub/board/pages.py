@@ -18,13 +18,13 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from connectors.dvcqg import status as sync_status
-from hub.api.progress import ReadModels
 from hub.board import charts
 from hub.board.i18n import words
-from hub.domain.calendar import VIETNAM
+from hub.domain.vietnam import VIETNAM
 from projections.choices import RankBy
 from projections.periods import MOST_BUCKETS, Granularity, Period, PeriodError, bucket_of
 from projections.progress import queries
+from projections.read_models import ReadModels
 from projections.reports import LEVELS, province_report, ranking
 
 HERE = Path(__file__).parent

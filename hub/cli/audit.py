@@ -241,9 +241,9 @@ def replay_command(
     when any figure differs."""
     import orjson
 
-    from hub.audit.replay import replay
     from hub.cli.common import period_of
     from hub.cli.reports import catch_up_embedded
+    from projections.replay import replay
 
     chosen = period_of(period)
     document = None

@@ -27,7 +27,7 @@ def demo(
     """Run the hub embedded on a demo workload ending now, print the figures, then serve the
     board while the rest of today's dossiers arrive as their time comes."""
     from hub.catalogue.store import CatalogueStore
-    from hub.domain.calendar import VIETNAM
+    from hub.domain.vietnam import VIETNAM
     from hub.file_ingest import IngestReport
     from hub.supervisor import Service
     from hub.workload import Workload, demo_catalogue

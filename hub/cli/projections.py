@@ -93,9 +93,10 @@ def _projections_rebuild(hub: Hub, shards: int | None) -> None:
 def _projections_status(hub: Hub) -> None:
     from rich.table import Table
 
+    from hub.adapters import parked
     from hub.adapters.sql import ReadModelDatabase
     from hub.log_reader import last_position
-    from projections import checkpoints, parked
+    from projections import checkpoints
     from projections.runner import PROJECTION, prepare
 
     db = ReadModelDatabase(hub.settings)
@@ -151,8 +152,8 @@ def _chosen(projection: str | None) -> list[str]:
 def _projections_parked(hub: Hub, projection: str | None) -> None:
     from rich.table import Table
 
+    from hub.adapters import parked
     from hub.adapters.sql import ReadModelDatabase
-    from projections import parked
 
     db = ReadModelDatabase(hub.settings)
     try:

@@ -80,7 +80,7 @@ def _lookup(
 
     from hub.bus.sources import LogSource
     from hub.reuse.models import LookupRequest, Match
-    from hub.reuse.service import IdentityKeyMissingError, ReuseService
+    from projections.reuse.service import IdentityKeyMissingError, ReuseService
     from projections.reuse.worker import catch_up
 
     try:
@@ -153,8 +153,8 @@ def _history(hub: Hub, dossier: str, as_json: bool) -> None:
 
     from hub.bus.sources import LogSource
     from hub.reuse.ledger import ReuseLedger
-    from hub.reuse.service import ReuseService
     from projections.reuse import tables
+    from projections.reuse.service import ReuseService
     from projections.reuse.worker import catch_up
 
     ledger = ReuseLedger(hub.settings)

@@ -14,14 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import holidays
 
 from events.enums import TimeUnit
 from events.models import ProcessingTime
+from hub.domain.vietnam import VIETNAM
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 _DAY = timedelta(days=1)
 
 

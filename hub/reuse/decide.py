@@ -19,13 +19,18 @@ from typing import Any
 
 from events.catalogue import ProcedureEntry
 from hub.reuse.models import (
+    APPROVED,
+    DENIED,
+    OPEN,
+    REFUSED,
+    WITHDRAWN,
+    IndexedDossier,
     LookupAnswer,
     Match,
     Refusal,
     ReusableComponent,
     ReusableResult,
 )
-from projections.reuse.fold import APPROVED, DENIED, OPEN, REFUSED, WITHDRAWN, IndexedDossier
 
 _ENDED: dict[str, Refusal] = {
     DENIED: Refusal.DENIED,

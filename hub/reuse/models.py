@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -94,3 +95,22 @@ class LookupAnswer(BaseModel):
     procedure_code: str
     components: list[ReusableComponent] = []
     results: list[ReusableResult] = []
+
+
+#: Where a dossier of the reuse index ended (``open`` until resolved).
+OPEN, APPROVED, DENIED, WITHDRAWN, REFUSED = "open", "approved", "denied", "withdrawn", "refused"
+
+
+@dataclass
+class IndexedDossier:
+    dossier_code: str
+    unit_code: str
+    position: int = 0  # the last event folded in: replays at or before it are ignored
+    procedure_code: str | None = None
+    owner_hash: str | None = None
+    status: str = OPEN
+    received_on: date | None = None
+    resolved_on: date | None = None
+    components: list[dict[str, Any]] = field(default_factory=list)
+    results: list[dict[str, Any]] = field(default_factory=list)
+    reuses: list[str] = field(default_factory=list)

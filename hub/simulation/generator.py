@@ -21,7 +21,8 @@ from typing import Any
 from events.catalogue import CatalogueContent, ProcedureEntry, UnitEntry, UnitLevel
 from events.enums import Channel, OnlineServiceLevel, TimeUnit
 from events.models import ProcessingTime
-from hub.domain.calendar import VIETNAM, WorkingCalendar
+from hub.domain.calendar import WorkingCalendar
+from hub.domain.vietnam import VIETNAM
 from hub.simulation.scenario import Scenario, Span, UnitSpec, Volume
 from hub.workload import (
     DemoProcedure,

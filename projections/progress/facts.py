@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+from hub.domain.vietnam import VIETNAM
 
 
 class Fact(NamedTuple):

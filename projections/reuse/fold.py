@@ -11,29 +11,20 @@ since the later dossier may be folded by another worker.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
+from hub.reuse.models import (
+    APPROVED,
+    DENIED,
+    OPEN,
+    REFUSED,
+    WITHDRAWN,
+    IndexedDossier,
+)
 from projections.progress.facts import vietnam_day
 
-OPEN, APPROVED, DENIED, WITHDRAWN, REFUSED = "open", "approved", "denied", "withdrawn", "refused"
+__all__ = ["APPROVED", "DENIED", "OPEN", "REFUSED", "WITHDRAWN", "IndexedDossier", "fold"]
 _SUBMISSIONS = frozenset({"dossier.registered", "dossier.received"})
-
-
-@dataclass
-class IndexedDossier:
-    dossier_code: str
-    unit_code: str
-    position: int = 0  # the last event folded in: replays at or before it are ignored
-    procedure_code: str | None = None
-    owner_hash: str | None = None
-    status: str = OPEN
-    received_on: date | None = None
-    resolved_on: date | None = None
-    components: list[dict[str, Any]] = field(default_factory=list)
-    results: list[dict[str, Any]] = field(default_factory=list)
-    reuses: list[str] = field(default_factory=list)
 
 
 def fold(dossier: IndexedDossier | None, position: int, record: dict[str, Any]) -> IndexedDossier:

@@ -13,11 +13,12 @@ from typing import Any
 
 import structlog
 
+from hub.adapters import parked
 from hub.adapters.sql import ReadModelDatabase
 from hub.application import DossierStore
 from hub.bus.sources import Delivery, Source
 from hub.log_reader import last_position, record_page
-from projections import checkpoints, parked
+from projections import checkpoints
 from projections.rebuild_parking import Parking
 from projections.reuse import lookups, tables
 from projections.reuse.fold import fold

@@ -23,7 +23,6 @@ from hub.api.app import create_app
 from hub.audit import service
 from hub.audit.checkpoints import load_signer
 from hub.audit.publish import publisher, sealer
-from hub.audit.replay import replay
 from hub.auth.credentials import Role
 from hub.auth.store import CredentialStore
 from hub.bootstrap import Hub, bootstrap
@@ -34,6 +33,7 @@ from hub.cli.reports import build_report, catch_up_embedded
 from hub.log_reader import last_position
 from hub.settings import HubSettings
 from hub.workload import Workload
+from projections.replay import replay
 from projections.reports import report_json
 from tests.conftest import ROOT
 from tests.factories import CODE, UNIT, at, event, received

@@ -21,9 +21,9 @@ from typer.testing import CliRunner
 
 from events.enums import DossierStatus
 from events.parsing import load_stored_event
+from hub.adapters import parked
 from hub.adapters.sql import ReadModelDatabase
 from hub.api.app import create_app
-from hub.api.progress import ReadModels
 from hub.auth.credentials import Role
 from hub.auth.store import AuthenticationError, CredentialStore
 from hub.bootstrap import Hub
@@ -34,7 +34,7 @@ from hub.domain.dossier import Dossier, dossier_id, to_record
 from hub.domain.lifecycle import Transition
 from hub.log_reader import read_log
 from hub.settings import HubSettings
-from projections import parked
+from projections.read_models import ReadModels
 from projections.rebuild import rebuild
 from projections.runner import ProgressWorker
 from tests.factories import OTHER_UNIT, UNIT, event

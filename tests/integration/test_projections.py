@@ -16,6 +16,7 @@ import orjson
 import pytest
 
 from events.catalogue import UnitLevel
+from hub.adapters import parked
 from hub.adapters.sql import ReadModelDatabase
 from hub.bootstrap import Hub
 from hub.bus.sources import LogSource
@@ -24,7 +25,6 @@ from hub.simulation.generator import events, plan
 from hub.simulation.publish import PublishReport, StoreSink, batches
 from hub.simulation.scenario import load_scenario
 from hub.workload import Workload
-from projections import parked
 from projections.periods import Period
 from projections.progress.facts import fact_of
 from projections.progress.fold import METRICS
@@ -264,9 +264,9 @@ def test_the_figures_over_http_equal_the_report(hub: Hub, db: ReadModelDatabase)
     from fastapi.testclient import TestClient
 
     from hub.api.app import create_app
-    from hub.api.progress import ReadModels
     from hub.auth.store import CredentialStore
     from hub.bus.rejects import FileRejectSink
+    from projections.read_models import ReadModels
 
     built = plan(load_scenario(SMALL))
     catalogue = CatalogueStore(hub.settings)

@@ -27,7 +27,6 @@ from events.identity import applicant_id_hash
 from events.models import ProcessingTime
 from hub.adapters.sql import ReadModelDatabase
 from hub.api.app import create_app
-from hub.api.progress import ReadModels
 from hub.auth.credentials import Role
 from hub.auth.store import CredentialStore
 from hub.bootstrap import Hub
@@ -36,10 +35,11 @@ from hub.bus.sources import LogSource
 from hub.catalogue.store import CatalogueStore
 from hub.reuse.ledger import ReuseLedger
 from hub.reuse.models import LookupRequest
-from hub.reuse.service import ReuseService
 from projections.periods import Period
+from projections.read_models import ReadModels
 from projections.reports import province_report
 from projections.reuse.lookups import project
+from projections.reuse.service import ReuseService
 from projections.reuse.worker import catch_up, prepare
 from tests.conftest import ROOT
 from tests.factories import KEY, digest, event, received, resolution

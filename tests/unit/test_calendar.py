@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from events.enums import TimeUnit
 from events.models import ProcessingTime
 from hub.adapters.calendar_files import CalendarFileError, build_calendar, load_year_files
-from hub.domain.calendar import VIETNAM, OfficeHours, WorkingCalendar
+from hub.domain.calendar import OfficeHours, WorkingCalendar
+from hub.domain.vietnam import VIETNAM
 from tests.factories import at
 
 CALENDAR = WorkingCalendar()

@@ -16,11 +16,11 @@ from events.identity import applicant_id_hash
 from hub.adapters.sql import ReadModelDatabase
 from hub.auth.credentials import Principal
 from hub.catalogue.store import CatalogueStore
+from hub.domain.vietnam import VIETNAM
 from hub.reuse.decide import Question, decide
 from hub.reuse.ledger import Lookup, ReuseLedger
 from hub.reuse.models import LookupAnswer, LookupRequest, Refusal
 from hub.settings import HubSettings
-from projections.progress.facts import VIETNAM
 from projections.reuse import tables
 from projections.reuse.fold import IndexedDossier
 from projections.reuse.lookups import project

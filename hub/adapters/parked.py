@@ -19,7 +19,7 @@ import structlog
 from hub.adapters.sql import ReadModelDatabase
 
 PARKED = "projection_parked"
-logger = structlog.get_logger("projections.parked")
+logger = structlog.get_logger("hub.adapters.parked")
 
 
 @dataclass(frozen=True, slots=True)
