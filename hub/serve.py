@@ -31,10 +31,8 @@ from hub.bus.relay import Relay
 from hub.bus.sources import Source, bus_source
 from hub.bus.topics import wait_for_topics
 from hub.supervisor import Service, Supervisor, Task
+from projections import registry
 from projections.read_models import ReadModels
-from projections.reuse.worker import PROJECTION as REUSE_INDEX
-from projections.reuse.worker import ReuseIndexWorker
-from projections.runner import ProgressWorker
 
 logger = structlog.get_logger("hub.serve")
 
@@ -70,11 +68,10 @@ class Services:
         self.hub.close()
 
 
-def projection_source(hub: Hub, projection: str = "") -> Source:
-    """Where a projection's workers read the bus. Each projection other than progress has
-    its own consumer group (``<projections group>.<projection>``) and so its own offsets."""
+def projection_source(hub: Hub, suffix: str = "") -> Source:
+    """Where a projection's workers read the bus: the projections group with the
+    projection's suffix (:data:`projections.registry.PROJECTIONS`), so its own offsets."""
     settings = hub.settings
-    suffix = f".{projection}" if projection else ""
     return bus_source(
         hub.store,
         settings.kafka_bootstrap,
@@ -94,15 +91,21 @@ def kafka_readiness(bootstrap: str) -> Callable[[], None]:
 
 
 def projection_services(hub: Hub) -> list[Service]:
-    """The read side of a process: the progress and reuse-index workers and the sealer."""
+    """The read side of a process: a worker per projection (:mod:`projections.registry`)
+    and the sealer."""
     settings = hub.settings
-    progress = ProgressWorker(ReadModelDatabase(settings), projection_source(hub))
-    index = ReuseIndexWorker(ReadModelDatabase(settings), projection_source(hub, REUSE_INDEX))
+    running = registry.workers(
+        lambda: ReadModelDatabase(settings),
+        lambda registered: projection_source(hub, registered.group_suffix),
+    )
     return [
-        Service("projections", progress.run),
-        Service("reuse-index", index.run),
+        *(Service(_SERVICE_NAMES.get(w.name, w.name), w.run) for w in running),
         Service("audit-sealer", lambda stop: run_sealer(settings, hub.store, stop)),
     ]
+
+
+#: Services keep the names operators already watch in /readyz and the logs.
+_SERVICE_NAMES = {"unit_progress": "projections", "reuse_index": "reuse-index"}
 
 
 @contextlib.contextmanager

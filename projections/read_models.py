@@ -12,8 +12,7 @@ from hub.adapters.sql import ReadModelDatabase
 from hub.catalogue.store import CatalogueStore
 from hub.reuse.ledger import ReuseLedger
 from hub.settings import HubSettings
-from projections.reuse.worker import prepare as prepare_reuse
-from projections.runner import prepare as prepare_progress
+from projections.registry import prepare_all
 
 Prepare = Callable[[ReadModelDatabase], None]
 
@@ -25,7 +24,7 @@ class ReadModels:
         self.settings = settings
         self.catalogue = CatalogueStore(settings)
         self.ledger = ReuseLedger(settings)
-        self._prepare: tuple[Prepare, ...] = (prepare_progress, prepare_reuse, *prepare)
+        self._prepare: tuple[Prepare, ...] = (prepare_all, *prepare)
         self._local = threading.local()
         self._prepared = False
 

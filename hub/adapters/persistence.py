@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Self
 from urllib.parse import unquote
 from uuid import UUID
 
@@ -73,6 +74,12 @@ class HubApplication(Application[UUID]):
 
     def __init__(self, settings: HubSettings, sqlite_name: str = "events") -> None:
         super().__init__(env=eventsourcing_env(settings, sqlite_name))
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     def construct_transcoder(self) -> Transcoder:
         return OrjsonTranscoder()

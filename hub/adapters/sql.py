@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, Self
 
 import psycopg
 import stamina
@@ -32,6 +32,12 @@ class ReadModelDatabase:
         self._lite: sqlite3.Connection | None = None
         self._lock_files: list[IO[str]] = []
         self.connect()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     @property
     def postgres(self) -> bool:

@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from hub.adapters.csv_cells import SafeWriter
+from projections import figures
 from projections.choices import RankBy
 from projections.periods import Granularity, Period, PeriodError
 from projections.progress import queries
@@ -27,7 +28,6 @@ from projections.reports import (
     report_json,
     totals_json,
 )
-from projections.reuse.lookups import project as project_lookups
 
 
 def _period(text: str) -> Period:
@@ -118,9 +118,10 @@ def progress_router(models: ReadModels) -> APIRouter:
         span = _period(period)
 
         def build() -> Any:
-            project_lookups(models.db(), models.ledger)
             try:
-                return province_report(models.db(), models.catalogue.current(), span, unit or [])
+                return figures.report(
+                    models.db(), models.ledger, models.catalogue.current(), span, unit or []
+                )
             except UnknownUnitError as error:
                 raise HTTPException(
                     404, {"error": "unknown_unit", "message": str(error.args[0])}

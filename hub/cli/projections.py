@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -17,7 +16,6 @@ if TYPE_CHECKING:
     from hub.bootstrap import Hub
     from hub.bus.lag import Backlog
     from hub.settings import HubSettings
-    from projections.worker import Projection
 
 projections_app = typer.Typer(help="Read models: run, rebuild, status.")
 app.add_typer(projections_app, name="projections")
@@ -132,21 +130,15 @@ def _projections_status(hub: Hub) -> None:
         db.close()
 
 
-def _projections() -> dict[str, Callable[[], Projection]]:
-    from projections.reuse.worker import PROJECTION as REUSE_INDEX
-    from projections.reuse.worker import ReuseIndex
-    from projections.runner import PROJECTION, UnitProgress
-
-    return {PROJECTION: UnitProgress, REUSE_INDEX: ReuseIndex}
-
-
 def _chosen(projection: str | None) -> list[str]:
-    known = _projections()
+    from projections import registry
+
     if projection is None:
-        return list(known)
-    if projection not in known:
-        raise fail(f"no projection {projection!r}; there are: {', '.join(known)}")
-    return [projection]
+        return registry.names()
+    try:
+        return [registry.named(projection).name]
+    except registry.UnknownProjectionError as error:
+        raise fail(str(error.args[0])) from None
 
 
 def _projections_parked(hub: Hub, projection: str | None) -> None:
@@ -176,13 +168,14 @@ def _projections_parked(hub: Hub, projection: str | None) -> None:
 
 def _projections_retry(hub: Hub, projection: str | None) -> None:
     from hub.adapters.sql import ReadModelDatabase
+    from projections import registry
     from projections.worker import retry_parked
 
     db = ReadModelDatabase(hub.settings)
     still = 0
     try:
         for name in _chosen(projection):
-            result = retry_parked(_projections()[name](), db, hub.store)
+            result = retry_parked(registry.named(name).make(), db, hub.store)
             console.print(f"{name}: {result.folded:,} folded, {result.still_parked:,} still parked")
             still += result.still_parked
     finally:

@@ -29,54 +29,40 @@ class Format(enum.StrEnum):
 def catch_up_embedded(hub: Hub, db: ReadModelDatabase | None = None) -> None:
     """Embedded (no Kafka): bring the read models up to the log's newest events."""
     from hub.adapters.sql import ReadModelDatabase
-    from hub.bus.sources import LogSource
-    from projections.reuse.worker import catch_up as reuse_catch_up
-    from projections.reuse.worker import prepare as prepare_reuse
-    from projections.runner import catch_up, prepare
+    from projections.figures import catch_up_from_log
 
     if hub.settings.kafka_bootstrap:
         return
     own = db is None
     db = db or ReadModelDatabase(hub.settings)
     try:
-        prepare(db)
-        prepare_reuse(db)
-        catch_up(db, LogSource(hub.store))
-        reuse_catch_up(db, LogSource(hub.store))
+        catch_up_from_log(db, hub.store)
     finally:
         if own:
             db.close()
 
 
 def build_report(hub: Hub, period: Period, cards: list[str], catch: bool) -> ProvinceReport:
+    """The period's report (:func:`projections.figures.report`), the read models caught up
+    first when the hub is embedded and ``catch``."""
     from hub.adapters.sql import ReadModelDatabase
     from hub.catalogue.store import CatalogueStore
     from hub.reuse.ledger import ReuseLedger
-    from projections.reports import UnknownUnitError, province_report
-    from projections.reuse.lookups import project as project_lookups
-    from projections.reuse.worker import prepare as prepare_reuse
-    from projections.runner import prepare
+    from projections import figures, registry
+    from projections.reports import UnknownUnitError
 
-    db = ReadModelDatabase(hub.settings)
-    catalogue_store = CatalogueStore(hub.settings)
-    try:
-        prepare(db)
-        prepare_reuse(db)
+    with (
+        ReadModelDatabase(hub.settings) as db,
+        CatalogueStore(hub.settings) as catalogue,
+        ReuseLedger(hub.settings) as ledger,
+    ):
+        registry.prepare_all(db)
         if catch:
             catch_up_embedded(hub, db)
-        ledger = ReuseLedger(hub.settings)
         try:
-            project_lookups(db, ledger)
-        finally:
-            ledger.close()
-        catalogue = catalogue_store.current()
-        try:
-            return province_report(db, catalogue, period, cards)
+            return figures.report(db, ledger, catalogue.current(), period, cards)
         except UnknownUnitError as error:
             raise fail(str(error.args[0])) from None
-    finally:
-        catalogue_store.close()
-        db.close()
 
 
 def print_report(report: ProvinceReport, fmt: Format, out: Path | None) -> None:

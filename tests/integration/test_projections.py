@@ -439,3 +439,26 @@ def test_a_rebuild_parks_rows_that_are_not_events_and_folds_the_rest(
     assert report.parked == 2
     assert snapshot(db) == expected
     assert sorted(p.position for p in parked.parked(db, "unit_progress")) == [last + 1, last + 2]
+
+
+def test_every_registered_projection_is_prepared_caught_up_and_served(
+    hub: Hub, db: ReadModelDatabase
+) -> None:
+    """The registry is the one list of projections: the embedded catch-up brings each to the
+    log's end, and a serving process runs a worker for each."""
+    from hub.log_reader import last_position
+    from hub.serve import projection_services
+    from projections import checkpoints, figures, registry
+
+    ingest(hub, Workload(date(2021, 3, 1), 5, 10, seed=3).events())
+    applied = figures.catch_up_from_log(db, hub.store)
+    end = last_position(hub.store)
+    assert applied == end * len(registry.PROJECTIONS)
+    source = LogSource(hub.store).name
+    for name in registry.names():
+        reached = checkpoints.checkpoints(db, name, source)[0].position
+        assert reached == end, f"{name} stopped at {reached} of {end}"
+    served = {service.name for service in projection_services(hub)}
+    assert len(served) == len(registry.PROJECTIONS) + 1  # and the sealer
+    with pytest.raises(registry.UnknownProjectionError, match="there are: unit_progress"):
+        registry.named("no_such_projection")
