@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from prometheus_client import Gauge
+from pydantic import BaseModel, Field
 
 from connectors.dvcqg.outbox import DOSSIERS, OUTBOX
 from hub.adapters.sql import ReadModelDatabase
@@ -53,6 +54,43 @@ def by_unit_and_day(
         )
         for u, d, s, p, k, oldest in rows
     ]
+
+
+class SyncUnitDayDoc(BaseModel):
+    unit_code: str
+    day: str
+    synced: int
+    pending: int
+    parked: int
+    oldest_pending_seconds: float | None
+
+
+class SyncUnitsDoc(BaseModel):
+    """``GET /v1/sync/units``: per receiving unit and day, the updates synced, pending and
+    parked, and the oldest pending one's age."""
+
+    period: str
+    rows: list[SyncUnitDayDoc]
+
+
+class SyncUpdateDoc(BaseModel):
+    position: int
+    event_type: str
+    status: Literal["pending", "in_flight", "sent", "parked"]
+    attempts: int
+    error: str | None
+    sent_at: str | None
+
+
+class SyncDossierDoc(BaseModel):
+    """``GET /v1/sync/dossiers/{code}``: each update of a dossier and where it stands."""
+
+    dossier_code: str
+    integrated: bool
+    on_portal: bool | None = Field(description="Null: not known (never looked up or sent)")
+    last_synced_position: int | None
+    last_synced_at: str | None
+    updates: list[SyncUpdateDoc]
 
 
 def dossier(db: ReadModelDatabase, code: str) -> dict[str, Any] | None:

@@ -224,6 +224,7 @@ def create_app(
 
         @app.get(
             "/v1/sync/units",
+            response_model=sync_status.SyncUnitsDoc,
             tags=["figures"],
             summary="National portal sync per unit and day: synced, pending, parked, oldest age",
         )
@@ -250,6 +251,7 @@ def create_app(
 
         @app.get(
             "/v1/sync/dossiers/{code}",
+            response_model=sync_status.SyncDossierDoc,
             responses={404: {"model": Problem}, 401: {"model": Problem}},
             summary="A dossier's sync with the national portal: each update and its status",
         )

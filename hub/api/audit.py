@@ -10,6 +10,7 @@ from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from events.models import ApplicantDetails
+from hub.api.schemas import ErasureDoc, PersonalDataReadDoc
 from hub.audit import service
 from hub.audit.checkpoints import read_published
 from hub.audit.export import to_csv, to_html
@@ -118,6 +119,7 @@ def audit_router(hub: Hub, principal: Callable[..., Principal]) -> APIRouter:
 
     @router.get(
         "/dossiers/{code}/applicant/reads",
+        response_model=list[PersonalDataReadDoc],
         summary="Every attempt to read the dossier's personal data (auditors)",
     )
     def applicant_reads(
@@ -129,6 +131,7 @@ def audit_router(hub: Hub, principal: Callable[..., Principal]) -> APIRouter:
 
     @router.post(
         "/applicants/{applicant_hash}/erasure",
+        response_model=ErasureDoc,
         summary="Erase an applicant's data key: their personal data becomes unreadable",
     )
     def erase(

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from hub.adapters.csv_cells import SafeWriter
 from projections import figures
 from projections.choices import RankBy
+from projections.documents import ProgressDoc, RankingDoc, ReportDoc
 from projections.periods import Granularity, Period, PeriodError
 from projections.progress import queries
 from projections.progress.queries import Totals
@@ -45,6 +46,7 @@ def progress_router(models: ReadModels) -> APIRouter:
 
     @router.get(
         "/units/{code}/progress",
+        response_model=ProgressDoc,
         summary="A unit's progress over a period, by bucket (JSON or CSV)",
         responses={200: {"content": {"text/csv": {}}}},
     )
@@ -107,6 +109,7 @@ def progress_router(models: ReadModels) -> APIRouter:
 
     @router.get(
         "/reports/{period}",
+        response_model=ReportDoc,
         summary="The period's report: online dossiers by level, per-unit table (JSON or CSV)",
         responses={200: {"content": {"text/csv": {}}}},
     )
@@ -136,7 +139,12 @@ def progress_router(models: ReadModels) -> APIRouter:
             )
         return Response(orjson.dumps(report_json(built)), media_type="application/json")
 
-    @router.get("/rankings/{period}", summary="Units ranked by on-time rate or online rate")
+    @router.get(
+        "/rankings/{period}",
+        response_model=RankingDoc,
+        summary="Units ranked by on-time rate or online rate (JSON or CSV)",
+        responses={200: {"content": {"text/csv": {}}}},
+    )
     def rankings(
         period: PeriodText,
         by: RankBy = RankBy.ON_TIME,

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from hub.api.schemas import ReuseHistoryDoc
 from hub.auth.credentials import Principal, Role
 from hub.reuse.models import LookupAnswer, LookupRequest, Refusal
 from projections.read_models import ReadModels
@@ -41,7 +42,11 @@ def reuse_router(models: ReadModels, principal: Callable[..., Principal]) -> API
             return JSONResponse(answer.model_dump(mode="json"), status_code=403)
         return answer
 
-    @router.get("/dossiers/{code}/history", summary="A dossier's look-ups and reuses (auditors)")
+    @router.get(
+        "/dossiers/{code}/history",
+        response_model=ReuseHistoryDoc,
+        summary="A dossier's look-ups and reuses (auditors)",
+    )
     def history(
         code: Annotated[str, Path(max_length=64)],
         who: Annotated[Principal, Depends(principal)],

@@ -83,3 +83,56 @@ class DossierView(BaseModel):
             returned_at=state.returned_at,
             version=dossier.version,
         )
+
+
+class PersonalDataReadDoc(BaseModel):
+    """One attempt to read a dossier's personal data: who, when, why, and which fields were
+    shown (never their values)."""
+
+    read_id: str
+    at: str
+    dossier_code: str
+    key_id: str
+    principal: str
+    role: str
+    purpose: str
+    applicant_hash: str | None
+    outcome: Literal["revealed", "erased", "none", "refused"]
+    fields: list[str]
+
+
+class ErasureDoc(BaseModel):
+    applicant_hash: str
+    erased: bool = Field(description="False: there was no key to erase")
+
+
+class LookupDoc(BaseModel):
+    """One recorded reuse look-up of an earlier dossier."""
+
+    lookup_id: str
+    at: str
+    dossier_code: str
+    key_id: str
+    principal: str
+    requesting_unit: str
+    applicant_hash: str
+    procedure_code: str
+    consent_reference: str | None
+    mode: str
+    outcome: str
+    reason: str | None
+    disclosed: list[str]
+    detail: str | None = None
+
+
+class ReusedByDoc(BaseModel):
+    dossier_code: str
+    unit_code: str
+    received_on: str | None
+    components: list[str]
+
+
+class ReuseHistoryDoc(BaseModel):
+    dossier_code: str
+    lookups: list[LookupDoc]
+    reused_by: list[ReusedByDoc]

@@ -517,3 +517,38 @@ def test_a_reconcile_cut_short_resumes_where_it_stopped_and_checks_only_what_is_
     retried = reconcile(db, sender.client, *period)
     assert retried.run_id == failing.run_id
     assert (retried.resumed, retried.checked, retried.finished) == (0, len(everything), True)
+
+
+def test_the_sync_routes_answers_are_their_documented_models(
+    queued: tuple[Hub, ReadModelDatabase],
+) -> None:
+    from fastapi.testclient import TestClient as Client
+
+    from connectors.dvcqg.status import SyncDossierDoc, SyncUnitsDoc
+    from hub.api.app import create_app
+    from hub.auth.credentials import Role
+    from hub.auth.store import CredentialStore
+    from hub.bus.rejects import FileRejectSink
+    from projections.read_models import ReadModels
+
+    hub, db = queued
+    sender, _ = _sender(db)
+    first = outbox.runs(db, 1)[0][0].dossier_code
+    sender.round()
+    credentials = CredentialStore(hub.settings)
+    _, key = credentials.issue("bang", Role.READER, [])
+    models = ReadModels(hub.settings)
+    app = create_app(hub, credentials, FileRejectSink(hub.settings.data_dir / "r"), None, models)
+    try:
+        with Client(app) as client:
+            units = client.get("/v1/sync/units", params={"period": "2021"})
+            assert units.status_code == 200, units.text
+            assert SyncUnitsDoc.model_validate(units.json()).rows
+            seen = client.get(
+                f"/v1/sync/dossiers/{first}", headers={"Authorization": f"Bearer {key}"}
+            )
+            assert seen.status_code == 200, seen.text
+            assert SyncDossierDoc.model_validate(seen.json()).updates
+    finally:
+        models.close()
+        credentials.close()

@@ -266,6 +266,7 @@ def test_the_figures_over_http_equal_the_report(hub: Hub, db: ReadModelDatabase)
     from hub.api.app import create_app
     from hub.auth.store import CredentialStore
     from hub.bus.rejects import FileRejectSink
+    from projections.documents import ProgressDoc, RankingDoc, ReportDoc
     from projections.read_models import ReadModels
 
     built = plan(load_scenario(SMALL))
@@ -315,6 +316,16 @@ def test_the_figures_over_http_equal_the_report(hub: Hub, db: ReadModelDatabase)
         assert next(r["rank"] for r in ranked if r["rank"] is not None) == 1
         assert client.get("/v1/reports/2021H9").status_code == 422
         assert client.get(f"/v1/units/000.00.99.H99/progress?period={period}").status_code == 404
+
+        # Every figure route's answer is exactly its documented model: no field missing or
+        # left over (the models forbid extra fields), so the OpenAPI description is true.
+        ReportDoc.model_validate(report)
+        ProgressDoc.model_validate(monthly)
+        RankingDoc.model_validate(client.get(f"/v1/rankings/{period}").json())
+        described = client.get("/openapi.json").json()["paths"]
+        for path in ("/v1/reports/{period}", "/v1/rankings/{period}", "/v1/units/{code}/progress"):
+            answer = described[path]["get"]["responses"]["200"]["content"]["application/json"]
+            assert "$ref" in answer["schema"], f"{path} has no response model"
     models.close()
     credentials.close()
 
