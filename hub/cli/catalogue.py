@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hub.cli.common import console, fail, hub_or_exit
+from hub.cli.common import JsonOption, console, fail, hub_or_exit, print_rows
 from hub.cli.root import app
 
 if TYPE_CHECKING:
@@ -35,19 +35,21 @@ def _catalogue_load(hub: Hub, files: list[Path]) -> None:
         store.close()
 
 
-def _catalogue_show(hub: Hub) -> None:
-    from rich.table import Table
-
+def _catalogue_show(hub: Hub, as_json: bool) -> None:
     from hub.catalogue.store import CatalogueStore
 
-    store = CatalogueStore(hub.settings)
-    try:
-        table = Table("version", "loaded at (UTC)", "sha256", "source", title="Catalogue versions")
-        for number, at, digest, source in store.versions():
-            table.add_row(str(number), f"{at:%Y-%m-%d %H:%M:%S}", digest[:16], source)
-        console.print(table)
-    finally:
-        store.close()
+    with CatalogueStore(hub.settings) as store:
+        rows = [
+            {
+                "version": number,
+                "loaded_at": at.isoformat() if as_json else f"{at:%Y-%m-%d %H:%M:%S}",
+                "sha256": digest if as_json else digest[:16],
+                "source": source,
+            }
+            for number, at, digest, source in store.versions()
+        ]
+    columns = [("version", "version"), ("loaded_at", "loaded at (UTC)"), ("sha256", "sha256")]
+    print_rows(rows, [*columns, ("source", "source")], "Catalogue versions", as_json)
 
 
 # --- projections --------------------------------------------------------------------------
@@ -66,10 +68,10 @@ def catalogue_load(
 
 
 @catalogue_app.command("show")
-def catalogue_show() -> None:
+def catalogue_show(as_json: JsonOption = False) -> None:
     """List the catalogue's versions."""
     hub = hub_or_exit()
     try:
-        _catalogue_show(hub)
+        _catalogue_show(hub, as_json)
     finally:
         hub.close()

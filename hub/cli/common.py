@@ -3,7 +3,8 @@ clear message and exit status 2; periods given on the command line."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -58,3 +59,27 @@ def period_of(text: str) -> Period:
         return Period.parse(text)
     except PeriodError as error:
         raise fail(str(error)) from None
+
+
+#: ``--json`` on a command that prints a table: the same rows as JSON instead.
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the rows as JSON")]
+
+
+def print_rows(
+    rows: Sequence[Mapping[str, object]],
+    columns: Sequence[tuple[str, str]],
+    title: str,
+    as_json: bool,
+) -> None:
+    """``rows`` as a table of ``columns`` (key, heading), or as a JSON array of objects."""
+    if as_json:
+        import orjson
+
+        typer.echo(orjson.dumps(list(rows), option=orjson.OPT_INDENT_2, default=str).decode())
+        return
+    from rich.table import Table
+
+    table = Table(*(heading for _, heading in columns), title=title)
+    for row in rows:
+        table.add_row(*("" if row.get(key) is None else str(row[key]) for key, _ in columns))
+    console.print(table)

@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hub.cli.common import console, err_console, hub_or_exit, period_of, settings_or_exit
+from hub.cli.common import (
+    JsonOption,
+    console,
+    err_console,
+    hub_or_exit,
+    period_of,
+    print_rows,
+    settings_or_exit,
+)
 from hub.cli.root import app
 
 if TYPE_CHECKING:
@@ -105,16 +113,17 @@ def connector_run(
 def connector_status(
     period: Annotated[str, typer.Option(help="Days of the events, e.g. 2021H1")],
     unit: Annotated[str | None, typer.Option(help="One receiving unit")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Synced, pending and parked updates per unit and day, and the oldest pending age."""
     span = period_of(period)
-    _show_status(settings_or_exit(), span.start, span.end, unit)
+    _show_status(settings_or_exit(), span.start, span.end, unit, as_json)
 
 
 @connector_app.command("parked")
-def connector_parked() -> None:
+def connector_parked(as_json: JsonOption = False) -> None:
     """Updates the portal refused for good, with its answer and what waits behind them."""
-    _show_parked(settings_or_exit())
+    _show_parked(settings_or_exit(), as_json)
 
 
 @connector_app.command("retry")
@@ -145,62 +154,58 @@ def connector_reconcile(
         raise typer.Exit(2) from None
 
 
-def _show_status(settings: HubSettings, start: date, end: date, unit: str | None) -> None:
-    from rich.table import Table
-
+def _show_status(
+    settings: HubSettings, start: date, end: date, unit: str | None, as_json: bool
+) -> None:
     from connectors.dvcqg import outbox
     from connectors.dvcqg.status import by_unit_and_day
     from hub.adapters.sql import ReadModelDatabase
 
-    db = ReadModelDatabase(settings)
-    try:
+    with ReadModelDatabase(settings) as db:
         outbox.create(db)
-        table = Table("unit", "day", "synced", "pending", "parked", "oldest pending (s)")
-        for row in by_unit_and_day(db, start, end, unit):
-            oldest = (
-                "" if row.oldest_pending_seconds is None else f"{row.oldest_pending_seconds:.0f}"
-            )
-            table.add_row(
-                row.unit_code,
-                str(row.day),
-                str(row.synced),
-                str(row.pending),
-                str(row.parked),
-                oldest,
-            )
-        console.print(table)
-    finally:
-        db.close()
+        found = by_unit_and_day(db, start, end, unit)
+    rows = [
+        {
+            "unit_code": row.unit_code,
+            "day": row.day.isoformat(),
+            "synced": row.synced,
+            "pending": row.pending,
+            "parked": row.parked,
+            "oldest_pending_seconds": row.oldest_pending_seconds
+            if as_json or row.oldest_pending_seconds is None
+            else f"{row.oldest_pending_seconds:.0f}",
+        }
+        for row in found
+    ]
+    columns = [("unit_code", "unit"), ("day", "day"), ("synced", "synced")]
+    columns += [("pending", "pending"), ("parked", "parked")]
+    columns += [("oldest_pending_seconds", "oldest pending (s)")]
+    print_rows(rows, columns, "Sync to the national portal", as_json)
 
 
-def _show_parked(settings: HubSettings) -> int:
-    from rich.table import Table
-
+def _show_parked(settings: HubSettings, as_json: bool) -> int:
     from connectors.dvcqg import outbox
     from hub.adapters.sql import ReadModelDatabase
 
-    db = ReadModelDatabase(settings)
-    try:
+    with ReadModelDatabase(settings) as db:
         outbox.create(db)
-        rows = outbox.parked(db)
-        table = Table(
-            "dossier",
-            "position",
-            "event",
-            "unit",
-            "refusals",
-            "portal's answer",
-            "waiting behind",
-            title="Parked updates",
-        )
-        for code, position, event_type, unit, attempts, error, _, _, waiting in rows:
-            table.add_row(
-                code, str(position), event_type, unit, str(attempts), str(error), str(waiting)
-            )
-        console.print(table)
-        return len(rows)
-    finally:
-        db.close()
+        found = outbox.parked(db)
+    rows = [
+        {
+            "dossier_code": code,
+            "position": position,
+            "event_type": event_type,
+            "unit_code": unit,
+            "refusals": attempts,
+            "answer": error,
+            "waiting_behind": waiting,
+        }
+        for code, position, event_type, unit, attempts, error, _, _, waiting in found
+    ]
+    columns = [("dossier_code", "dossier"), ("position", "position"), ("event_type", "event")]
+    columns += [("unit_code", "unit"), ("refusals", "refusals"), ("answer", "portal's answer")]
+    print_rows(rows, [*columns, ("waiting_behind", "waiting behind")], "Parked updates", as_json)
+    return len(rows)
 
 
 def _retry(settings: HubSettings, dossier: str | None) -> int:

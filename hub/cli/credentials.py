@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hub.auth.roles import Role
-from hub.cli.common import console, err_console, settings_or_exit
+from hub.cli.common import JsonOption, console, err_console, print_rows, settings_or_exit
 from hub.cli.root import app
 
 if TYPE_CHECKING:
@@ -53,22 +53,25 @@ def credentials_create(
 
 
 @credentials_app.command("list")
-def credentials_list() -> None:
+def credentials_list(as_json: JsonOption = False) -> None:
     """List credentials (never their keys)."""
-    from rich.table import Table
-
     store = _credentials()
     try:
         found = store.all()
     finally:
         store.close()
-    table = Table(title="credentials")
-    for column in ("key id", "name", "role", "units", "state"):
-        table.add_column(column)
-    for c in sorted(found, key=lambda c: c.name):
-        state = f"revoked: {c.revoked_reason}" if c.revoked else "active"
-        table.add_row(c.key_id, c.name, c.role.value, ", ".join(sorted(c.units)), state)
-    console.print(table)
+    rows = [
+        {
+            "key_id": c.key_id,
+            "name": c.name,
+            "role": c.role.value,
+            "units": sorted(c.units) if as_json else ", ".join(sorted(c.units)),
+            "state": f"revoked: {c.revoked_reason}" if c.revoked else "active",
+        }
+        for c in sorted(found, key=lambda c: c.name)
+    ]
+    columns = [("key_id", "key id"), ("name", "name"), ("role", "role"), ("units", "units")]
+    print_rows(rows, [*columns, ("state", "state")], "credentials", as_json)
 
 
 @credentials_app.command("revoke")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hub.cli.common import console, err_console, fail, hub_or_exit
+from hub.cli.common import JsonOption, console, err_console, fail, hub_or_exit, print_rows
 from hub.cli.root import app
 
 if TYPE_CHECKING:
@@ -88,46 +88,76 @@ def _projections_rebuild(hub: Hub, shards: int | None) -> None:
         db.close()
 
 
-def _projections_status(hub: Hub) -> None:
-    from rich.table import Table
-
+def _projections_status(hub: Hub, as_json: bool) -> None:
     from hub.adapters import parked
     from hub.adapters.sql import ReadModelDatabase
     from hub.log_reader import last_position
-    from projections import checkpoints
-    from projections.runner import PROJECTION, prepare
+    from projections import checkpoints, registry
+    from projections.runner import PROJECTION
 
-    db = ReadModelDatabase(hub.settings)
-    try:
-        prepare(db)
+    with ReadModelDatabase(hub.settings) as db:
+        registry.prepare_all(db)
         head = last_position(hub.store)
         generation = checkpoints.generation(db, PROJECTION)
-        rows = checkpoints.status_rows(db)
-        console.print(
-            f"store: last position {head:,}; {PROJECTION}: generation {generation.number}, "
-            f"rebuilt to {generation.rebuilt_to:,} at {generation.rebuilt_at or 'never'}"
+        found = checkpoints.status_rows(db)
+        parked_counts = parked.counts(db)
+    kafka = _kafka_backlogs(hub.settings, found)
+    rows = []
+    newest = generation.rebuilt_to
+    for projection, source, part, position, offset, updated in found:
+        newest = max(newest, position)
+        lag: dict[str, object] | None
+        if source == "log":
+            lag = {"count": head - position, "of": "events", "complete": True}
+        else:
+            on_topic = source == hub.settings.kafka_events_topic
+            backlog = kafka.get((part, offset)) if on_topic and offset is not None else None
+            lag = None
+            if backlog is not None:
+                lag = {"count": backlog.records, "of": "records", "complete": backlog.complete}
+        shown = "?" if lag is None else f"{lag['count']:,} {lag['of']}"
+        if lag is not None and not lag["complete"]:
+            shown = f"≥ {shown}"
+        rows.append(
+            {
+                "projection": projection,
+                "source": source,
+                "part": part,
+                "position": position,
+                "offset": offset,
+                "lag": lag if as_json else shown,
+                "updated": updated,
+            }
         )
-        kafka = _kafka_backlogs(hub.settings, rows)
-        table = Table("projection", "source", "part", "position", "offset", "lag", "updated")
-        newest = generation.rebuilt_to
-        for projection, source, part, position, offset, updated in rows:
-            newest = max(newest, position)
-            if source == "log":
-                lag = f"{head - position:,} events"
-            else:
-                on_topic = source == hub.settings.kafka_events_topic
-                backlog = kafka.get((part, offset)) if on_topic and offset is not None else None
-                lag = "?" if backlog is None else str(backlog)
-            table.add_row(projection, source, str(part), f"{position:,}", str(offset), lag, updated)
-        console.print(table)
-        console.print(f"behind the store by at most {max(0, head - newest):,} events")
-        for name, count in sorted(parked.counts(db).items()):
-            console.print(
-                f"{name}: {count:,} event(s) parked (could not be folded): "
-                "`dvchub projections parked`"
-            )
-    finally:
-        db.close()
+    if as_json:
+        import orjson
+
+        document = {
+            "store_position": head,
+            "generation": {
+                "projection": PROJECTION,
+                "number": generation.number,
+                "rebuilt_to": generation.rebuilt_to,
+                "rebuilt_at": generation.rebuilt_at,
+            },
+            "checkpoints": rows,
+            "behind_by_at_most": max(0, head - newest),
+            "parked": parked_counts,
+        }
+        typer.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2, default=str).decode())
+        return
+    console.print(
+        f"store: last position {head:,}; {PROJECTION}: generation {generation.number}, "
+        f"rebuilt to {generation.rebuilt_to:,} at {generation.rebuilt_at or 'never'}"
+    )
+    columns = [("projection", "projection"), ("source", "source"), ("part", "part")]
+    columns += [("position", "position"), ("offset", "offset"), ("lag", "lag")]
+    print_rows(rows, [*columns, ("updated", "updated")], "Projections", as_json)
+    console.print(f"behind the store by at most {max(0, head - newest):,} events")
+    for name, count in sorted(parked_counts.items()):
+        console.print(
+            f"{name}: {count:,} event(s) parked (could not be folded): `dvchub projections parked`"
+        )
 
 
 def _chosen(projection: str | None) -> list[str]:
@@ -141,29 +171,28 @@ def _chosen(projection: str | None) -> list[str]:
         raise fail(str(error.args[0])) from None
 
 
-def _projections_parked(hub: Hub, projection: str | None) -> None:
-    from rich.table import Table
-
+def _projections_parked(hub: Hub, projection: str | None, as_json: bool) -> None:
     from hub.adapters import parked
     from hub.adapters.sql import ReadModelDatabase
 
-    db = ReadModelDatabase(hub.settings)
-    try:
+    with ReadModelDatabase(hub.settings) as db:
         found = parked.parked(db, projection)  # the projections', and the connector's
-        table = Table("projection", "position", "dossier", "event type", "error", "parked at")
-        for item in found:
-            table.add_row(
-                item.projection,
-                f"{item.position:,}",
-                item.dossier_code or "?",
-                item.event_type or "?",
-                item.error,
-                item.parked_at,
-            )
-        console.print(table)
+    rows = [
+        {
+            "projection": item.projection,
+            "position": item.position,
+            "dossier_code": item.dossier_code,
+            "event_type": item.event_type,
+            "error": item.error,
+            "parked_at": item.parked_at,
+        }
+        for item in found
+    ]
+    columns = [("projection", "projection"), ("position", "position")]
+    columns += [("dossier_code", "dossier"), ("event_type", "event type"), ("error", "error")]
+    print_rows(rows, [*columns, ("parked_at", "parked at")], "Parked events", as_json)
+    if not as_json:
         console.print(f"{len(found):,} parked event(s)")
-    finally:
-        db.close()
 
 
 def _projections_retry(hub: Hub, projection: str | None) -> None:
@@ -241,11 +270,12 @@ def projections_rebuild(
 
 
 @projections_app.command("status")
-def projections_status() -> None:
-    """Each projection's position and lag."""
+def projections_status(as_json: JsonOption = False) -> None:
+    """Each projection's position and lag (events behind the store, or the backlog on
+    the topic; unknown when Kafka does not answer)."""
     hub = hub_or_exit()
     try:
-        _projections_status(hub)
+        _projections_status(hub, as_json)
     finally:
         hub.close()
 
@@ -256,12 +286,13 @@ def projections_parked(
         str | None,
         typer.Option(help="Only this one (unit_progress, reuse_index, dvcqg_intake)"),
     ] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Events a projection (or the portal connector) could not take: position, dossier,
     event type, error."""
     hub = hub_or_exit()
     try:
-        _projections_parked(hub, projection)
+        _projections_parked(hub, projection, as_json)
     finally:
         hub.close()
 

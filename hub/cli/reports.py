@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hub.cli.common import console, err_console, fail, hub_or_exit, period_of
+from hub.cli.common import (
+    JsonOption,
+    console,
+    err_console,
+    fail,
+    hub_or_exit,
+    period_of,
+    print_rows,
+)
 from hub.cli.root import app
 from projections.choices import RankBy
 
@@ -204,22 +212,29 @@ def render_reuse(report: ProvinceReport) -> None:
     )
 
 
-def print_ranking(report: ProvinceReport, by: RankBy, level: str | None, minimum: int) -> None:
-    from rich.table import Table
-
+def print_ranking(
+    report: ProvinceReport, by: RankBy, level: str | None, minimum: int, as_json: bool = False
+) -> None:
     from projections.reports import ranking
 
-    table = Table("rank", "unit", "name", "level", "rate %", "of", title=f"Ranking by {by.value}")
-    for entry in ranking(report, by, level, minimum):
-        table.add_row(
-            "–" if entry.rank is None else str(entry.rank),
-            entry.code,
-            entry.name,
-            entry.level,
-            entry.rate.shown(),
-            f"{entry.rate.whole:,}",
-        )
-    console.print(table)
+    rows = [
+        {
+            "rank": entry.rank,
+            "code": entry.code,
+            "name": entry.name,
+            "level": entry.level,
+            "rate": entry.rate.to_json() if as_json else entry.rate.shown(),
+            "of": entry.rate.whole if as_json else f"{entry.rate.whole:,}",
+        }
+        for entry in ranking(report, by, level, minimum)
+    ]
+    if not as_json:
+        for row in rows:
+            row["rank"] = "–" if row["rank"] is None else row["rank"]
+    columns = [("rank", "rank"), ("code", "unit"), ("name", "name"), ("level", "level")]
+    print_rows(
+        rows, [*columns, ("rate", "rate %"), ("of", "of")], f"Ranking by {by.value}", as_json
+    )
 
 
 @app.command()
@@ -251,11 +266,12 @@ def ranking(
     minimum: Annotated[
         int, typer.Option(min=1, help="Fewer dossiers than this: listed, not ranked")
     ] = 30,
+    as_json: JsonOption = False,
 ) -> None:
     """Units ranked by on-time rate or online rate; ties share a rank."""
     hub = hub_or_exit()
     try:
         built = build_report(hub, period_of(period), [], True)
-        print_ranking(built, by, level, minimum)
+        print_ranking(built, by, level, minimum, as_json)
     finally:
         hub.close()

@@ -125,3 +125,56 @@ def test_projections_status_shows_each_projections_position_and_lag(
     for projection, source, part, position, _offset, lag, _updated in rows:
         assert (source, part, position, lag) == ("log", "0", str(events), "0 events"), projection
     assert "behind the store by at most 0 events" in after.output
+
+
+SPAN = "2021-01-01..2040-12-31"
+
+
+@pytest.mark.parametrize(
+    ("command", "columns", "some"),
+    [
+        pytest.param(["credentials", "list"], 5, True, id="credentials-list"),
+        pytest.param(["catalogue", "show"], 4, True, id="catalogue-show"),
+        pytest.param(["ranking", "--period", SPAN, "--minimum", "1"], 6, True, id="ranking"),
+        # Empty here; their rows are shown by the connector's and the projections' tests.
+        pytest.param(["projections", "parked"], 6, False, id="projections-parked"),
+        pytest.param(["connector", "status", "--period", SPAN], 6, False, id="connector-status"),
+        pytest.param(["connector", "parked"], 7, False, id="connector-parked"),
+    ],
+)
+def test_every_command_that_prints_a_table_gives_its_rows_as_json(
+    env: HubSettings, command: list[str], columns: int, some: bool
+) -> None:
+    import orjson
+
+    demo = runner.invoke(app, ["demo", "--days", "20", "--per-day", "5", "--no-serve"])
+    assert demo.exit_code == 0, demo.output  # a workload ending now, and its catalogue
+    made = runner.invoke(app, ["credentials", "create", "--name", "mot-cua", "--unit", "*"])
+    assert made.exit_code == 0, made.output
+    table = runner.invoke(app, command)
+    assert table.exit_code in (0, 1), table.output
+    as_json = runner.invoke(app, [*command, "--json"])
+    assert as_json.exit_code == table.exit_code, as_json.output
+    rows = orjson.loads(as_json.stdout)
+    assert isinstance(rows, list)
+    assert len(rows) == len(table_rows(table.output, columns))
+    assert bool(rows) is some
+    assert all(isinstance(row, dict) and len(row) == columns for row in rows)
+
+
+def test_projections_status_as_json_says_what_its_table_says(
+    env: HubSettings, tmp_path: Path
+) -> None:
+    import orjson
+
+    path, events = _workload_file(tmp_path, days=4, per_day=3)
+    assert runner.invoke(app, ["ingest", str(path), "--strict"]).exit_code == 0
+    assert runner.invoke(app, ["report", "--period", "2021-01"]).exit_code == 0
+    status = orjson.loads(runner.invoke(app, ["projections", "status", "--json"]).stdout)
+    assert status["store_position"] == events
+    assert status["behind_by_at_most"] == 0
+    assert {row["projection"] for row in status["checkpoints"]} == {"unit_progress", "reuse_index"}
+    assert all(
+        row["lag"] == {"count": 0, "of": "events", "complete": True}
+        for row in status["checkpoints"]
+    )
