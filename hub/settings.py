@@ -13,15 +13,16 @@ import socket
 from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from dotenv import dotenv_values
 from pydantic import Field, PostgresDsn, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from hub.domain.bounds import TimeWindow
-from hub.domain.calendar import OfficeHours
-from hub.domain.lifecycle import SupplementRule
+from hub.domain.supplement import SupplementRule
+
+if TYPE_CHECKING:
+    from hub.domain.bounds import TimeWindow
 
 
 class HubSettings(BaseSettings):
@@ -225,12 +226,16 @@ class HubSettings(BaseSettings):
     @field_validator("office_hours")
     @classmethod
     def _office_hours(cls, value: str) -> str:
+        from hub.domain.calendar import OfficeHours
+
         OfficeHours.parse(value)
         return value
 
     @property
     def time_window(self) -> TimeWindow:
         """The window of instants events may carry."""
+        from hub.domain.bounds import TimeWindow
+
         return TimeWindow(
             earliest=self.earliest_date,
             max_skew=timedelta(seconds=self.max_clock_skew_seconds),

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-import holidays
-
 from events.enums import TimeUnit
 from events.models import ProcessingTime
 from hub.domain.vietnam import VIETNAM
@@ -72,6 +70,8 @@ class OfficeHours:
 
 def vietnam_public_holidays() -> Callable[[date], bool]:
     """Vietnam's public holidays per the Labour Code 2019 Art. 112, lunar ones included."""
+    import holidays  # loaded when a calendar is made, not by every reader of this module
+
     calendar = holidays.country_holidays("VN")
     return calendar.__contains__
 

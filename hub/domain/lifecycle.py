@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, cast
 
 from events.enums import DossierStatus
@@ -24,6 +23,7 @@ from hub.domain.event_types import OPENING, REGISTRY, DeadlineRule
 from hub.domain.ownership import OPERATOR, Publisher, check_involved, check_opening
 from hub.domain.standing import WAITING
 from hub.domain.state import DossierState, Transition
+from hub.domain.supplement import SupplementRule
 
 __all__ = [
     "OPENING",
@@ -59,13 +59,6 @@ _STATUS_REASONS = {
     S.STOPPED: RejectReason.PROCESSING_STOPPED,
     S.FINISHED: RejectReason.ALREADY_RESOLVED,
 }
-
-
-class SupplementRule(StrEnum):
-    """How a completed supplement moves the deadline (see docs/decisions)."""
-
-    RECOMPUTE = "recompute"  # the whole processing time again, from the moment it is complete
-    EXTEND = "extend"  # the old deadline plus the office time spent waiting
 
 
 @dataclass(frozen=True)
