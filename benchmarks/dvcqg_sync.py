@@ -43,7 +43,7 @@ from hub.bootstrap import bootstrap
 from hub.catalogue.store import CatalogueStore
 from hub.log_reader import read_log
 from hub.settings import HubSettings, settings_env
-from hub.workload import Workload, demo_catalogue
+from hub.simulation.workload import Workload, demo_catalogue
 
 PASSWORD = "benchmark"
 

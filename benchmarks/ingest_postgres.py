@@ -22,7 +22,7 @@ import orjson
 import psycopg
 
 from benchmarks.services import ROOT, child_env, postgres_url
-from hub.workload import Workload
+from hub.simulation.workload import Workload
 
 
 @dataclass

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from hub.adapters.calendar_files import build_calendar
 from hub.application import DossierStore
+from hub.bus.choice import Bus, bus_of
 from hub.domain.lifecycle import Rules
 from hub.ingest import Ingestor
 from hub.logging import configure_logging
@@ -20,6 +21,8 @@ class Hub:
     rules: Rules
     ingestor: Ingestor
     protector: Protector
+    #: Kafka or the embedded log, chosen once from the settings.
+    bus: Bus
 
     def close(self) -> None:
         self.protector.close()
@@ -37,4 +40,5 @@ def bootstrap(settings: HubSettings, *, configure_logs: bool = True) -> Hub:
     )
     store = DossierStore(settings)
     protector = Protector(settings)
-    return Hub(settings, store, rules, Ingestor(store, rules, protect=protector.protect), protector)
+    ingestor = Ingestor(store, rules, protect=protector.protect)
+    return Hub(settings, store, rules, ingestor, protector, bus_of(settings, store))

@@ -13,23 +13,19 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import structlog
 import uvicorn
-from kafka import KafkaAdminClient
 
 from hub.adapters.sql import ReadModelDatabase
 from hub.api.app import create_app
 from hub.audit.publish import run_sealer
 from hub.auth.store import CredentialStore
 from hub.bootstrap import Hub
-from hub.bus.inbound import InboundConsumer
-from hub.bus.rejects import FileRejectSink, KafkaRejectSink, RejectSink
-from hub.bus.relay import Relay
-from hub.bus.sources import Source, bus_source
-from hub.bus.topics import wait_for_topics
+from hub.bus.rejects import RejectSink
+from hub.bus.sources import Source
 from hub.supervisor import Service, Supervisor, Task
 from projections import registry
 from projections.read_models import ReadModels
@@ -62,8 +58,9 @@ class Services:
 
     def shutdown(self) -> None:
         self.supervisor.shutdown()
-        if isinstance(self.rejects, KafkaRejectSink):
-            self.rejects.close()
+        close = getattr(self.rejects, "close", None)
+        if close is not None:
+            close()
         self.credentials.close()
         self.hub.close()
 
@@ -72,22 +69,10 @@ def projection_source(hub: Hub, suffix: str = "") -> Source:
     """Where a projection's workers read the bus: the projections group with the
     projection's suffix (:data:`projections.registry.PROJECTIONS`), so its own offsets."""
     settings = hub.settings
-    return bus_source(
-        hub.store,
-        settings.kafka_bootstrap,
-        settings.kafka_events_topic,
+    return hub.bus.source(
         settings.kafka_projections_group + suffix,
         f"dvchub-projections{suffix}-{settings.instance_id}",
-        settings.kafka_poll_records,
     )
-
-
-def kafka_readiness(bootstrap: str) -> Callable[[], None]:
-    def check() -> None:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3_000)
-        admin.close()
-
-    return check
 
 
 def projection_services(hub: Hub) -> list[Service]:
@@ -113,19 +98,18 @@ def running(hub: Hub, parts: Parts) -> Iterator[Services]:
     """Start the background parts; stop them on exit."""
     settings = hub.settings
     credentials = CredentialStore(settings)
-    rejects: RejectSink
-    if settings.kafka_bootstrap:
-        rejects = KafkaRejectSink(settings.kafka_bootstrap, settings.kafka_rejects_topic)
-    else:
-        rejects = FileRejectSink(settings.data_dir / "rejects" / "http.jsonl")
+    rejects = hub.bus.rejects()
     services = Services(hub, credentials, rejects, Supervisor(settings.service_stuck_seconds))
     try:
-        if settings.kafka_bootstrap:
-            wait_for_topics(settings, services.stop)  # a broker away at start is waited for
-        if settings.kafka_bootstrap and parts.inbound:
+        hub.bus.wait_until_ready(services.stop)  # a broker away at start is waited for
+        if not hub.bus.embedded and parts.inbound:
+            from hub.bus.inbound import InboundConsumer
+
             consumer = InboundConsumer(settings, hub.ingestor, credentials, settings.instance_id)
             services.start("inbound", consumer.run)
-        if settings.kafka_bootstrap and parts.relay:
+        if not hub.bus.embedded and parts.relay:
+            from hub.bus.relay import Relay
+
             services.start("relay", Relay(settings, hub.store).run)
         if parts.projections:
             services.supervisor.start_all(projection_services(hub))
@@ -166,14 +150,11 @@ def serve(
         read_models = ReadModels(settings) if parts.api else None
         try:
             if parts.api and read_models is not None:
-                readiness = (
-                    kafka_readiness(settings.kafka_bootstrap) if settings.kafka_bootstrap else None
-                )
                 app = create_app(
                     hub,
                     services.credentials,
                     services.rejects,
-                    readiness,
+                    hub.bus.readiness(),
                     read_models,
                     services.supervisor.readiness,
                 )

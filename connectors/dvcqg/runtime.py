@@ -13,7 +13,7 @@ from connectors.dvcqg.intake import Intake
 from connectors.dvcqg.sender import Breaker, Sender
 from hub.adapters.sql import ReadModelDatabase
 from hub.bootstrap import Hub
-from hub.bus.sources import Source, bus_source
+from hub.bus.sources import Source
 from hub.catalogue.store import CatalogueStore
 from hub.settings import HubSettings
 
@@ -45,14 +45,7 @@ def portal_client(settings: HubSettings) -> PortalClient:
 def connector_source(hub: Hub) -> Source:
     """Where the connector's intake reads the bus."""
     settings = hub.settings
-    return bus_source(
-        hub.store,
-        settings.kafka_bootstrap,
-        settings.kafka_events_topic,
-        settings.kafka_connector_group,
-        f"dvchub-dvcqg-{settings.instance_id}",
-        settings.kafka_poll_records,
-    )
+    return hub.bus.source(settings.kafka_connector_group, f"dvchub-dvcqg-{settings.instance_id}")
 
 
 def connector_tasks(hub: Hub) -> list[tuple[str, Callable[[threading.Event], None]]]:

@@ -12,10 +12,9 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import orjson
-from kafka import KafkaProducer
 
 from events.bus import (
     REJECT_FIELD_HEADER,
@@ -24,6 +23,9 @@ from events.bus import (
     REJECT_SOURCE_HEADER,
 )
 from hub.ingest import Outcome
+
+if TYPE_CHECKING:
+    from kafka import KafkaProducer
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,8 @@ class KafkaRejectSink:
     def _ready(self) -> KafkaProducer:
         with self._lock:
             if self._producer is None:
+                from kafka import KafkaProducer
+
                 self._producer = KafkaProducer(
                     bootstrap_servers=self.bootstrap,
                     acks="all",

@@ -108,23 +108,6 @@ class LogSource:
         """Nothing to release: the store belongs to the caller."""
 
 
-def bus_source(
-    store: DossierStore,
-    bootstrap: str | None,
-    topic: str,
-    group: str,
-    client_id: str,
-    poll_records: int,
-) -> Source:
-    """The events topic for consumer group ``group`` when Kafka is configured, else the
-    store's log (embedded)."""
-    if bootstrap:
-        from hub.bus.kafka_source import KafkaSource
-
-        return KafkaSource(bootstrap, topic, group, client_id, poll_records)
-    return LogSource(store)
-
-
 def _kafka_errors() -> tuple[type[Exception], ...]:
     """Kafka's errors once a Kafka source has loaded the library; none before (an embedded
     hub never imports it, and then no Kafka error can be raised)."""

@@ -29,8 +29,8 @@ def demo(
     from hub.catalogue.store import CatalogueStore
     from hub.domain.vietnam import VIETNAM
     from hub.file_ingest import IngestReport
+    from hub.simulation.workload import Workload, demo_catalogue
     from hub.supervisor import Service
-    from hub.workload import Workload, demo_catalogue
     from projections.periods import Period
 
     hub = hub_or_exit()

@@ -129,7 +129,7 @@ def workload_generate(
     """Write a synthetic workload of realistic dossiers as JSON lines."""
     import orjson
 
-    from hub.workload import Workload
+    from hub.simulation.workload import Workload
 
     workload = Workload(date.fromisoformat(start), days, per_day, seed=seed)
     events = workload.events()

@@ -39,7 +39,7 @@ def catch_up_embedded(hub: Hub, db: ReadModelDatabase | None = None) -> None:
     from hub.adapters.sql import ReadModelDatabase
     from projections.figures import catch_up_from_log
 
-    if hub.settings.kafka_bootstrap:
+    if not hub.bus.embedded:
         return
     own = db is None
     db = db or ReadModelDatabase(hub.settings)

@@ -104,7 +104,7 @@ def _lookup(
         raise typer.Exit(2) from None
     service = ReuseService(hub.settings)
     try:
-        if not hub.settings.kafka_bootstrap:
+        if hub.bus.embedded:
             catch_up(service.db, LogSource(hub.store))  # embedded: the index is read here
         answer = service.lookup(OPERATOR, request)
     except IdentityKeyMissingError as error:
@@ -160,7 +160,7 @@ def _history(hub: Hub, dossier: str, as_json: bool) -> None:
     ledger = ReuseLedger(hub.settings)
     service = ReuseService(hub.settings, ledger=ledger)
     try:
-        if not hub.settings.kafka_bootstrap:
+        if hub.bus.embedded:
             catch_up(service.db, LogSource(hub.store))
         lookups = ledger.history(dossier)
         later = tables.reused_by(service.db, dossier)

@@ -26,7 +26,7 @@ def serve(
     consumer and the relay."""
     hub = hub_or_exit()
     settings = hub.settings
-    if not settings.kafka_bootstrap and not api and not projections:
+    if hub.bus.embedded and not api and not projections:
         hub.close()
         err_console.print(
             "[bold red]error:[/] without DVCHUB_KAFKA_BOOTSTRAP only the API and the "

@@ -63,7 +63,7 @@ def simulate_scenario(
         raise fail(str(error)) from None
     settings = hub.settings
     if via is Via.AUTO:
-        via = Via.KAFKA if settings.kafka_bootstrap else Via.STORE
+        via = Via.STORE if hub.bus.embedded else Via.KAFKA
     if load_catalogue:
         store = CatalogueStore(settings)
         try:

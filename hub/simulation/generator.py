@@ -24,7 +24,7 @@ from events.models import ProcessingTime
 from hub.domain.calendar import WorkingCalendar
 from hub.domain.vietnam import VIETNAM
 from hub.simulation.scenario import Scenario, Span, UnitSpec, Volume
-from hub.workload import (
+from hub.simulation.workload import (
     DemoProcedure,
     DossierPath,
     EarlierResult,

@@ -111,7 +111,7 @@ class UnitSpec(ScenarioModel):
 
 
 class Mix(ScenarioModel):
-    """Probabilities of the lifecycle's turns (see hub.workload.LifecycleMix)."""
+    """Probabilities of the lifecycle's turns (see hub.simulation.workload.LifecycleMix)."""
 
     transferred: float = Field(0.2, ge=0, le=1)
     supplement: float = Field(0.08, ge=0, le=1)

@@ -32,7 +32,7 @@ from hub.cli.common import period_of
 from hub.cli.reports import build_report, catch_up_embedded
 from hub.log_reader import last_position
 from hub.settings import HubSettings
-from hub.workload import Workload
+from hub.simulation.workload import Workload
 from projections.replay import replay
 from projections.reports import report_json
 from tests.conftest import ROOT

@@ -19,7 +19,7 @@ from hub.audit.publish import sealer
 from hub.audit.stored import StoredEvent
 from hub.audit.verify import Finding, VerifyReport, published_checkpoints, verify
 from hub.bootstrap import Hub
-from hub.workload import Workload
+from hub.simulation.workload import Workload
 from tests.raw_store import RawStore
 from verifier.dvchub_verify import CHAIN_START, chain_hash
 

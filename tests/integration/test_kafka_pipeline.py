@@ -37,7 +37,7 @@ from hub.ingest import Outcome
 from hub.log_reader import read_log
 from hub.settings import HubSettings
 from hub.simulation.publish import KafkaSink, NotAcknowledged, PublishReport
-from hub.workload import Workload
+from hub.simulation.workload import Workload
 from tests.conftest import Broker
 from tests.processes import CliProcess, cli_result, run_cli, table_rows
 from tests.services import OwnPostgres

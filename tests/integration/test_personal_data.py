@@ -26,7 +26,7 @@ from hub.bus.rejects import FileRejectSink
 from hub.cli.common import period_of
 from hub.cli.reports import build_report
 from hub.settings import HubSettings
-from hub.workload import Workload
+from hub.simulation.workload import Workload
 from projections.reports import report_json
 from tests.factories import CODE, KEY, event, received, submission
 from tests.processes import cli_result

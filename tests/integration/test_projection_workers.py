@@ -14,7 +14,7 @@ from hub.adapters.sql import ReadModelDatabase
 from hub.bootstrap import bootstrap
 from hub.log_reader import last_position
 from hub.settings import HubSettings
-from hub.workload import Workload
+from hub.simulation.workload import Workload
 from projections.progress.tables import TABLES
 from projections.rebuild import rebuild
 from projections.reuse import tables as reuse_tables

@@ -24,7 +24,7 @@ from hub.catalogue.store import CatalogueStore
 from hub.simulation.generator import events, plan
 from hub.simulation.publish import PublishReport, StoreSink, batches
 from hub.simulation.scenario import load_scenario
-from hub.workload import Workload
+from hub.simulation.workload import Workload
 from projections.periods import Period
 from projections.progress.facts import fact_of
 from projections.progress.fold import METRICS

@@ -13,7 +13,7 @@ from hub.audit import publish
 from hub.audit.sealer import Sealer
 from hub.audit.seals import sealed_size
 from hub.bootstrap import Hub
-from hub.workload import Workload
+from hub.simulation.workload import Workload
 from tests.waiting import eventually, thread_alive
 
 
