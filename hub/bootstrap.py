@@ -28,6 +28,12 @@ class Hub:
         self.protector.close()
         self.store.close()
 
+    def __enter__(self) -> Hub:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
 
 def bootstrap(settings: HubSettings, *, configure_logs: bool = True) -> Hub:
     if configure_logs:

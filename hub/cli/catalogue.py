@@ -60,18 +60,12 @@ def catalogue_load(
     files: Annotated[list[Path], typer.Argument(help="YAML or CSV files of units and procedures")],
 ) -> None:
     """Load the catalogue; a new version is recorded only if it changed."""
-    hub = hub_or_exit()
-    try:
+    with hub_or_exit() as hub:
         _catalogue_load(hub, files)
-    finally:
-        hub.close()
 
 
 @catalogue_app.command("show")
 def catalogue_show(as_json: JsonOption = False) -> None:
     """List the catalogue's versions."""
-    hub = hub_or_exit()
-    try:
+    with hub_or_exit() as hub:
         _catalogue_show(hub, as_json)
-    finally:
-        hub.close()

@@ -93,12 +93,9 @@ def dossier(code: str) -> None:
 
     from hub.log_reader import dossier_history
 
-    hub = hub_or_exit()
-    try:
+    with hub_or_exit() as hub:
         history = dossier_history(hub.store, code)
         found = hub.store.dossier(code)
-    finally:
-        hub.close()
     if found is None or found.state is None:
         console.print(f"dossier {code} is not in the store")
         raise typer.Exit(1)

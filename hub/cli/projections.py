@@ -262,22 +262,16 @@ def projections_rebuild(
     ] = None,
 ) -> None:
     """Recompute every read model from the first event into fresh tables, then swap them in."""
-    hub = hub_or_exit()
-    try:
+    with hub_or_exit() as hub:
         _projections_rebuild(hub, shards)
-    finally:
-        hub.close()
 
 
 @projections_app.command("status")
 def projections_status(as_json: JsonOption = False) -> None:
     """Each projection's position and lag (events behind the store, or the backlog on
     the topic; unknown when Kafka does not answer)."""
-    hub = hub_or_exit()
-    try:
+    with hub_or_exit() as hub:
         _projections_status(hub, as_json)
-    finally:
-        hub.close()
 
 
 @projections_app.command("parked")
@@ -290,11 +284,8 @@ def projections_parked(
 ) -> None:
     """Events a projection (or the portal connector) could not take: position, dossier,
     event type, error."""
-    hub = hub_or_exit()
-    try:
+    with hub_or_exit() as hub:
         _projections_parked(hub, projection, as_json)
-    finally:
-        hub.close()
 
 
 @projections_app.command("retry")
@@ -304,8 +295,5 @@ def projections_retry(
     ] = None,
 ) -> None:
     """Fold the parked events again (once their cause is fixed); exit 1 if some still fail."""
-    hub = hub_or_exit()
-    try:
+    with hub_or_exit() as hub:
         _projections_retry(hub, projection)
-    finally:
-        hub.close()

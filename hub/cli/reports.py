@@ -250,12 +250,9 @@ def report(
     ] = True,
 ) -> None:
     """The published report of a period: online dossiers by level, per-unit tables."""
-    hub = hub_or_exit()
-    try:
+    with hub_or_exit() as hub:
         built = build_report(hub, period_of(period), unit or [], catch_up)
         print_report(built, fmt, out)
-    finally:
-        hub.close()
 
 
 @app.command()
@@ -269,9 +266,6 @@ def ranking(
     as_json: JsonOption = False,
 ) -> None:
     """Units ranked by on-time rate or online rate; ties share a rank."""
-    hub = hub_or_exit()
-    try:
+    with hub_or_exit() as hub:
         built = build_report(hub, period_of(period), [], True)
         print_ranking(built, by, level, minimum, as_json)
-    finally:
-        hub.close()

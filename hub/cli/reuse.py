@@ -41,13 +41,10 @@ def reuse_lookup(
 ) -> None:
     """What of an earlier dossier may be reused for a procedure; the look-up is recorded.
     Exit status 0 when granted or matched, 1 when refused or not matched."""
-    hub = hub_or_exit()
-    try:
+    with hub_or_exit() as hub:
         status = _lookup(
             hub, unit, dossier, procedure, identity, identity_hash, consent, match, as_json
         )
-    finally:
-        hub.close()
     raise typer.Exit(status)
 
 
@@ -57,11 +54,8 @@ def reuse_history(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Every look-up of a dossier, and the dossiers that reused it."""
-    hub = hub_or_exit()
-    try:
+    with hub_or_exit() as hub:
         _history(hub, dossier, as_json)
-    finally:
-        hub.close()
 
 
 def _lookup(

@@ -155,8 +155,5 @@ def simulate(
     catalogue: Annotated[bool, typer.Option(help="Load the scenario's catalogue first")] = True,
 ) -> None:
     """Turn a scenario into dossier events and publish them through the normal ingest path."""
-    hub = hub_or_exit()
-    try:
+    with hub_or_exit() as hub:
         simulate_scenario(hub, scenario, via, url, api_key, batch_size, catalogue)
-    finally:
-        hub.close()
