@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 
+import psycopg
 import structlog
 from kafka import KafkaProducer
 
@@ -67,13 +69,17 @@ def sealer(
 
 #: How long the sealer waits before trying again after its database failed.
 RETRY_SECONDS = 5.0
+#: Failures that mean the database (or the way to it) is away: waited for, not raised.
+DATABASE_AWAY: tuple[type[Exception], ...] = (psycopg.Error, sqlite3.Error, OSError)
 
 
 def run_sealer(settings: HubSettings, store: DossierStore, stop: threading.Event) -> None:
     """Seal new events every second and sign a checkpoint at the configured interval (and
     once more on the way out). Another process holding the sealer's lock does the work
     meanwhile; this one waits to take over. A database that goes away is waited for: the
-    sealer connects again, takes the lock again and carries on from the seals stored."""
+    sealer connects again, takes the lock again and carries on from the seals stored. Any
+    other failure is raised to the supervisor, which restarts the sealer with backoff and
+    shows it in ``/readyz`` (:mod:`hub.supervisor`), as it does every service."""
     publish = publisher(settings)
     worker: Sealer | None = None
     last = time.monotonic()
@@ -92,7 +98,7 @@ def run_sealer(settings: HubSettings, store: DossierStore, stop: threading.Event
                     last = time.monotonic()
                 if stopping:
                     return
-            except Exception:
+            except DATABASE_AWAY:
                 logger.exception("audit.seal_failed", retry_in=RETRY_SECONDS)
                 _close(worker)
                 worker = None

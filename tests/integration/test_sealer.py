@@ -58,3 +58,32 @@ def test_the_sealer_outlives_a_database_that_goes_away(
     assert not worker.lock()
     worker.db.close()
     holder.db.close()
+
+
+def test_a_sealer_failure_that_is_not_the_database_shows_in_readiness(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a database that is away is waited out inside the sealer; anything else is the
+    supervisor's to restart and to show, as for every service."""
+    from hub.supervisor import Service, Supervisor
+
+    hub.ingestor.submit_json(Workload(date(2021, 3, 1), 1, 5, seed=3).events())
+
+    def broken(self: Sealer) -> int:
+        raise ValueError("a bug, not an outage")
+
+    monkeypatch.setattr(Sealer, "seal", broken)
+    supervisor = Supervisor()
+    supervisor.start(
+        Service("audit-sealer", lambda stop: publish.run_sealer(hub.settings, hub.store, stop))
+    )
+    try:
+
+        def shown() -> bool:
+            seen = supervisor.readiness()
+            sealer = seen.services["audit-sealer"]
+            return not seen.ready and sealer.get("last_crash") == "ValueError"
+
+        eventually(shown, timeout=30, what="the sealer's crash in readiness")
+    finally:
+        supervisor.shutdown()
