@@ -52,9 +52,6 @@ def _catalogue_show(hub: Hub, as_json: bool) -> None:
     print_rows(rows, [*columns, ("source", "source")], "Catalogue versions", as_json)
 
 
-# --- projections --------------------------------------------------------------------------
-
-
 @catalogue_app.command("load")
 def catalogue_load(
     files: Annotated[list[Path], typer.Argument(help="YAML or CSV files of units and procedures")],

@@ -238,9 +238,6 @@ def _kafka_backlogs(
         return {}
 
 
-# --- reports ------------------------------------------------------------------------------
-
-
 @projections_app.command("run")
 def projections_run() -> None:
     """Keep the read models up to date from the bus (Kafka, or the store's log embedded)."""
