@@ -63,11 +63,6 @@ def overdue(status: int, counted_due: datetime | None, moment: datetime) -> bool
     return status in CLOCK_RUNS and counted_due is not None and moment > counted_due
 
 
-def overdue_by_end_of(status: int, counted_due_on: date | None, day: date) -> bool:
-    """:func:`overdue` at the end of ``day``, by dates: on the due day or later."""
-    return status in CLOCK_RUNS and counted_due_on is not None and day >= counted_due_on
-
-
 def standing(
     status: int,
     counted_due: datetime | None,

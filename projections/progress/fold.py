@@ -17,7 +17,8 @@ docs/decisions/0008-unit-daily-progress.md:
   end of a day once its counted due date is that day or earlier, while its clock runs
   (:data:`~hub.domain.standing.CLOCK_RUNS`); while waiting for the applicant or stopped its
   clock is stopped and it counts within the deadline (the domain's
-  :func:`~hub.domain.standing.overdue_by_end_of`, worked out here as stock deltas).
+  :func:`~hub.domain.standing.overdue` at the end of each day, worked out here as stock
+  deltas; ``tests/unit/test_standing.py`` checks the two agree).
 - Withdrawn counts dossiers withdrawn after they were received; refused, dossiers refused
   at the desk.
 
