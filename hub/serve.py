@@ -58,9 +58,7 @@ class Services:
 
     def shutdown(self) -> None:
         self.supervisor.shutdown()
-        close = getattr(self.rejects, "close", None)
-        if close is not None:
-            close()
+        self.rejects.close()
         self.credentials.close()
         self.hub.close()
 

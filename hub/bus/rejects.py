@@ -65,6 +65,9 @@ class RejectSink(Protocol):
     def publish(self, rejects: list[Reject]) -> None:
         """Keep ``rejects`` durably before returning."""
 
+    def close(self) -> None:
+        """Release what it holds (a producer); nothing for a file."""
+
 
 class KafkaRejectSink:
     """Rejects onto the rejects topic, with an idempotent producer, made when first needed
@@ -135,6 +138,9 @@ class FileRejectSink:
             descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             with os.fdopen(descriptor, "ab") as out:
                 out.write(lines)
+
+    def close(self) -> None:
+        """Each publish opens and closes the file: nothing held."""
 
     def _rotate_if_full(self) -> None:
         try:
