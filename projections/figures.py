@@ -20,8 +20,7 @@ __all__ = ["catch_up_from_log", "report"]
 
 def catch_up_from_log(db: ReadModelDatabase, store: DossierStore) -> int:
     """Embedded (no bus): bring every projection up to the log's newest events now; the
-    number of events applied."""
-    registry.prepare_all(db)
+    number of events applied. Each projection makes its tables as its worker starts."""
     return registry.catch_up_all(db, lambda: LogSource(store))
 
 

@@ -64,6 +64,17 @@ class SyncUnitDayDoc(BaseModel):
     parked: int
     oldest_pending_seconds: float | None
 
+    @classmethod
+    def of(cls, row: UnitDay) -> SyncUnitDayDoc:
+        return cls(
+            unit_code=row.unit_code,
+            day=row.day.isoformat(),
+            synced=row.synced,
+            pending=row.pending,
+            parked=row.parked,
+            oldest_pending_seconds=row.oldest_pending_seconds,
+        )
+
 
 class SyncUnitsDoc(BaseModel):
     """``GET /v1/sync/units``: per receiving unit and day, the updates synced, pending and

@@ -228,26 +228,15 @@ def create_app(
             tags=["figures"],
             summary="National portal sync per unit and day: synced, pending, parked, oldest age",
         )
-        def sync_units(period: str, unit: str | None = None) -> dict[str, Any]:
+        def sync_units(period: str, unit: str | None = None) -> sync_status.SyncUnitsDoc:
             try:
                 span = Period.parse(period)
             except PeriodError as error:
                 raise _problem(422, "invalid_period", str(error)) from None
             rows = sync_status.by_unit_and_day(models.db(), span.start, span.end, unit)
-            return {
-                "period": span.label,
-                "rows": [
-                    {
-                        "unit_code": r.unit_code,
-                        "day": r.day.isoformat(),
-                        "synced": r.synced,
-                        "pending": r.pending,
-                        "parked": r.parked,
-                        "oldest_pending_seconds": r.oldest_pending_seconds,
-                    }
-                    for r in rows
-                ],
-            }
+            return sync_status.SyncUnitsDoc(
+                period=span.label, rows=[sync_status.SyncUnitDayDoc.of(r) for r in rows]
+            )
 
         @app.get(
             "/v1/sync/dossiers/{code}",

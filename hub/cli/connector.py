@@ -158,25 +158,17 @@ def _show_status(
     settings: HubSettings, start: date, end: date, unit: str | None, as_json: bool
 ) -> None:
     from connectors.dvcqg import outbox
-    from connectors.dvcqg.status import by_unit_and_day
+    from connectors.dvcqg.status import SyncUnitDayDoc, by_unit_and_day
     from hub.adapters.sql import ReadModelDatabase
 
     with ReadModelDatabase(settings) as db:
         outbox.create(db)
         found = by_unit_and_day(db, start, end, unit)
-    rows = [
-        {
-            "unit_code": row.unit_code,
-            "day": row.day.isoformat(),
-            "synced": row.synced,
-            "pending": row.pending,
-            "parked": row.parked,
-            "oldest_pending_seconds": row.oldest_pending_seconds
-            if as_json or row.oldest_pending_seconds is None
-            else f"{row.oldest_pending_seconds:.0f}",
-        }
-        for row in found
-    ]
+    rows: list[dict[str, object]] = [SyncUnitDayDoc.of(row).model_dump() for row in found]
+    if not as_json:
+        for row in rows:
+            oldest = row["oldest_pending_seconds"]
+            row["oldest_pending_seconds"] = None if oldest is None else f"{oldest:.0f}"
     columns = [("unit_code", "unit"), ("day", "day"), ("synced", "synced")]
     columns += [("pending", "pending"), ("parked", "parked")]
     columns += [("oldest_pending_seconds", "oldest pending (s)")]

@@ -64,9 +64,10 @@ def build_report(hub: Hub, period: Period, cards: list[str], catch: bool) -> Pro
         CatalogueStore(hub.settings) as catalogue,
         ReuseLedger(hub.settings) as ledger,
     ):
-        registry.prepare_all(db)
-        if catch:
-            catch_up_embedded(hub, db)
+        if catch and hub.bus.embedded:
+            figures.catch_up_from_log(db, hub.store)  # each projection prepares its tables
+        else:
+            registry.prepare_all(db)
         try:
             return figures.report(db, ledger, catalogue.current(), period, cards)
         except UnknownUnitError as error:

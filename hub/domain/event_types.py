@@ -18,13 +18,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Final, get_args
+from typing import Any, Final
 
 from events.enums import DossierStatus
 from events.models import (
     ComplaintReceived,
     DeadlineExtended,
-    DossierEvent,
     DossierReceived,
     DossierRefused,
     DossierRegistered,
@@ -240,20 +239,3 @@ _KINDS = (
 REGISTRY: Final[Mapping[str, EventKind]] = {kind.name: kind for kind in _KINDS}
 #: The event types that may open a dossier.
 OPENING: Final = frozenset(name for name, kind in REGISTRY.items() if kind.opens)
-#: The event types that end a wait (the deadline clock runs again).
-RESUMING: Final = frozenset(
-    name for name, kind in REGISTRY.items() if kind.deadline is DeadlineRule.RESUMES
-)
-
-
-def kind_of(event_type: str) -> EventKind:
-    """The entry of ``event_type``; KeyError names the types there are."""
-    try:
-        return REGISTRY[event_type]
-    except KeyError:
-        raise KeyError(f"{event_type!r} is not one of {', '.join(REGISTRY)}") from None
-
-
-def contract_types() -> tuple[type[Envelope], ...]:
-    """The classes of the contract's union (events.models.DossierEvent)."""
-    return tuple(get_args(DossierEvent))
