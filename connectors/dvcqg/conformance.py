@@ -73,8 +73,13 @@ def _code(parse: Callable[[str], object]) -> Rule:
     return rule
 
 
+def is_national_procedure_code(value: object) -> bool:
+    """A national procedure code, ``x.yyyyyy`` (ASCII digits): what ``MaTTHC`` carries."""
+    return isinstance(value, str) and bool(_NATIONAL_PROCEDURE.match(value))
+
+
 def _national_procedure(value: Any) -> str | None:
-    if isinstance(value, str) and _NATIONAL_PROCEDURE.match(value):
+    if is_national_procedure_code(value):
         return None
     return f"{value!r} is not a national procedure code (x.yyyyyy)"
 

@@ -34,7 +34,7 @@ from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ValidationError
 
-from connectors.dvcqg.conformance import check_dossier, check_step
+from connectors.dvcqg.conformance import check_dossier, check_step, is_national_procedure_code
 from connectors.dvcqg.protocol import (
     ALREADY_EXISTS,
     INVALID_SESSION,
@@ -313,7 +313,7 @@ def _validated(
                 whose = str(raw.get("MaHoSo")) if isinstance(raw, dict) else f"mục {index}"
                 store.strict_failures += 1
                 if len(store.strict_findings) < 100:
-                    store.strict_findings.setdefault(whose, []).extend(findings)
+                    store.strict_findings.setdefault(whose, findings)
                 return [], f"Dữ liệu không đúng đặc tả (hồ sơ {whose}): {findings[0]}"
         try:
             item = model.model_validate(raw)
@@ -326,15 +326,10 @@ def _validated(
             parse_dossier_code(item.MaHoSo)
         except CodeFormatError as error:
             return [], f"Mã hồ sơ không hợp lệ: {item.MaHoSo}: {error}"
-        if isinstance(item, PortalDossier) and not _national(item.MaTTHC):
+        if isinstance(item, PortalDossier) and not is_national_procedure_code(item.MaTTHC):
             return [], f"Mã thủ tục không hợp lệ: {item.MaTTHC} (hồ sơ {item.MaHoSo})"
         refusal = faults.refuse.get(item.MaHoSo)
         if refusal:
             return [], f"Hồ sơ {item.MaHoSo} bị từ chối: {refusal}"
         items.append(item.model_dump(mode="json"))
     return items, None
-
-
-def _national(code: str) -> bool:
-    head, _, tail = code.partition(".")
-    return head.isdigit() and len(head) == 1 and tail.isdigit() and len(tail) == 6
