@@ -106,7 +106,7 @@ class ContractModel(BaseModel):
     validated from JSON in strict mode: a value is accepted only as the JSON Schema types it
     (no ``"2"`` for 2, no number for a date)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Actor(ContractModel):

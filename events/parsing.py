@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, get_args
 
 import orjson
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from events.codes import DossierCodeError, ProcedureCodeError, UnitCodeError
@@ -34,7 +34,8 @@ _CODE_ERRORS: tuple[tuple[type[ValueError], RejectReason], ...] = (
 
 
 _CURRENT_EVENT: TypeAdapter[DossierEvent] = TypeAdapter(
-    Annotated[DossierEvent, Field(discriminator="event_type")]
+    Annotated[DossierEvent, Field(discriminator="event_type")],
+    config=ConfigDict(defer_build=True),
 )
 
 

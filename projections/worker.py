@@ -15,29 +15,19 @@ events inside the transaction (:class:`Projection`).
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-import psycopg
 import structlog
 
 from hub.adapters import parked
-from hub.adapters.sql import ReadModelDatabase
+from hub.adapters.sql import ReadModelDatabase, database_down
 from hub.application import DossierStore
 from hub.bus.sources import Checkpoint, Delivery, Source, consume, last_per_part
 from hub.log_reader import log_page
 from projections import checkpoints, metrics
-
-#: Errors of the database itself (it went away, it is locked): the batch is read again.
-#: Any other error applying an event is that event's: it is parked.
-DATABASE_DOWN: tuple[type[BaseException], ...] = (
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-    sqlite3.OperationalError,
-)
 
 logger = structlog.get_logger("projections.worker")
 
@@ -129,7 +119,7 @@ class ProjectionWorker:
         try:
             with self.db.savepoint():
                 return self.projection.apply(self.db, fresh), 0
-        except DATABASE_DOWN:
+        except database_down():  # the database's, not the batch's: it is read again
             raise
         except Exception as error:
             logger.warning(
@@ -143,7 +133,7 @@ class ProjectionWorker:
             try:
                 with self.db.savepoint():
                     unknown += self.projection.apply(self.db, [delivery])
-            except DATABASE_DOWN:
+            except database_down():
                 raise
             except Exception as error:
                 self._park(delivery, error)
@@ -177,10 +167,12 @@ class ProjectionWorker:
             self.source.restart()
 
     def catch_up(self) -> int:
-        """Apply everything the source has now, then return the number of events applied."""
+        """Apply everything the source has now, then return the number of events applied
+        (an empty poll ends it at once: nothing is waited for)."""
         self.start()
-        never = threading.Event()
-        while batch := self.source.poll(never):
+        no_wait = threading.Event()
+        no_wait.set()
+        while batch := self.source.poll(no_wait):
             try:
                 self.handle(batch)
             except GenerationChanged:
@@ -211,7 +203,7 @@ def retry_parked(projection: Projection, db: ReadModelDatabase, store: DossierSt
             try:
                 with db.savepoint():
                     projection.apply(db, [delivery])
-            except DATABASE_DOWN:
+            except database_down():
                 raise
             except Exception as error:
                 failed += 1

@@ -11,17 +11,41 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
-from typing import IO, Any, Literal, Self
+from typing import IO, TYPE_CHECKING, Any, Literal, Self
 
-import psycopg
 import stamina
 
 from hub.settings import HubSettings
 
+if TYPE_CHECKING:
+    import psycopg
+
 Dialect = Literal["postgres", "sqlite"]
+
+
+def database_down() -> tuple[type[BaseException], ...]:
+    """The errors of a database that went away or is locked, after which the same work can
+    be tried again: SQLite's, and PostgreSQL's once psycopg is loaded (a hub on SQLite never
+    loads it, and then none of its errors can be raised)."""
+    errors: tuple[type[BaseException], ...] = (sqlite3.OperationalError,)
+    pg = sys.modules.get("psycopg")
+    if pg is not None:
+        errors += (pg.OperationalError, pg.InterfaceError)
+    return errors
+
+
+def database_errors() -> tuple[type[BaseException], ...]:
+    """Every error a database raises: SQLite's operational errors, and any of psycopg's
+    once it is loaded."""
+    errors: tuple[type[BaseException], ...] = (sqlite3.OperationalError,)
+    pg = sys.modules.get("psycopg")
+    if pg is not None:
+        errors += (pg.Error,)
+    return errors
 
 
 class ReadModelDatabase:
@@ -47,6 +71,8 @@ class ReadModelDatabase:
         """(Re)open the connection, e.g. after the database restarted."""
         self.close()
         if self.postgres:
+            import psycopg
+
             self._pg = psycopg.connect(
                 str(self.settings.database_url),
                 autocommit=True,
@@ -121,6 +147,12 @@ class ReadModelDatabase:
         """Run ``CREATE ... IF NOT EXISTS`` statements in one transaction. Several processes
         starting at once can still collide in PostgreSQL's catalogue (a unique violation on
         pg_type, or "already exists"); the next attempt finds the tables."""
+        if not self.postgres:
+            with self.transaction():
+                self.execute_script(statements)
+            return
+        import psycopg
+
         for attempt in stamina.retry_context(
             on=(
                 psycopg.errors.UniqueViolation,

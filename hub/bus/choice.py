@@ -8,12 +8,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from hub.application import DossierStore
-from hub.bus.rejects import FileRejectSink, RejectSink
 from hub.bus.sources import LogSource, Source
 from hub.settings import HubSettings
+
+if TYPE_CHECKING:
+    from hub.bus.rejects import RejectSink
 
 
 class Bus(Protocol):
@@ -49,6 +51,8 @@ class EmbeddedBus:
         return LogSource(self.store)
 
     def rejects(self) -> RejectSink:
+        from hub.bus.rejects import FileRejectSink
+
         return FileRejectSink(self.settings.data_dir / "rejects" / "http.jsonl")
 
     def readiness(self) -> Callable[[], None] | None:

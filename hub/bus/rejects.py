@@ -22,10 +22,11 @@ from events.bus import (
     REJECT_REASON_HEADER,
     REJECT_SOURCE_HEADER,
 )
-from hub.ingest import Outcome
 
 if TYPE_CHECKING:
     from kafka import KafkaProducer
+
+    from hub.ingest import Outcome
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,6 @@ it is handed parts, so offsets live with the consumer's data, not in Kafka.
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 import threading
 from collections.abc import Callable
@@ -18,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
-import psycopg
 import structlog
 
+from hub.adapters.sql import database_errors
 from hub.application import DossierStore
 from hub.log_reader import LoggedEvent, log_page
 
@@ -156,7 +155,7 @@ def consume(
             try:
                 handle(batch)
                 delay = 0.5
-            except (psycopg.Error, sqlite3.OperationalError) as error:
+            except database_errors() as error:
                 # Not applied: read the same events again once the database answers.
                 logger.warning(f"{name}.batch_failed", error=repr(error), size=len(batch))
                 source.rewind(batch)
@@ -164,7 +163,7 @@ def consume(
                 delay = min(delay * 2, 30.0)
                 try:
                     reconnect()
-                except (psycopg.Error, sqlite3.OperationalError) as again:
+                except database_errors() as again:
                     logger.warning(f"{name}.reconnect_failed", error=repr(again))
     finally:
         source.close()

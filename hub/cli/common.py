@@ -11,6 +11,7 @@ from rich.console import Console
 
 if TYPE_CHECKING:
     from hub.bootstrap import Hub
+    from hub.read_side import ReadSide
     from hub.settings import HubSettings
     from projections.periods import Period
 
@@ -48,6 +49,19 @@ def hub_or_exit() -> Hub:
         return bootstrap(settings)
     except CalendarFileError as error:
         raise fail(f"invalid calendar file: {error}") from None
+    except (OperationalError, InterfaceError) as error:
+        raise fail(f"cannot open the event store: {error}") from None
+
+
+def read_side_or_exit() -> ReadSide:
+    """The hub opened for reading figures only (:mod:`hub.read_side`)."""
+    from eventsourcing.persistence import InterfaceError, OperationalError
+
+    from hub.read_side import open_read_side
+
+    settings = settings_or_exit()
+    try:
+        return open_read_side(settings)
     except (OperationalError, InterfaceError) as error:
         raise fail(f"cannot open the event store: {error}") from None
 

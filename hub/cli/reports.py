@@ -14,16 +14,16 @@ from hub.cli.common import (
     console,
     err_console,
     fail,
-    hub_or_exit,
     period_of,
     print_rows,
+    read_side_or_exit,
 )
 from hub.cli.root import app
 from projections.choices import RankBy
 
 if TYPE_CHECKING:
     from hub.adapters.sql import ReadModelDatabase
-    from hub.bootstrap import Hub
+    from hub.read_side import ReadsLog
     from projections.periods import Period
     from projections.reports import ProvinceReport
 
@@ -34,7 +34,7 @@ class Format(enum.StrEnum):
     CSV = "csv"
 
 
-def catch_up_embedded(hub: Hub, db: ReadModelDatabase | None = None) -> None:
+def catch_up_embedded(hub: ReadsLog, db: ReadModelDatabase | None = None) -> None:
     """Embedded (no Kafka): bring the read models up to the log's newest events."""
     from hub.adapters.sql import ReadModelDatabase
     from projections.figures import catch_up_from_log
@@ -50,7 +50,7 @@ def catch_up_embedded(hub: Hub, db: ReadModelDatabase | None = None) -> None:
             db.close()
 
 
-def build_report(hub: Hub, period: Period, cards: list[str], catch: bool) -> ProvinceReport:
+def build_report(hub: ReadsLog, period: Period, cards: list[str], catch: bool) -> ProvinceReport:
     """The period's report (:func:`projections.figures.report`), the read models caught up
     first when the hub is embedded and ``catch``."""
     from hub.adapters.sql import ReadModelDatabase
@@ -251,8 +251,8 @@ def report(
     ] = True,
 ) -> None:
     """The published report of a period: online dossiers by level, per-unit tables."""
-    with hub_or_exit() as hub:
-        built = build_report(hub, period_of(period), unit or [], catch_up)
+    with read_side_or_exit() as side:
+        built = build_report(side, period_of(period), unit or [], catch_up)
         print_report(built, fmt, out)
 
 
@@ -267,6 +267,6 @@ def ranking(
     as_json: JsonOption = False,
 ) -> None:
     """Units ranked by on-time rate or online rate; ties share a rank."""
-    with hub_or_exit() as hub:
-        built = build_report(hub, period_of(period), [], True)
+    with read_side_or_exit() as side:
+        built = build_report(side, period_of(period), [], True)
         print_ranking(built, by, level, minimum, as_json)

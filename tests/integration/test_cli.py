@@ -62,11 +62,25 @@ def test_a_bad_calendar_file_exits_with_its_name(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     (tmp_path / "2025.yaml").write_text("year: 2025\ndays_off: [{date: 2024-12-31}]\n")
+    (tmp_path / "events.jsonl").write_text("")
     monkeypatch.setenv("DVCHUB_CALENDAR_DIR", str(tmp_path))
     monkeypatch.setenv("DVCHUB_DATA_DIR", str(tmp_path / "var"))
-    result = runner.invoke(app, ["report", "--period", "2021"])
+    result = runner.invoke(app, ["ingest", str(tmp_path / "events.jsonl")])
     assert result.exit_code == 2
     assert "2025.yaml" in result.output
+
+
+def test_figures_are_read_without_the_calendar_the_ingest_needs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Reading figures opens only the read side: a calendar file the ingest would refuse
+    does not stop a report (the due dates were counted when the events were accepted)."""
+    (tmp_path / "2025.yaml").write_text("year: 2025\ndays_off: [{date: 2024-12-31}]\n")
+    monkeypatch.setenv("DVCHUB_CALENDAR_DIR", str(tmp_path))
+    monkeypatch.setenv("DVCHUB_DATA_DIR", str(tmp_path / "var"))
+    result = runner.invoke(app, ["report", "--period", "2021", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert '"period"' in result.output
 
 
 def test_an_unknown_dossier_is_reported(env: HubSettings) -> None:
