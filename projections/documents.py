@@ -58,6 +58,16 @@ class PeriodDoc(Document):
     end: date
 
 
+class AsOfDoc(Document):
+    """The moment the figures are true at: a period that reaches today is counted to the end
+    of yesterday (Vietnam time), as a dossier due today turns overdue only when today ends."""
+
+    moment: str = Field(description="ISO 8601, +07:00: the end of the last day counted")
+    through: date | None = Field(description="The last day counted; null: none has ended yet")
+    complete: bool = Field(description="True: every day of the requested period has ended")
+    requested: PeriodDoc = Field(description="The period asked for; `period` is what is counted")
+
+
 class CatalogueDoc(Document):
     version: int
     loaded_at: str
@@ -127,7 +137,8 @@ class ReuseDoc(Document):
 class ReportDoc(Document):
     """The published report of a period."""
 
-    period: PeriodDoc
+    period: PeriodDoc = Field(description="The days counted (see `as_of`)")
+    as_of: AsOfDoc | None
     position: int = Field(description="The log position the read models reflect")
     generated_at: str
     catalogue: CatalogueDoc | None
@@ -149,6 +160,7 @@ class RankedDoc(Document):
 
 class RankingDoc(Document):
     period: str
+    as_of: AsOfDoc
     by: RankBy
     level: str | None
     minimum: int
@@ -182,7 +194,8 @@ class ProgressDoc(Document):
 
     unit: UnitRefDoc
     units: list[str]
-    period: PeriodDoc
+    period: PeriodDoc = Field(description="The days counted (see `as_of`)")
+    as_of: AsOfDoc
     by: str
     position: int
     catalogue_version: int

@@ -4,6 +4,7 @@ audit all ask for, built one way. No entrypoint builds a report itself."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from hub.adapters.sql import ReadModelDatabase
 from hub.application import DossierStore
@@ -11,11 +12,13 @@ from hub.bus.sources import LogSource
 from hub.catalogue.versions import CatalogueVersion
 from hub.reuse.ledger import ReuseLedger
 from projections import registry
-from projections.periods import Period
+from projections.as_of import last_whole_day
+from projections.periods import Granularity, Period, bucket_of
+from projections.progress import queries
 from projections.reports import ProvinceReport, province_report
 from projections.reuse.lookups import project as project_lookups
 
-__all__ = ["catch_up_from_log", "report"]
+__all__ = ["catch_up_from_log", "latest_period", "report"]
 
 
 def catch_up_from_log(db: ReadModelDatabase, store: DossierStore) -> int:
@@ -30,9 +33,20 @@ def report(
     catalogue: CatalogueVersion | None,
     period: Period,
     cards: Sequence[str] = (),
+    *,
+    now: datetime,
 ) -> ProvinceReport:
-    """The period's report from the read models as they stand, the reuse look-ups recorded
-    so far projected first. :class:`~projections.reports.UnknownUnitError` for a card of a
-    unit the catalogue does not have."""
+    """The period's report from the read models as they stand, counted as of ``now`` (up
+    to the last day ended, :mod:`projections.as_of`), the reuse look-ups recorded so far
+    projected first. :class:`~projections.reports.UnknownUnitError` for a card of a unit the
+    catalogue does not have."""
     project_lookups(db, ledger)
-    return province_report(db, catalogue, period, list(cards))
+    return province_report(db, catalogue, period, list(cards), now=now)
+
+
+def latest_period(db: ReadModelDatabase, now: datetime) -> Period:
+    """What a reader is shown first: the half-year of the last ended day with figures (the
+    current half-year when there are none), so a hub holding an earlier year opens on it."""
+    through = last_whole_day(now)
+    day = queries.last_day(db, through)
+    return bucket_of(through if day is None else day, Granularity.HALF)

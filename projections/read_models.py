@@ -7,21 +7,32 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from hub.adapters.sql import ReadModelDatabase
 from hub.catalogue.store import CatalogueStore
+from hub.domain.vietnam import VIETNAM
 from hub.reuse.ledger import ReuseLedger
 from hub.settings import HubSettings
 from projections.registry import prepare_all
 
 Prepare = Callable[[ReadModelDatabase], None]
+Clock = Callable[[], datetime]
+
+
+def vietnam_now() -> datetime:
+    return datetime.now(VIETNAM)
 
 
 class ReadModels:
-    """One read-model connection per server thread, the catalogue store and the ledger."""
+    """One read-model connection per server thread, the catalogue store and the ledger, and
+    the clock the figures are counted as of (:mod:`projections.as_of`)."""
 
-    def __init__(self, settings: HubSettings, prepare: Sequence[Prepare] = ()) -> None:
+    def __init__(
+        self, settings: HubSettings, prepare: Sequence[Prepare] = (), clock: Clock = vietnam_now
+    ) -> None:
         self.settings = settings
+        self.now = clock
         self.catalogue = CatalogueStore(settings)
         self.ledger = ReuseLedger(settings)
         self._prepare: tuple[Prepare, ...] = (prepare_all, *prepare)

@@ -35,7 +35,7 @@ from hub.settings import HubSettings
 from projections import checkpoints
 from projections.progress import tables
 from projections.progress.facts import Fact
-from projections.progress.fold import METRICS, OpenDossier, ProgressFold, RowKey
+from projections.progress.fold import METRICS, LateRow, OpenDossier, ProgressFold, RowKey
 from projections.progress.log_scan import scan_postgres, scan_sqlite
 from projections.rebuild_parking import Parking
 from projections.runner import PROJECTION, prepare
@@ -85,9 +85,10 @@ def rebuild(
         if db.postgres:
             events = _fold_postgres(db, settings, suffix, tag, upto, count, progress, parking)
         else:
-            rows, dossiers, events = _fold_one(store, upto, progress, parking)
+            rows, dossiers, late, events = _fold_one(store, upto, progress, parking)
             tables.write_rows(db, rows, suffix)
             tables.write_dossiers(db, dossiers, suffix)
+            tables.write_late(db, late, suffix)
             count = 1
         logger.info("projections.rebuild_folded", events=events, upto=upto, shards=count)
         with db.transaction():
@@ -104,6 +105,7 @@ def rebuild(
             tail_rows, touched = fold.take()
             tables.add_rows(db, tail_rows, suffix)
             tables.save_dossiers(db, fold.dossiers, touched, suffix)
+            tables.save_late(db, fold.take_late(), suffix)
             for table in tables.TABLES:
                 db.execute(f"DROP TABLE IF EXISTS {table}")
                 db.execute(f"ALTER TABLE {table}{suffix} RENAME TO {table}")
@@ -129,7 +131,7 @@ def rebuild(
 
 def _fold_one(
     store: DossierStore, upto: int, progress: Progress | None, parking: Parking
-) -> tuple[dict[RowKey, list[int]], dict[str, OpenDossier], int]:
+) -> tuple[dict[RowKey, list[int]], dict[str, OpenDossier], list[LateRow], int]:
     """The whole log folded in this process (read models in SQLite). An embedded store's
     file is scanned directly; any other store is read through eventsourcing."""
     fold = ProgressFold()
@@ -159,7 +161,7 @@ def _fold_one(
     if progress is not None:
         progress(events, upto)
     rows, _ = fold.take()
-    return rows, fold.dossiers, events
+    return rows, fold.dossiers, fold.take_late(), events
 
 
 def _fold_postgres(
@@ -316,6 +318,7 @@ def _fold_shard(
                 gc.collect()
     _stage(db, stage, fold)
     tables.write_dossiers(db, fold.dossiers, suffix)
+    tables.write_late(db, fold.take_late(), suffix)  # shards hold apart dossiers: no overlap
     db.close()
     counter.value = events
     results.put((events + parking.unreadable_count, parking.events))

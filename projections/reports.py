@@ -9,7 +9,9 @@
 - Rankings by on-time rate and by online rate, ties sharing a rank, units with too few
   dossiers listed apart.
 
-Every report names the catalogue version it used and the log position it reflects.
+Every report names the catalogue version it used and the log position it reflects, and,
+when it is asked as of a moment (:mod:`projections.as_of`), the days it counts: a period
+that reaches today is counted to the end of yesterday.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from events.enums import OnlineServiceLevel
 from hub.adapters.csv_cells import SafeWriter
 from hub.adapters.sql import ReadModelDatabase
 from hub.catalogue.versions import CatalogueVersion
+from projections.as_of import AsOf, as_of
 from projections.choices import RankBy
 from projections.periods import Period
 from projections.progress import queries
@@ -145,6 +148,8 @@ class ProvinceReport:
     figures: CatalogueFigures | None
     cards: list[UnitCard] = field(default_factory=list)
     reuse: ReuseFigures = field(default_factory=lambda: ReuseFigures([]))
+    #: The days counted as of the moment asked (None: the whole period, as it stands).
+    as_of: AsOf | None = None
 
     @property
     def online_total(self) -> int:
@@ -156,8 +161,15 @@ def province_report(
     catalogue: CatalogueVersion | None,
     period: Period,
     cards: list[str] = (),  # type: ignore[assignment]
+    *,
+    now: datetime | None = None,
 ) -> ProvinceReport:
-    totals = queries.unit_totals(db, period)
+    """The period's report; with ``now``, counted only up to the last day ended at ``now``
+    (a period not begun has no figures yet)."""
+    cut = None if now is None else as_of(period, now)
+    if cut is not None:
+        period = cut.counted
+    totals = queries.unit_totals(db, period) if cut is None or cut.begun else {}
     units, levels = [], {level.value: Totals() for level in LEVELS}
     for code, unit_totals in totals.items():
         entry = None if catalogue is None else catalogue.units.get(code)
@@ -175,6 +187,7 @@ def province_report(
         units=units,
         figures=None if catalogue is None else catalogue_figures(catalogue),
         reuse=reuse_figures(db, period),
+        as_of=cut,
     )
     for code in cards:
         report.cards.append(unit_card(db, catalogue, period, code, totals))
@@ -307,6 +320,7 @@ def report_json(report: ProvinceReport) -> dict[str, Any]:
             "start": report.period.start.isoformat(),
             "end": report.period.end.isoformat(),
         },
+        "as_of": None if report.as_of is None else as_of_json(report.as_of),
         "position": report.position,
         "generated_at": report.generated_at.isoformat(),
         "catalogue": None
@@ -335,6 +349,19 @@ def report_json(report: ProvinceReport) -> dict[str, Any]:
         ],
         "cards": [card_json(card) for card in report.cards],
         "reuse": reuse_json(report.reuse),
+    }
+
+
+def as_of_json(cut: AsOf) -> dict[str, Any]:
+    return {
+        "moment": cut.moment.isoformat(),
+        "through": cut.through.isoformat() if cut.begun else None,
+        "complete": cut.complete,
+        "requested": {
+            "label": cut.requested.label,
+            "start": cut.requested.start.isoformat(),
+            "end": cut.requested.end.isoformat(),
+        },
     }
 
 

@@ -43,6 +43,7 @@ class UnitProgress:
         rows, touched = fold.take()
         tables.add_rows(db, rows)
         tables.save_dossiers(db, fold.dossiers, touched)
+        tables.save_late(db, fold.take_late())
         for fact in fold.unknown:
             logger.error(
                 "projections.unknown_dossier",

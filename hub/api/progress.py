@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from hub.adapters.csv_cells import SafeWriter
 from projections import figures
+from projections.as_of import AsOf, as_of
 from projections.choices import RankBy
 from projections.documents import ProgressDoc, RankingDoc, ReportDoc
 from projections.periods import Granularity, Period, PeriodError
@@ -22,6 +23,7 @@ from projections.progress.queries import Totals
 from projections.read_models import ReadModels
 from projections.reports import (
     UnknownUnitError,
+    as_of_json,
     field_totals,
     province_report,
     ranking,
@@ -68,17 +70,21 @@ def progress_router(models: ReadModels) -> APIRouter:
             raise HTTPException(404, {"error": "unknown_unit", "message": f"no unit {code}"})
         units = catalogue.subtree(code) if subtree else [code]
         db = models.db()
-        points = queries.series(db, units, span, by)
+        cut = as_of(span, models.now())
+        counted = cut.counted
+        points = queries.series(db, units, counted, by) if cut.begun else []
         if format == "csv":
             return _csv(
                 [{"label": p.period.label, **_flat(p.totals)} for p in points],
                 f"progress-{code}-{span.label}.csv",
+                cut,
             )
-        procedures = queries.procedure_totals(db, units, span)
+        procedures = queries.procedure_totals(db, units, counted) if cut.begun else {}
         return {
             "unit": {"code": code, "name": entry.name, "level": entry.level.value},
             "units": units,
-            "period": {"label": span.label, "start": span.start, "end": span.end},
+            "period": {"label": span.label, "start": counted.start, "end": counted.end},
+            "as_of": as_of_json(cut),
             "by": by.value,
             "position": queries.position(db),
             "catalogue_version": catalogue.version,
@@ -123,7 +129,12 @@ def progress_router(models: ReadModels) -> APIRouter:
         def build() -> Any:
             try:
                 return figures.report(
-                    models.db(), models.ledger, models.catalogue.current(), span, unit or []
+                    models.db(),
+                    models.ledger,
+                    models.catalogue.current(),
+                    span,
+                    unit or [],
+                    now=models.now(),
                 )
             except UnknownUnitError as error:
                 raise HTTPException(
@@ -132,11 +143,7 @@ def progress_router(models: ReadModels) -> APIRouter:
 
         built = await run_in_threadpool(build)
         if format == "csv":
-            return Response(
-                report_csv(built),
-                media_type="text/csv; charset=utf-8",
-                headers={"Content-Disposition": f'attachment; filename="report-{span.label}.csv"'},
-            )
+            return _csv_response(report_csv(built), f"report-{span.label}.csv", built.as_of)
         return Response(orjson.dumps(report_json(built)), media_type="application/json")
 
     @router.get(
@@ -153,7 +160,8 @@ def progress_router(models: ReadModels) -> APIRouter:
         format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
     ) -> Any:
         span = _period(period)
-        built = province_report(models.db(), models.catalogue.current(), span)
+        built = province_report(models.db(), models.catalogue.current(), span, now=models.now())
+        assert built.as_of is not None
         if format == "csv":
             rows = [
                 {
@@ -167,9 +175,10 @@ def progress_router(models: ReadModels) -> APIRouter:
                 }
                 for r in ranking(built, by, level, minimum)
             ]
-            return _csv(rows, f"ranking-{by.value}-{span.label}.csv")
+            return _csv(rows, f"ranking-{by.value}-{span.label}.csv", built.as_of)
         return {
             "period": span.label,
+            "as_of": as_of_json(built.as_of),
             "by": by.value,
             "level": level,
             "minimum": minimum,
@@ -196,14 +205,23 @@ def _flat(totals: Totals) -> dict[str, Any]:
     return data
 
 
-def _csv(rows: list[dict[str, Any]], filename: str) -> Response:
+def _csv(rows: list[dict[str, Any]], filename: str, cut: AsOf | None) -> Response:
     out = io.StringIO()
     if rows:
         writer = SafeWriter(out)
         writer.writerow(list(rows[0]))
         writer.writerows(row.values() for row in rows)
+    return _csv_response(out.getvalue(), filename, cut)
+
+
+def _csv_response(text: str, filename: str, cut: AsOf | None) -> Response:
+    """A CSV file as spreadsheets open it (UTF-8 with a byte order mark); the moment its
+    figures are true at in ``Figures-As-Of``."""
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if cut is not None:
+        headers["Figures-As-Of"] = cut.moment.isoformat()
     return Response(
-        out.getvalue(),
+        ("\ufeff" + text).encode("utf-8"),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers=headers,
     )

@@ -50,13 +50,17 @@ def catch_up_embedded(hub: ReadsLog, db: ReadModelDatabase | None = None) -> Non
             db.close()
 
 
-def build_report(hub: ReadsLog, period: Period, cards: list[str], catch: bool) -> ProvinceReport:
-    """The period's report (:func:`projections.figures.report`), the read models caught up
-    first when the hub is embedded and ``catch``."""
+def build_report(
+    hub: ReadsLog, period: Period | None, cards: list[str], catch: bool
+) -> ProvinceReport:
+    """The period's report (:func:`projections.figures.report`) as of now, the read models
+    caught up first when the hub is embedded and ``catch``; no period: the latest with
+    figures (:func:`projections.figures.latest_period`, what the board opens on)."""
     from hub.adapters.sql import ReadModelDatabase
     from hub.catalogue.store import CatalogueStore
     from hub.reuse.ledger import ReuseLedger
     from projections import figures, registry
+    from projections.read_models import vietnam_now
     from projections.reports import UnknownUnitError
 
     with (
@@ -68,8 +72,16 @@ def build_report(hub: ReadsLog, period: Period, cards: list[str], catch: bool) -
             figures.catch_up_from_log(db, hub.store)  # each projection prepares its tables
         else:
             registry.prepare_all(db)
+        now = vietnam_now()
         try:
-            return figures.report(db, ledger, catalogue.current(), period, cards)
+            return figures.report(
+                db,
+                ledger,
+                catalogue.current(),
+                period or figures.latest_period(db, now),
+                cards,
+                now=now,
+            )
         except UnknownUnitError as error:
             raise fail(str(error.args[0])) from None
 
@@ -107,6 +119,17 @@ def render_text(report: ProvinceReport) -> None:
         f"[bold]Report {period.label}[/] ({period.start} – {period.end}), "
         f"read model at position {report.position:,}"
     )
+    cut = report.as_of
+    if cut is not None and not cut.complete:
+        console.print(
+            f"As of {cut.moment:%Y-%m-%d %H:%M} Vietnam time: "
+            + (
+                f"counted to the end of {cut.through} (the period ends {cut.requested.end})"
+                if cut.begun
+                else f"no day of the period has ended yet (it starts {cut.requested.start})"
+            ),
+            highlight=False,
+        )
     console.print(report.catalogue.describe() if report.catalogue else "no catalogue loaded")
     figures = report.figures
     if figures is not None:
@@ -240,7 +263,10 @@ def print_ranking(
 
 @app.command()
 def report(
-    period: Annotated[str, typer.Option(help="2021H1, 2021Q2, 2021-03, 2021, A..B")],
+    period: Annotated[
+        str | None,
+        typer.Option(help="2021H1, 2021Q2, 2021-03, 2021, A..B; default: the latest with figures"),
+    ] = None,
     unit: Annotated[
         list[str] | None, typer.Option(help="Also print this unit's card; repeat")
     ] = None,
@@ -252,7 +278,9 @@ def report(
 ) -> None:
     """The published report of a period: online dossiers by level, per-unit tables."""
     with read_side_or_exit() as side:
-        built = build_report(side, period_of(period), unit or [], catch_up)
+        built = build_report(
+            side, None if period is None else period_of(period), unit or [], catch_up
+        )
         print_report(built, fmt, out)
 
 

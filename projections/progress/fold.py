@@ -90,6 +90,9 @@ _WIDTH: Final = len(METRICS)
 UNKNOWN_PROCEDURE: Final = ""
 
 RowKey = tuple[str, str, date]  # (unit code, procedure code, day)
+#: A dossier resolved late: (dossier code, receiving unit, procedure, counted due day, day
+#: resolved). The lists of late dossiers are made of these.
+LateRow = tuple[str, str, str, date | None, date]
 _BATCHES: Final = itertools.count()  # numbers every fold's batches apart
 Cells = dict[date, list[int]]  # one (unit, procedure)'s rows of a batch, by day
 
@@ -128,6 +131,7 @@ class ProgressFold:
         self.dossiers: dict[str, OpenDossier] = {} if dossiers is None else dossiers
         self.touched: set[str] = set()  # dossier codes whose state changed since take()
         self.unknown: list[Fact] = []  # facts of dossiers never opened (not counted)
+        self.late: list[LateRow] = []  # resolved late since take_late()
         self._cells: dict[tuple[str, str], Cells] = {}
         self._batch = next(_BATCHES)
 
@@ -160,7 +164,10 @@ class ProgressFold:
             dossier.received = True
             _add(cells, day, _RECEIVED_BY_CHANNEL[fact.channel or 1], 1)
         elif kind == "dossier.resolved":
-            _add(cells, day, _RESOLVED[resolution(day, fact.counted_due_day)], 1)
+            judged = resolution(day, fact.counted_due_day)
+            _add(cells, day, _RESOLVED[judged], 1)
+            if judged is Standing.LATE:
+                self.late.append((code, dossier.unit, dossier.procedure, fact.counted_due_day, day))
         elif kind == "dossier.result_returned":
             _add(cells, day, _RETURNED_BY_METHOD[fact.return_method or 0], 1)
         elif kind == "dossier.supplement_requested":
@@ -205,6 +212,11 @@ class ProgressFold:
         self._cells, self.touched = {}, set()
         self._batch = next(_BATCHES)
         return rows, touched
+
+    def take_late(self) -> list[LateRow]:
+        """The dossiers resolved late since the last call."""
+        late, self.late = self.late, []
+        return late
 
     def _cells_of(self, dossier: OpenDossier) -> Cells:
         key = (dossier.unit, dossier.procedure)

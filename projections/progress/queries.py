@@ -207,6 +207,12 @@ def online_before(db: ReadModelDatabase, units: list[str], day: date) -> int:
     return int(rows[0][0] or 0)
 
 
+def last_day(db: ReadModelDatabase, through: date) -> date | None:
+    """The last day up to ``through`` with any figure; None without any."""
+    rows = db.query(f"SELECT MAX(day) FROM {UNIT_DAILY} WHERE day <= ?", (db.day(through),))
+    return None if rows[0][0] is None else db.as_date(rows[0][0])
+
+
 def position(db: ReadModelDatabase) -> int:
     """The newest position the progress read model has applied."""
     rows = db.query(

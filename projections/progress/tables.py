@@ -3,7 +3,9 @@
 - ``progress_daily``: one row per (receiving unit, procedure, day) with every metric.
 - ``progress_unit_daily``: the same summed over procedures, which the reports read.
 - ``progress_dossiers``: the fold's memory of dossiers not yet closed, so a worker that
-  restarts carries on where the last one stopped.
+  restarts carries on where the last one stopped (and the list of overdue dossiers).
+- ``progress_late``: the dossiers resolved late, under their receiving unit, with their
+  counted due day and the day they were resolved (the lists of late dossiers).
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ from datetime import date
 from typing import Any
 
 from hub.adapters.sql import ReadModelDatabase
-from projections.progress.fold import METRICS, OpenDossier, RowKey
+from projections.progress.fold import METRICS, LateRow, OpenDossier, RowKey
 
 DAILY = "progress_daily"
 UNIT_DAILY = "progress_unit_daily"
 DOSSIERS = "progress_dossiers"
-TABLES = (DAILY, UNIT_DAILY, DOSSIERS)
+LATE = "progress_late"
+TABLES = (DAILY, UNIT_DAILY, DOSSIERS, LATE)
+LATE_COLUMNS = ("dossier_code", "unit_code", "procedure_code", "due", "resolved")
+LATE_TYPES = ("text", "text", "text", "date", "date")
 DOSSIER_COLUMNS = (
     "dossier_code",
     "unit_code",
@@ -62,6 +67,11 @@ def create_statements(
         "unit_code TEXT NOT NULL, procedure_code TEXT NOT NULL, status INTEGER NOT NULL, "
         f"received INTEGER NOT NULL, pending INTEGER NOT NULL, due {day}, "
         f"CONSTRAINT {DOSSIERS}_{tag}_pk PRIMARY KEY (dossier_code))",
+        # Keyed by unit and day first: the lists read one unit's dossiers of a period.
+        f"CREATE TABLE IF NOT EXISTS {LATE}{suffix} (dossier_code TEXT NOT NULL, "
+        f"unit_code TEXT NOT NULL, procedure_code TEXT NOT NULL, due {day}, "
+        f"resolved {day} NOT NULL, "
+        f"CONSTRAINT {LATE}_{tag}_pk PRIMARY KEY (unit_code, resolved, dossier_code))",
     ]
 
 
@@ -181,6 +191,26 @@ def write_dossiers(db: ReadModelDatabase, dossiers: dict[str, OpenDossier], suff
         (_dossier_row(db, code, dossier) for code, dossier in dossiers.items()),
         DOSSIER_TYPES,
     )
+
+
+def save_late(db: ReadModelDatabase, late: list[LateRow], suffix: str = "") -> None:
+    """Add dossiers resolved late (one already there is left as it is)."""
+    if late:
+        db.executemany(
+            f"INSERT INTO {LATE}{suffix} ({', '.join(LATE_COLUMNS)}) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            [_late_row(db, row) for row in late],
+        )
+
+
+def write_late(db: ReadModelDatabase, late: list[LateRow], suffix: str) -> None:
+    """Bulk-load a rebuild's dossiers resolved late into its fresh table."""
+    db.copy_in(f"{LATE}{suffix}", LATE_COLUMNS, (_late_row(db, r) for r in late), LATE_TYPES)
+
+
+def _late_row(db: ReadModelDatabase, row: LateRow) -> tuple[Any, ...]:
+    code, unit, procedure, due, resolved = row
+    return (code, unit, procedure, None if due is None else db.day(due), db.day(resolved))
 
 
 def _dossier_row(db: ReadModelDatabase, code: str, d: OpenDossier) -> tuple[Any, ...]:
