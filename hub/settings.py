@@ -216,6 +216,12 @@ class HubSettings(BaseSettings):
     # The HTTP API.
     api_host: str = Field("127.0.0.1", description="Where the API listens")
     api_port: int = Field(8000, ge=0, le=65_535, description="The API's port")
+    board_lookup_rate: str = Field(
+        "30/minute",
+        pattern=r"^\d+ ?(/|per) ?(second|minute|hour|day)$",
+        description="Dossier look-ups on the board one client may make (e.g. 30/minute); "
+        "more are answered 429",
+    )
     api_max_request_bytes: int = Field(
         5 * 2**20, ge=1_024, description="A larger request body is refused (413)"
     )

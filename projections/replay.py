@@ -11,6 +11,7 @@ log position it reflects are not figures.
 from __future__ import annotations
 
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from hub.log_reader import last_position
 from hub.reuse.ledger import ReuseLedger
 from hub.settings import HubSettings
 from projections.periods import Period
+from projections.read_models import vietnam_now
 from projections.rebuild import rebuild
 from projections.reports import province_report, report_json
 from projections.reuse.lookups import project as project_lookups
@@ -86,6 +88,18 @@ def _cards(published: dict[str, Any] | None) -> list[str]:
     return [card["code"] for card in published.get("cards", []) if "code" in card]
 
 
+def _stated_moment(published: dict[str, Any] | None) -> datetime | None:
+    """The moment a published report's figures are true at (the end of its last day
+    counted: the same day counts the same days), if it states one."""
+    moment = ((published or {}).get("as_of") or {}).get("moment")
+    if not isinstance(moment, str):
+        return None
+    try:
+        return datetime.fromisoformat(moment)
+    except ValueError:
+        return None
+
+
 def replay(
     settings: HubSettings,
     store: DossierStore,
@@ -95,13 +109,15 @@ def replay(
     scratch: Path | None = None,
 ) -> ReplayReport:
     """Rebuild the read models from the log into ``scratch`` (a temporary directory by
-    default) and compare the period's report there with the live one and ``published``."""
+    default) and compare the period's report there with the live one and ``published``,
+    all counted as of the same moment: the one ``published`` states, else now."""
     if published is not None and published.get("period", {}).get("label") != period.label:
         raise ValueError(
             f"the published report is of period {published.get('period', {}).get('label')!r}, "
             f"not {period.label!r}"
         )
     cards = _cards(published)
+    now = _stated_moment(published) or vietnam_now()
     catalogues = CatalogueStore(settings)
     ledger = ReuseLedger(settings)
     try:
@@ -115,13 +131,13 @@ def replay(
             try:
                 rebuild_reuse_index(db, store)
                 project_lookups(db, ledger)
-                replayed = report_json(province_report(db, catalogue, period, cards))
+                replayed = report_json(province_report(db, catalogue, period, cards, now=now))
             finally:
                 db.close()
         live_db = ReadModelDatabase(settings)
         try:
             project_lookups(live_db, ledger)
-            live = report_json(province_report(live_db, catalogue, period, cards))
+            live = report_json(province_report(live_db, catalogue, period, cards, now=now))
         finally:
             live_db.close()
     finally:

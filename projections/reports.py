@@ -28,6 +28,7 @@ from hub.adapters.sql import ReadModelDatabase
 from hub.catalogue.versions import CatalogueVersion
 from projections.as_of import AsOf, as_of
 from projections.choices import RankBy
+from projections.labels import headings
 from projections.periods import Period
 from projections.progress import queries
 from projections.progress.queries import Totals
@@ -269,7 +270,8 @@ class Ranked:
 def ranking(
     report: ProvinceReport, by: RankBy, level: str | None = None, minimum: int = 30
 ) -> list[Ranked]:
-    """Units ordered by rate, best first; equal rates share a rank (1, 2, 2, 4); units whose
+    """Units ordered by rate, best first; rates equal as published (two decimals) share a
+    rank (1, 2, 2, 4), the larger whole listed first among them; units whose
     denominator is under ``minimum`` come last, unranked, as a rate over few dossiers says
     little."""
     rows = [row for row in report.units if level is None or row.level == level]
@@ -279,11 +281,12 @@ def ranking(
     ]
     ranked = sorted(
         ((row, rate) for row, rate in rated if rate.whole >= max(minimum, 1)),
-        key=lambda item: (-(item[1].fraction or 0), -item[1].whole, item[0].code),
+        key=lambda item: (-(item[1].percent() or 0), -item[1].whole, item[0].code),
     )
     result: list[Ranked] = []
     for index, (row, rate) in enumerate(ranked):
-        tied = result and result[-1].rate.fraction == rate.fraction
+        # Ties are judged on the published figure (two decimals): rates shown alike rank alike.
+        tied = result and result[-1].rate.percent() == rate.percent()
         rank = result[-1].rank if tied else index + 1
         result.append(Ranked(rank, row.code, row.name, row.level, rate))
     result.extend(
@@ -442,11 +445,12 @@ CSV_COLUMNS = (
 )
 
 
-def report_csv(report: ProvinceReport) -> str:
-    """The per-unit table, one row per unit, then one per level (code ``level:<name>``)."""
+def report_csv(report: ProvinceReport, lang: str | None = None) -> str:
+    """The per-unit table, one row per unit, then one per level (code ``level:<name>``);
+    headings in ``lang`` (vi, en) if given, else the columns' names."""
     out = io.StringIO()
     writer = SafeWriter(out)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(headings(CSV_COLUMNS, lang))
     rows = [(r.code, r.name, r.level, r.totals) for r in report.units]
     rows += [(f"level:{level}", level, level, t) for level, t in report.levels.items()]
     reuse = {u.code: u for u in report.reuse.units}

@@ -12,11 +12,14 @@ import orjson
 import structlog
 from fastapi import Depends, FastAPI, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import TypeAdapter
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from connectors.dvcqg import outbox
 from connectors.dvcqg import status as sync_status
@@ -35,7 +38,7 @@ from hub.api.security_headers import SecurityHeaders
 from hub.auth.bearer import MalformedAuthorizationError, bearer_token
 from hub.auth.credentials import Principal, Role
 from hub.auth.store import AuthenticationError, CredentialStore
-from hub.board.pages import board_router
+from hub.board.pages import BoardError, board_router, error_page
 from hub.bootstrap import Hub
 from hub.bus.rejects import Reject, RejectSink
 from hub.domain.ownership import Transport
@@ -91,10 +94,25 @@ def create_app(
     body_schema, definitions = _request_body_schema()
     if read_models is not None:
         app.include_router(progress_router(read_models))
-        app.include_router(board_router(read_models))
+        app.include_router(board_router(read_models, hub.store, settings.board_lookup_rate))
 
-    @app.exception_handler(HTTPException)
-    async def _problem_handler(_: Request, error: HTTPException) -> JSONResponse:
+    @app.exception_handler(BoardError)
+    async def _board_error(request: Request, error: BoardError) -> Response:
+        return error_page(request, error.status, error.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> Response:
+        if _is_board(request):  # a citizen's browser: a page in its language, not JSON
+            message = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in error.errors()
+            )
+            return error_page(request, 422, message)
+        return await request_validation_exception_handler(request, error)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _problem_handler(request: Request, error: StarletteHTTPException) -> Response:
+        if error.status_code == 404 and _is_board(request) and error.detail == "Not Found":
+            return error_page(request, 404, request.url.path)
         detail = (
             error.detail
             if isinstance(error.detail, dict)
@@ -312,6 +330,14 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _is_board(request: Request) -> bool:
+    """A request for the board's pages (not the API, its description or its probes)."""
+    path = request.url.path
+    return not path.startswith(("/v1/", "/docs", "/redoc", "/openapi", "/metrics")) and (
+        path not in ("/healthz", "/readyz")
+    )
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:

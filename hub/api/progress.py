@@ -5,7 +5,7 @@ reads the read model through this thread's own connection.
 """
 
 import io
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, HTTPException, Path, Query
@@ -13,10 +13,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from hub.adapters.csv_cells import SafeWriter
+from hub.api.schemas import Problem
 from projections import figures
 from projections.as_of import AsOf, as_of
 from projections.choices import RankBy
 from projections.documents import ProgressDoc, RankingDoc, ReportDoc
+from projections.labels import headings
 from projections.periods import Granularity, Period, PeriodError
 from projections.progress import queries
 from projections.progress.queries import Totals
@@ -40,7 +42,47 @@ def _period(text: str) -> Period:
         raise HTTPException(422, {"error": "invalid_period", "message": str(error)}) from None
 
 
+def _answers(kind: str, of_unit: bool = True) -> dict[int | str, dict[str, Any]]:
+    """The figure routes' documented answers besides the JSON document: the CSV file and the
+    errors, with the bodies they really have."""
+    answers: dict[int | str, dict[str, Any]] = {
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": f"The {kind} (JSON), or as CSV with ?format=csv (UTF-8 with a byte "
+            "order mark; the moment its figures are true at in the Figures-As-Of header)",
+            "headers": {
+                "Figures-As-Of": {
+                    "description": "CSV only: the end of the last day counted (ISO 8601)",
+                    "schema": {"type": "string"},
+                }
+            },
+        },
+        404: {"model": Problem, "description": "No such unit (error: unknown_unit)"},
+        422: {
+            "description": "A period that cannot be read (error: invalid_period, a Problem) "
+            "or a query parameter out of range (FastAPI's validation error)",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "anyOf": [
+                            {"$ref": "#/components/schemas/Problem"},
+                            {"$ref": "#/components/schemas/HTTPValidationError"},
+                        ]
+                    }
+                }
+            },
+        },
+    }
+    if not of_unit:
+        del answers[404]
+    return answers
+
+
 PeriodText = Annotated[str, Path(description="2021, 2021H1, 2021Q2, 2021-03 or A..B")]
+Language = Annotated[
+    Literal["vi", "en"] | None,
+    Query(description="CSV only: headings in Vietnamese or English (default: column names)"),
+]
 
 
 def progress_router(models: ReadModels) -> APIRouter:
@@ -50,7 +92,7 @@ def progress_router(models: ReadModels) -> APIRouter:
         "/units/{code}/progress",
         response_model=ProgressDoc,
         summary="A unit's progress over a period, by bucket (JSON or CSV)",
-        responses={200: {"content": {"text/csv": {}}}},
+        responses=_answers("unit's progress"),
     )
     def unit_progress(
         code: Annotated[str, Path(max_length=32)],
@@ -58,6 +100,7 @@ def progress_router(models: ReadModels) -> APIRouter:
         by: Granularity = Granularity.DAY,
         subtree: Annotated[bool, Query(description="Include the units below it")] = False,
         format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+        lang: Language = None,
     ) -> Any:
         span = _period(period)
         try:
@@ -78,6 +121,7 @@ def progress_router(models: ReadModels) -> APIRouter:
                 [{"label": p.period.label, **_flat(p.totals)} for p in points],
                 f"progress-{code}-{span.label}.csv",
                 cut,
+                lang,
             )
         procedures = queries.procedure_totals(db, units, counted) if cut.begun else {}
         return {
@@ -117,12 +161,13 @@ def progress_router(models: ReadModels) -> APIRouter:
         "/reports/{period}",
         response_model=ReportDoc,
         summary="The period's report: online dossiers by level, per-unit table (JSON or CSV)",
-        responses={200: {"content": {"text/csv": {}}}},
+        responses=_answers("report"),
     )
     async def report(
         period: PeriodText,
         unit: Annotated[list[str] | None, Query(description="Units to add a card for")] = None,
         format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+        lang: Language = None,
     ) -> Response:
         span = _period(period)
 
@@ -143,14 +188,14 @@ def progress_router(models: ReadModels) -> APIRouter:
 
         built = await run_in_threadpool(build)
         if format == "csv":
-            return _csv_response(report_csv(built), f"report-{span.label}.csv", built.as_of)
+            return _csv_response(report_csv(built, lang), f"report-{span.label}.csv", built.as_of)
         return Response(orjson.dumps(report_json(built)), media_type="application/json")
 
     @router.get(
         "/rankings/{period}",
         response_model=RankingDoc,
         summary="Units ranked by on-time rate or online rate (JSON or CSV)",
-        responses={200: {"content": {"text/csv": {}}}},
+        responses=_answers("ranking", of_unit=False),
     )
     def rankings(
         period: PeriodText,
@@ -158,6 +203,7 @@ def progress_router(models: ReadModels) -> APIRouter:
         level: Annotated[str | None, Query(pattern="^(province|district|commune)$")] = None,
         minimum: Annotated[int, Query(ge=1, description="Fewer dossiers: not ranked")] = 30,
         format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+        lang: Language = None,
     ) -> Any:
         span = _period(period)
         built = province_report(models.db(), models.catalogue.current(), span, now=models.now())
@@ -175,7 +221,7 @@ def progress_router(models: ReadModels) -> APIRouter:
                 }
                 for r in ranking(built, by, level, minimum)
             ]
-            return _csv(rows, f"ranking-{by.value}-{span.label}.csv", built.as_of)
+            return _csv(rows, f"ranking-{by.value}-{span.label}.csv", built.as_of, lang)
         return {
             "period": span.label,
             "as_of": as_of_json(built.as_of),
@@ -205,11 +251,13 @@ def _flat(totals: Totals) -> dict[str, Any]:
     return data
 
 
-def _csv(rows: list[dict[str, Any]], filename: str, cut: AsOf | None) -> Response:
+def _csv(
+    rows: list[dict[str, Any]], filename: str, cut: AsOf | None, lang: str | None = None
+) -> Response:
     out = io.StringIO()
     if rows:
         writer = SafeWriter(out)
-        writer.writerow(list(rows[0]))
+        writer.writerow(headings(list(rows[0]), lang))
         writer.writerows(row.values() for row in rows)
     return _csv_response(out.getvalue(), filename, cut)
 

@@ -1,7 +1,8 @@
 """Security headers on every response of the hub (pages, API, files), as ASGI middleware.
 
 - ``Content-Security-Policy``: the hub's own scripts, styles and images only; no inline
-  script; no framing; forms post only to the hub.
+  script; no framing; forms post only to the hub. Workers may also start from ``blob:``
+  URLs: ReDoc (``/redoc``) runs its search in one.
 - ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` and
   ``X-Frame-Options: DENY`` for browsers that predate ``frame-ancestors``.
 
@@ -13,7 +14,8 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; script-src 'self'; worker-src 'self' blob:; "
+    "style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )

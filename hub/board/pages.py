@@ -1,34 +1,56 @@
-"""The board's pages: server-rendered HTML over the progress read model.
+"""The board's pages: server-rendered HTML over the read models, in Vietnamese (the default)
+or English, working without script.
+
+Every figure is counted as of a stated moment (:mod:`projections.as_of`): a period that
+reaches today is counted to the end of yesterday, and the page says so. Tables sort and
+filter through links and forms (the query string), so they work with no script at all.
 
 Every page is cacheable: its ETag is derived from the read model's position, the catalogue
-version and the request, so a browser or a proxy revalidates it with a conditional request
-and gets ``304 Not Modified`` until new events are applied.
+version, the day the figures are counted to and the request, so a browser or a proxy
+revalidates it with a conditional request and gets ``304 Not Modified`` until new events
+are applied.
 """
 
+from __future__ import annotations
+
 import hashlib
+import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+import limits
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from connectors.dvcqg import status as sync_status
+from hub.application import DossierStore
 from hub.board import charts
-from hub.board.i18n import words
-from hub.domain.vietnam import VIETNAM
+from hub.board.i18n import INDICATORS_VI, STANDINGS, STATUSES, STEPS_EN, words
+from hub.board.locale import Formats
+from hub.domain.event_types import REGISTRY
+from hub.log_reader import dossier_history
+from projections import dossier_lists, figures, scores
+from projections.as_of import AsOf, as_of, last_whole_day
 from projections.choices import RankBy
+from projections.lookup import BadCode, PublicDossier, look_up
 from projections.periods import MOST_BUCKETS, Granularity, Period, PeriodError, bucket_of
 from projections.progress import queries
+from projections.progress.queries import Totals
 from projections.read_models import ReadModels
-from projections.reports import LEVELS, province_report, ranking
+from projections.reports import LEVELS, ProvinceReport, UnitRow, province_report, ranking
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
+LANGUAGES = ("vi", "en")
+PAGE_SIZE = 25
 _templates = Environment(
     loader=FileSystemLoader(HERE / "templates"),
     autoescape=select_autoescape(["html"]),
@@ -37,49 +59,87 @@ _templates = Environment(
 )
 
 
-def _pct(rate: Any) -> str:
-    shown = rate.percent(2)
-    return "–" if shown is None else f"{shown}"
-
-
 def _width(rate: Any) -> str:
     """A bar's width in percent, for CSS."""
     shown = rate.percent(1)
     return "0" if shown is None else f"{shown}"
 
 
-def _number(value: int) -> str:
-    return f"{value:,}".replace(",", ".")  # Vietnamese digit grouping
-
-
-_templates.filters["pct"] = _pct
 _templates.filters["width"] = _width
-_templates.filters["num"] = _number
+
+#: The columns of the units' table a reader can sort by, and the value each sorts on.
+SORTS: dict[str, Callable[[UnitRow], Any]] = {
+    "name": lambda row: _folded(row.name),
+    "received": lambda row: row.totals.received,
+    "resolved": lambda row: row.totals.resolved,
+    "on_time_rate": lambda row: row.totals.early_or_on_time_rate.percent() or -1,
+    "late": lambda row: row.totals.resolved_late,
+    "overdue": lambda row: row.totals.overdue,
+    "pending_within": lambda row: row.totals.pending_within_deadline,
+    "online_rate": lambda row: row.totals.online_rate.percent() or -1,
+    "online": lambda row: row.totals.received_online,
+}
 
 
-def default_period(today: datetime | None = None) -> Period:
-    """The half-year under way, in Vietnam."""
-    now = today or datetime.now(VIETNAM)
-    return bucket_of(now.date(), Granularity.HALF)
+def _folded(text: str) -> str:
+    """``text`` for matching as Vietnamese readers type: no case, no tone marks, đ as d."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-def board_router(models: ReadModels) -> APIRouter:
+def matches(query: str, *texts: str) -> bool:
+    wanted = _folded(query.strip())
+    return not wanted or any(wanted in _folded(text) for text in texts)
+
+
+@dataclass(frozen=True)
+class Paged:
+    page: int
+    pages: int
+    total: int
+
+    @classmethod
+    def of(cls, total: int, page: int) -> Paged:
+        pages = max(1, -(-total // PAGE_SIZE))
+        return cls(min(max(page, 1), pages), pages, total)
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * PAGE_SIZE
+
+
+class BoardError(Exception):
+    """A request the board answers with its HTML error page."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def board_router(
+    models: ReadModels, store: DossierStore, lookup_rate: str = "30/minute"
+) -> APIRouter:
     router = APIRouter(include_in_schema=False)
+    limiter = MovingWindowRateLimiter(MemoryStorage())
+    lookup_limit = limits.parse(lookup_rate)
 
     def context(request: Request, lang: str, title: str, **extra: Any) -> dict[str, Any]:
+        lang = lang if lang in LANGUAGES else "vi"
         catalogue = models.catalogue.current()
-        other = "en" if lang == "vi" else "vi"
         params = dict(request.query_params)
-        params["lang"] = other
+        params["lang"] = "en" if lang == "vi" else "vi"
         return {
-            "lang": lang if lang in ("vi", "en") else "vi",
+            "lang": lang,
             "t": words(lang),
+            "f": Formats(lang),
             "title": title,
             "switch_url": f"{request.url.path}?{urlencode(params)}",
             "catalogue": catalogue,
             "position": queries.position(models.db()),
             "levels": [level.value for level in LEVELS],
             "query": lambda **changes: _query(request, lang, **changes),
+            "request_value": lambda name: request.query_params.get(name, ""),
+            "now": models.now(),
             **extra,
         }
 
@@ -96,117 +156,311 @@ def board_router(models: ReadModels) -> APIRouter:
             headers={"ETag": tag, "Cache-Control": "public, max-age=30, must-revalidate"},
         )
 
-    def period_or_error(text: str | None) -> tuple[Period, str | None]:
+    def chosen_period(text: str | None) -> Period:
         if not text:
-            return default_period(), None
+            return figures.latest_period(models.db(), models.now())
         try:
-            return Period.parse(text), None
+            return Period.parse(text)
         except PeriodError as error:
-            return default_period(), str(error)
+            raise BoardError(422, str(error)) from None
+
+    def report_of(span: Period) -> ProvinceReport:
+        return province_report(models.db(), models.catalogue.current(), span, now=models.now())
 
     @router.get("/", response_class=HTMLResponse)
     async def index(
         request: Request,
         period: str | None = None,
-        level: Annotated[str | None, Query(pattern="^(province|district|commune)?$")] = None,
+        level: str = "",
+        q: Annotated[str, Query(max_length=80)] = "",
+        sort: str = "",
+        dir: str = "desc",
         lang: str = "vi",
     ) -> Response:
-        span, problem = period_or_error(period)
+        _choice(level, ("", *(lv.value for lv in LEVELS)), "level")
+        _choice(sort, ("", *SORTS), "sort")
+        _choice(dir, ("asc", "desc"), "dir")
 
         def build() -> dict[str, Any]:
-            page = context(request, lang, words(lang)["title"], period=span, problem=problem)
-            report = province_report(models.db(), page["catalogue"], span)
-            page["level"] = level or ""
-            page["rows"] = [r for r in report.units if not level or r.level == level]
-            page["report"] = report
-            page["presets"] = _presets()
-            page["sync"] = _sync(models, span, {r.code for r in page["rows"]})
+            span = chosen_period(period)
+            page = context(request, lang, words(lang)["title"])
+            report = report_of(span)
+            rows = [r for r in report.units if not level or r.level == level]
+            rows = [r for r in rows if matches(q, r.name, r.code)]
+            if sort:
+                rows.sort(key=SORTS[sort], reverse=dir == "desc")
+            shown, province = Totals(), Totals()
+            for row in rows:
+                shown.add(row.totals)
+            for row in report.units:
+                province.add(row.totals)
+            page.update(
+                period=span,
+                cut=report.as_of,
+                report=report,
+                level=level,
+                q=q,
+                sort=sort,
+                dir=dir,
+                rows=rows,
+                shown_total=shown,
+                province_total=province,
+                parents=_parents(page["catalogue"]),
+                presets=_presets(models, span),
+                sync=_sync(models, report.as_of, {r.code for r in rows}),
+            )
             return page
 
         page = await run_in_threadpool(build)
-        return render(request, "index.html", page, 422 if problem else 200)
+        return render(request, "index.html", page)
 
     @router.get("/units/{code}", response_class=HTMLResponse)
     async def unit(
         request: Request,
         code: str,
         period: str | None = None,
-        by: Granularity | None = None,
+        by: str = "",
+        scope: str = "",
+        pq: Annotated[str, Query(max_length=80)] = "",
+        pp: Annotated[int, Query(ge=1, le=10_000)] = 1,
         lang: str = "vi",
     ) -> Response:
-        span, problem = period_or_error(period)
-        step = by or (Granularity.DAY if span.days <= 92 else Granularity.MONTH)
-        if span.bucket_count(step) > MOST_BUCKETS:  # a page of bars, not of thousands
-            step = Granularity.MONTH
-
-        def build() -> tuple[dict[str, Any], int]:
-            t = words(lang)
-            page = context(request, lang, t["title"], period=span, problem=problem, by=step)
-            catalogue = page["catalogue"]
-            entry = None if catalogue is None else catalogue.units.get(code)
-            if entry is None:
-                page["missing"] = code
-                return page, 404
-            db = models.db()
-            points = queries.series(db, [code], span, step)
-            page.update(
-                unit=entry,
-                points=points,
-                totals=queries.unit_totals(db, span).get(code),
-                procedures=sorted(
-                    queries.procedure_totals(db, [code], span).items(),
-                    key=lambda item: -item[1].received,
-                ),
-                names={p: catalogue.procedures[p].name for p in catalogue.procedures},
-                received_svg=charts.received_chart(points, t["chart_received"], t),
-                resolved_svg=charts.resolved_chart(points, t["chart_resolved"], t),
-                pending_svg=charts.pending_chart(points, t["chart_pending"], t),
-                below=[catalogue.units[c] for c in catalogue.children.get(code, ())],
-            )
-            return page, 422 if problem else 200
-
-        page, status = await run_in_threadpool(build)
-        template = "unit.html" if status != 404 else "missing.html"
-        return render(request, template, page, status)
-
-    @router.get("/province", response_class=HTMLResponse)
-    async def province(request: Request, period: str | None = None, lang: str = "vi") -> Response:
-        span, problem = period_or_error(period)
+        _choice(by, ("", "day", "month", "quarter"), "by")
+        _choice(scope, ("", "alone", "below"), "scope")
 
         def build() -> dict[str, Any]:
-            page = context(request, lang, words(lang)["province_table"], period=span)
-            page["problem"] = problem
-            page["report"] = province_report(models.db(), page["catalogue"], span)
-            page["presets"] = _presets()
+            span = chosen_period(period)
+            t = words(lang)
+            page = context(request, lang, t["title"])
+            catalogue = page["catalogue"]
+            entry = None if catalogue is None else catalogue.units.get(code)
+            if entry is None or catalogue is None:
+                raise BoardError(404, t["not_found"] + f": {code}")
+            report = report_of(span)
+            cut = report.as_of
+            assert cut is not None
+            below = list(catalogue.children.get(code, ()))
+            whole = scope != "alone" and bool(below)
+            units = catalogue.subtree(code) if whole else [code]
+            step = Granularity(by) if by else _bucket_for(cut.counted)
+            if cut.counted.bucket_count(step) > MOST_BUCKETS:
+                step = Granularity.QUARTER
+            db = models.db()
+            points = queries.series(db, units, cut.counted, step) if cut.begun else []
+            totals = Totals()
+            rows_by_code = {row.code: row for row in report.units}
+            for member in units:
+                if member in rows_by_code:
+                    totals.add(rows_by_code[member].totals)
+            procedures = queries.procedure_totals(db, units, cut.counted) if cut.begun else {}
+            names = {
+                p: catalogue.procedures[p].name for p in procedures if p in catalogue.procedures
+            }
+            listed = sorted(
+                ((p, x) for p, x in procedures.items() if matches(pq, names.get(p, ""), p)),
+                key=lambda item: (-item[1].received, item[0]),
+            )
+            paged = Paged.of(len(listed), pp)
+            f: Formats = page["f"]
+            labels = [f.bucket(point.period, step) for point in points]
+            below_rows = [
+                rows_by_code.get(c)
+                or UnitRow(c, catalogue.units[c].name, catalogue.units[c].level.value, Totals())
+                for c in below
+            ]
+            below_total = Totals()
+            for row in below_rows:
+                below_total.add(row.totals)
+            page.update(
+                period=span,
+                cut=cut,
+                unit=entry,
+                parent=None if entry.parent is None else catalogue.units.get(entry.parent),
+                by=step,
+                scope="below" if whole else "alone",
+                has_below=bool(below),
+                points=points,
+                labels=labels,
+                totals=totals,
+                procedures=listed[paged.offset : paged.offset + PAGE_SIZE],
+                procedures_paged=paged,
+                pq=pq,
+                names=names,
+                below_rows=below_rows,
+                below_total=below_total,
+                received_svg=charts.received_chart(points, labels, t["chart_received"], t),
+                resolved_svg=charts.resolved_chart(points, labels, t["chart_resolved"], t),
+                pending_svg=charts.pending_chart(points, labels, t["chart_pending"], t),
+                presets=_presets(models, span),
+            )
             return page
 
         page = await run_in_threadpool(build)
-        return render(request, "province.html", page, 422 if problem else 200)
+        return render(request, "unit.html", page)
+
+    @router.get("/units/{code}/late", response_class=HTMLResponse)
+    async def late(
+        request: Request,
+        code: str,
+        period: str | None = None,
+        lp: Annotated[int, Query(ge=1, le=10_000)] = 1,
+        op: Annotated[int, Query(ge=1, le=10_000)] = 1,
+        lang: str = "vi",
+    ) -> Response:
+        def build() -> dict[str, Any]:
+            span = chosen_period(period)
+            t = words(lang)
+            page = context(request, lang, t["late_lists"])
+            catalogue = page["catalogue"]
+            entry = None if catalogue is None else catalogue.units.get(code)
+            if entry is None or catalogue is None:
+                raise BoardError(404, t["not_found"] + f": {code}")
+            cut = as_of(span, models.now())
+            units = catalogue.subtree(code)
+            db = models.db()
+            first = dossier_lists.resolved_late(db, units, cut.counted, 0, 0)
+            late_paged = Paged.of(first.total, lp)
+            resolved = dossier_lists.resolved_late(
+                db, units, cut.counted, late_paged.offset, PAGE_SIZE
+            )
+            through = last_whole_day(models.now())  # overdue now, whatever the period
+            first = dossier_lists.overdue(db, units, through, 0, 0)
+            over_paged = Paged.of(first.total, op)
+            overdue = dossier_lists.overdue(db, units, through, over_paged.offset, PAGE_SIZE)
+            page.update(
+                period=span,
+                cut=cut,
+                unit=entry,
+                resolved=resolved.dossiers,
+                resolved_paged=late_paged,
+                overdue=overdue.dossiers,
+                overdue_paged=over_paged,
+                reasons=_reasons(store, [*resolved.dossiers, *overdue.dossiers]),
+                procedure_names={p.code: p.name for p in catalogue.content.procedures},
+                unit_names={u.code: u.name for u in catalogue.content.units},
+                today=models.now().date(),
+                presets=_presets(models, span),
+            )
+            return page
+
+        page = await run_in_threadpool(build)
+        return render(request, "late.html", page)
+
+    @router.get("/province", response_class=HTMLResponse)
+    async def province(request: Request, period: str | None = None, lang: str = "vi") -> Response:
+        def build() -> dict[str, Any]:
+            span = chosen_period(period)
+            page = context(request, lang, words(lang)["province_table"])
+            report = report_of(span)
+            page.update(
+                period=span, cut=report.as_of, report=report, presets=_presets(models, span)
+            )
+            return page
+
+        page = await run_in_threadpool(build)
+        return render(request, "province.html", page)
 
     @router.get("/rankings", response_class=HTMLResponse)
     async def rankings(
         request: Request,
         period: str | None = None,
-        level: Annotated[str | None, Query(pattern="^(province|district|commune)?$")] = None,
-        minimum: Annotated[int, Query(ge=1)] = 30,
+        level: str = "",
+        by: str = "on_time",
+        minimum: Annotated[int, Query(ge=1, le=1_000_000)] = 30,
         lang: str = "vi",
     ) -> Response:
-        span, problem = period_or_error(period)
+        _choice(level, ("", *(lv.value for lv in LEVELS)), "level")
+        _choice(by, tuple(choice.value for choice in RankBy), "by")
 
         def build() -> dict[str, Any]:
-            page = context(request, lang, words(lang)["rankings"], period=span, problem=problem)
-            report = province_report(models.db(), page["catalogue"], span)
+            span = chosen_period(period)
+            page = context(request, lang, words(lang)["rankings"])
+            report = report_of(span)
+            shown_levels = [level] if level else page["levels"]
             page.update(
-                level=level or "",
+                period=span,
+                cut=report.as_of,
+                level=level,
+                by=by,
                 minimum=minimum,
-                presets=_presets(),
-                on_time=ranking(report, RankBy.ON_TIME, level or None, minimum),
-                online=ranking(report, RankBy.ONLINE, level or None, minimum),
+                presets=_presets(models, span),
+                parents=_parents(page["catalogue"]),
+                tables=[
+                    (name, ranking(report, RankBy(by), name, minimum)) for name in shown_levels
+                ],
             )
             return page
 
         page = await run_in_threadpool(build)
-        return render(request, "rankings.html", page, 422 if problem else 200)
+        return render(request, "rankings.html", page)
+
+    @router.get("/chi-so", response_class=HTMLResponse)
+    @router.get("/scores", response_class=HTMLResponse)
+    async def scores_page(
+        request: Request, period: str | None = None, unit: str = "", lang: str = "vi"
+    ) -> Response:
+        def build() -> dict[str, Any]:
+            span = chosen_period(period)
+            t = words(lang)
+            page = context(request, lang, t["scores"])
+            catalogue = page["catalogue"]
+            units = None
+            if unit:
+                if catalogue is None or unit not in catalogue.units:
+                    raise BoardError(404, t["not_found"] + f": {unit}")
+                units = catalogue.subtree(unit)
+            report = report_of(span)
+            found = scores.indicators(report, units)
+            page.update(
+                period=span,
+                cut=report.as_of,
+                unit=None if not unit or catalogue is None else catalogue.units[unit],
+                groups=[(g, [i for i in found if i.group == g]) for g in scores.GROUPS],
+                vi=INDICATORS_VI,
+                presets=_presets(models, span),
+            )
+            return page
+
+        page = await run_in_threadpool(build)
+        return render(request, "scores.html", page)
+
+    @router.get("/lookup", response_class=HTMLResponse)
+    @router.get("/tra-cuu", response_class=HTMLResponse)
+    async def lookup(
+        request: Request,
+        code: Annotated[str, Query(max_length=64)] = "",
+        lang: str = "vi",
+    ) -> Response:
+        t = words(lang)
+        client = request.client.host if request.client is not None else "unknown"
+        code = code.strip()
+        if code and not limiter.hit(lookup_limit, "lookup", client):
+            raise BoardError(429, t["too_many"])
+
+        def build() -> tuple[dict[str, Any], int]:
+            page = context(request, lang, t["lookup"], code=code, found=None, problem=None)
+            if not code:
+                return page, 200
+            try:
+                found = look_up(store, page["catalogue"], code, models.now())
+            except BadCode as error:
+                page["problem"] = f"{t['bad_code']}: {error}"
+                return page, 422
+            if found is None:
+                page["problem"] = t["no_dossier"].format(code=code)
+                return page, 404
+            page.update(found=found, steps=_step_names(found, lang))
+            return page, 200
+
+        page, status = await run_in_threadpool(build)
+        page.update(standings=STANDINGS, statuses=STATUSES)
+        response = render(request, "lookup.html", page, status)
+        response.headers["Cache-Control"] = "no-store"  # a citizen's own dossier
+        return response
+
+    @router.get("/units")
+    def units_index(request: Request) -> Response:
+        return RedirectResponse(f"/?{request.url.query}", status_code=307)
 
     @router.get("/static/board.css")
     def stylesheet() -> Response:
@@ -219,6 +473,100 @@ def board_router(models: ReadModels) -> APIRouter:
     return router
 
 
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    """The board's error page, in the language the request asked for."""
+    lang = request.query_params.get("lang", "vi")
+    lang = lang if lang in LANGUAGES else "vi"
+    t = words(lang)
+    heading = {404: t["page_not_found"], 429: t["too_many"]}.get(status, t["error"])
+    params = dict(request.query_params)
+    params["lang"] = "en" if lang == "vi" else "vi"
+    body = _templates.get_template("error.html").render(
+        lang=lang,
+        t=t,
+        f=Formats(lang),
+        title=heading,
+        heading=heading,
+        message=message,
+        switch_url=f"{request.url.path}?{urlencode(params)}",
+        query=lambda **_: "" if lang == "vi" else "lang=en",
+    )
+    return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def _choice(value: str, allowed: Sequence[str], name: str) -> None:
+    if value not in allowed:
+        shown = ", ".join(repr(a) for a in allowed if a)
+        raise BoardError(422, f"{name}={value[:40]!r}: expected one of {shown}")
+
+
+def _bucket_for(period: Period) -> Granularity:
+    """A chart's bucket that fits the period: days up to two months, then months, then
+    quarters beyond three years."""
+    if period.days <= 62:
+        return Granularity.DAY
+    if period.days <= 3 * 366:
+        return Granularity.MONTH
+    return Granularity.QUARTER
+
+
+def _parents(catalogue: Any) -> dict[str, str]:
+    """Each unit's parent's name, to tell communes of the same name apart."""
+    if catalogue is None:
+        return {}
+    units = catalogue.units
+    return {
+        code: units[entry.parent].name
+        for code, entry in units.items()
+        if entry.parent is not None and entry.parent in units
+    }
+
+
+def _step_names(found: PublicDossier, lang: str) -> list[str]:
+    if lang == "en":
+        return [STEPS_EN.get(step.event_type, step.event_type) for step in found.steps]
+    return [
+        REGISTRY[step.event_type].action if step.event_type in REGISTRY else step.event_type
+        for step in found.steps
+    ]
+
+
+@dataclass(frozen=True)
+class Reasons:
+    """What a listed dossier's events record about its delay."""
+
+    apology: tuple[str, date, str, date] | None  # (slip number, new due day, reason, issued)
+    supplements: int
+    stops: int
+
+
+def _reasons(
+    store: DossierStore, listed: Sequence[dossier_lists.ListedDossier]
+) -> dict[str, Reasons]:
+    """A page of listed dossiers' reasons, from their events in the store."""
+    found: dict[str, Reasons] = {}
+    for item in listed:
+        events = dossier_history(store, item.code)
+        apology = None
+        for event in events:
+            record = event.record
+            if record["event_type"] == "dossier.deadline_extended":
+                payload = record["payload"]
+                apology = (
+                    payload["apology_slip_number"],
+                    date.fromisoformat(payload["new_due_at"][:10]),
+                    payload["reason"],
+                    date.fromisoformat(record["occurred_at"][:10]),
+                )
+        kinds = [e.record["event_type"] for e in events]
+        found[item.code] = Reasons(
+            apology,
+            kinds.count("dossier.supplement_requested"),
+            kinds.count("dossier.processing_stopped"),
+        )
+    return found
+
+
 @dataclass
 class SyncFigures:
     synced: int = 0
@@ -227,13 +575,16 @@ class SyncFigures:
     oldest_pending_seconds: float | None = None
 
 
-def _sync(models: ReadModels, span: Period, units: set[str]) -> dict[str, SyncFigures]:
+def _sync(models: ReadModels, cut: AsOf | None, units: set[str]) -> dict[str, SyncFigures]:
     """Per unit, the national portal sync of the period's updates."""
-    figures: dict[str, SyncFigures] = {}
+    figures_of: dict[str, SyncFigures] = {}
+    if cut is None or not cut.begun:
+        return figures_of
+    span = cut.counted
     for row in sync_status.by_unit_and_day(models.db(), span.start, span.end):
         if row.unit_code not in units:
             continue
-        unit = figures.setdefault(row.unit_code, SyncFigures())
+        unit = figures_of.setdefault(row.unit_code, SyncFigures())
         unit.synced += row.synced
         unit.pending += row.pending
         unit.parked += row.parked
@@ -241,7 +592,7 @@ def _sync(models: ReadModels, span: Period, units: set[str]) -> dict[str, SyncFi
             unit.oldest_pending_seconds = max(
                 unit.oldest_pending_seconds or 0.0, row.oldest_pending_seconds
             )
-    return figures
+    return figures_of
 
 
 def _query(request: Request, lang: str, **changes: Any) -> str:
@@ -258,20 +609,35 @@ def _query(request: Request, lang: str, **changes: Any) -> str:
     return urlencode(params)
 
 
-def _presets() -> list[Period]:
-    today = datetime.now(VIETNAM).date()
-    last_month = today.replace(day=1) - timedelta(days=1)
-    return [
-        bucket_of(today, Granularity.MONTH),
-        bucket_of(last_month, Granularity.MONTH),
-        bucket_of(today, Granularity.QUARTER),
-        bucket_of(today, Granularity.HALF),
-        bucket_of(today, Granularity.YEAR),
+def _presets(models: ReadModels, shown: Period) -> list[Period]:
+    """Quick links: the latest half-year with figures, its months' last two, its quarter and
+    year, and the current half-year if it is another."""
+    now = models.now()
+    latest = figures.latest_period(models.db(), now)
+    last_day = min(latest.end, last_whole_day(now))
+    if last_day < latest.start:
+        last_day = latest.start
+    month = bucket_of(last_day, Granularity.MONTH)
+    previous = bucket_of(month.start - timedelta(days=1), Granularity.MONTH)
+    found = [
+        month,
+        previous,
+        bucket_of(last_day, Granularity.QUARTER),
+        latest,
+        bucket_of(last_day, Granularity.YEAR),
+        bucket_of(now.date(), Granularity.HALF),
     ]
+    unique: list[Period] = []
+    for period in found:
+        if all((p.start, p.end) != (period.start, period.end) for p in unique):
+            unique.append(period)
+    return unique
 
 
 def _etag(request: Request, page: dict[str, Any]) -> str:
     catalogue = page.get("catalogue")
     version = -1 if catalogue is None else catalogue.version
-    key = f"{request.url.path}?{request.url.query}|{page.get('position')}|{version}"
+    cut = page.get("cut")
+    through = "" if cut is None else cut.through.isoformat()
+    key = f"{request.url.path}?{request.url.query}|{page.get('position')}|{version}|{through}"
     return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
