@@ -232,7 +232,7 @@ STANDINGS: Final[dict[str, dict[str, str]]] = {
     "early": {"vi": "Giải quyết trước hạn", "en": "Resolved early"},
     "on_time": {"vi": "Giải quyết đúng hạn", "en": "Resolved on time"},
     "late": {"vi": "Giải quyết trễ hạn", "en": "Resolved late"},
-    "within": {"vi": "Đang giải quyết, còn trong hạn", "en": "In progress, within the deadline"},
+    "pending": {"vi": "Đang giải quyết, còn trong hạn", "en": "In progress, within the deadline"},
     "overdue": {"vi": "Quá hạn", "en": "Overdue"},
     "withdrawn": {"vi": "Đã rút hồ sơ", "en": "Withdrawn"},
     "refused": {"vi": "Từ chối tiếp nhận", "en": "Refused at reception"},
