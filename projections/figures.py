@@ -12,13 +12,14 @@ from hub.bus.sources import LogSource
 from hub.catalogue.versions import CatalogueVersion
 from hub.reuse.ledger import ReuseLedger
 from projections import registry
-from projections.as_of import last_whole_day
+from projections.as_of import as_of, last_whole_day
 from projections.periods import Granularity, Period, bucket_of
 from projections.progress import queries
+from projections.report_cache import ReportCache
 from projections.reports import ProvinceReport, province_report
 from projections.reuse.lookups import project as project_lookups
 
-__all__ = ["catch_up_from_log", "latest_period", "report"]
+__all__ = ["catch_up_from_log", "kept_report", "latest_period", "report"]
 
 
 def catch_up_from_log(db: ReadModelDatabase, store: DossierStore) -> int:
@@ -50,3 +51,25 @@ def latest_period(db: ReadModelDatabase, now: datetime) -> Period:
     through = last_whole_day(now)
     day = queries.last_day(db, through)
     return bucket_of(through if day is None else day, Granularity.HALF)
+
+
+def kept_report(
+    db: ReadModelDatabase,
+    cache: ReportCache,
+    catalogue: CatalogueVersion | None,
+    period: Period,
+    now: datetime,
+    cards: Sequence[str] = (),
+) -> ProvinceReport:
+    """The period's report as of ``now``, as :func:`report` makes it without the look-ups'
+    projection, kept a short while (:mod:`projections.report_cache`)."""
+    cut = as_of(period, now)
+    key = (
+        cut.counted.start,
+        cut.counted.end,
+        cut.through,
+        period.label,
+        None if catalogue is None else catalogue.version,
+        tuple(cards),
+    )
+    return cache.get(key, lambda: province_report(db, catalogue, period, list(cards), now=now))

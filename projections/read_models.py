@@ -15,6 +15,7 @@ from hub.domain.vietnam import VIETNAM
 from hub.reuse.ledger import ReuseLedger
 from hub.settings import HubSettings
 from projections.registry import prepare_all
+from projections.report_cache import ReportCache
 
 Prepare = Callable[[ReadModelDatabase], None]
 Clock = Callable[[], datetime]
@@ -33,6 +34,8 @@ class ReadModels:
     ) -> None:
         self.settings = settings
         self.now = clock
+        #: Reports kept a short while for the board and the figure routes.
+        self.reports = ReportCache()
         self.catalogue = CatalogueStore(settings)
         self.ledger = ReuseLedger(settings)
         self._prepare: tuple[Prepare, ...] = (prepare_all, *prepare)

@@ -27,12 +27,12 @@ from projections.reports import (
     UnknownUnitError,
     as_of_json,
     field_totals,
-    province_report,
     ranking,
     report_csv,
     report_json,
     totals_json,
 )
+from projections.reuse.lookups import project as project_lookups
 
 
 def _period(text: str) -> Period:
@@ -172,14 +172,11 @@ def progress_router(models: ReadModels) -> APIRouter:
         span = _period(period)
 
         def build() -> Any:
+            db, now = models.db(), models.now()
+            project_lookups(db, models.ledger)
             try:
-                return figures.report(
-                    models.db(),
-                    models.ledger,
-                    models.catalogue.current(),
-                    span,
-                    unit or [],
-                    now=models.now(),
+                return figures.kept_report(
+                    db, models.reports, models.catalogue.current(), span, now, unit or []
                 )
             except UnknownUnitError as error:
                 raise HTTPException(
@@ -206,7 +203,9 @@ def progress_router(models: ReadModels) -> APIRouter:
         lang: Language = None,
     ) -> Any:
         span = _period(period)
-        built = province_report(models.db(), models.catalogue.current(), span, now=models.now())
+        built = figures.kept_report(
+            models.db(), models.reports, models.catalogue.current(), span, models.now()
+        )
         assert built.as_of is not None
         if format == "csv":
             rows = [

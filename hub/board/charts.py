@@ -38,6 +38,8 @@ def _style(*colours: str) -> Style:
 
 
 def _chart(kind: Any, title: str, labels: list[str], style: Style) -> Any:
+    """A chart with no title of its own (its figure's caption names it; ``title`` is its
+    accessible description)."""
     chart = kind(
         js=[],  # no script: the SVG stands alone, offline
         disable_xml_declaration=True,

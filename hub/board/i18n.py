@@ -188,7 +188,7 @@ WORDS: Final[dict[str, dict[str, str]]] = {
     "error": {"vi": "Yêu cầu không hợp lệ", "en": "Invalid request"},
     "page_not_found": {"vi": "Không tìm thấy trang", "en": "Page not found"},
     "back_home": {"vi": "Về trang chủ", "en": "Back to the board"},
-    "all_columns": {"vi": "Xem đủ các cột", "en": "All columns"},
+    "scrolls": {"vi": "Bảng số liệu, cuộn ngang được", "en": "Table of figures, scrolls sideways"},
     "more_columns": {
         "vi": "Trên màn hình hẹp chỉ hiện các cột chính; bảng đầy đủ có trong tệp CSV.",
         "en": "Narrow screens show the main columns; the CSV file has them all.",

@@ -14,6 +14,7 @@ are applied.
 from __future__ import annotations
 
 import hashlib
+import threading
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import limits
+from cachetools import TTLCache
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -45,7 +47,8 @@ from projections.periods import MOST_BUCKETS, Granularity, Period, PeriodError, 
 from projections.progress import queries
 from projections.progress.queries import Totals
 from projections.read_models import ReadModels
-from projections.reports import LEVELS, ProvinceReport, UnitRow, province_report, ranking
+from projections.report_cache import KEPT_SECONDS
+from projections.reports import LEVELS, ProvinceReport, UnitRow, ranking
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -147,14 +150,25 @@ def board_router(
         request: Request, template: str, page: dict[str, Any], status: int = 200
     ) -> Response:
         body = _templates.get_template(template).render(page)
-        tag = _etag(request, page)
-        if status == 200 and request.headers.get("if-none-match") == tag:
-            return Response(status_code=304, headers={"ETag": tag})
-        return HTMLResponse(
-            body,
-            status_code=status,
-            headers={"ETag": tag, "Cache-Control": "public, max-age=30, must-revalidate"},
-        )
+        return _answer(request, body, _etag(request, page), status)
+
+    kept: TTLCache[tuple[str, str, date], tuple[str, str]] = TTLCache(maxsize=512, ttl=KEPT_SECONDS)
+    kept_lock = threading.Lock()
+
+    async def figures_page(
+        request: Request, template: str, build: Callable[[], dict[str, Any]]
+    ) -> Response:
+        """A page of figures, kept a short while once made: its figures are counted to the
+        end of yesterday, so the events of today do not change it (see ReportCache)."""
+        key = (request.url.path, request.url.query, last_whole_day(models.now()))
+        with kept_lock:
+            found = kept.get(key)
+        if found is None:
+            page = await run_in_threadpool(build)
+            found = _templates.get_template(template).render(page), _etag(request, page)
+            with kept_lock:
+                kept[key] = found
+        return _answer(request, *found)
 
     def chosen_period(text: str | None) -> Period:
         if not text:
@@ -165,7 +179,9 @@ def board_router(
             raise BoardError(422, str(error)) from None
 
     def report_of(span: Period) -> ProvinceReport:
-        return province_report(models.db(), models.catalogue.current(), span, now=models.now())
+        return figures.kept_report(
+            models.db(), models.reports, models.catalogue.current(), span, models.now()
+        )
 
     @router.get("/", response_class=HTMLResponse)
     async def index(
@@ -211,8 +227,7 @@ def board_router(
             )
             return page
 
-        page = await run_in_threadpool(build)
-        return render(request, "index.html", page)
+        return await figures_page(request, "index.html", build)
 
     @router.get("/units/{code}", response_class=HTMLResponse)
     async def unit(
@@ -295,8 +310,7 @@ def board_router(
             )
             return page
 
-        page = await run_in_threadpool(build)
-        return render(request, "unit.html", page)
+        return await figures_page(request, "unit.html", build)
 
     @router.get("/units/{code}/late", response_class=HTMLResponse)
     async def late(
@@ -343,8 +357,7 @@ def board_router(
             )
             return page
 
-        page = await run_in_threadpool(build)
-        return render(request, "late.html", page)
+        return await figures_page(request, "late.html", build)
 
     @router.get("/province", response_class=HTMLResponse)
     async def province(request: Request, period: str | None = None, lang: str = "vi") -> Response:
@@ -357,8 +370,7 @@ def board_router(
             )
             return page
 
-        page = await run_in_threadpool(build)
-        return render(request, "province.html", page)
+        return await figures_page(request, "province.html", build)
 
     @router.get("/rankings", response_class=HTMLResponse)
     async def rankings(
@@ -391,8 +403,7 @@ def board_router(
             )
             return page
 
-        page = await run_in_threadpool(build)
-        return render(request, "rankings.html", page)
+        return await figures_page(request, "rankings.html", build)
 
     @router.get("/chi-so", response_class=HTMLResponse)
     @router.get("/scores", response_class=HTMLResponse)
@@ -421,8 +432,7 @@ def board_router(
             )
             return page
 
-        page = await run_in_threadpool(build)
-        return render(request, "scores.html", page)
+        return await figures_page(request, "scores.html", build)
 
     @router.get("/lookup", response_class=HTMLResponse)
     @router.get("/tra-cuu", response_class=HTMLResponse)
@@ -473,6 +483,19 @@ def board_router(
     return router
 
 
+def _answer(request: Request, body: str, tag: str, status: int = 200) -> Response:
+    if status == 200 and request.headers.get("if-none-match") == tag:
+        return Response(status_code=304, headers={"ETag": tag})
+    return HTMLResponse(
+        body,
+        status_code=status,
+        headers={
+            "ETag": tag,
+            "Cache-Control": f"public, max-age={KEPT_SECONDS}, must-revalidate",
+        },
+    )
+
+
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     """The board's error page, in the language the request asked for."""
     lang = request.query_params.get("lang", "vi")
@@ -511,14 +534,14 @@ def _bucket_for(period: Period) -> Granularity:
 
 
 def _parents(catalogue: Any) -> dict[str, str]:
-    """Each unit's parent's name, to tell communes of the same name apart."""
+    """Each commune's parent's name, to tell communes of the same name apart."""
     if catalogue is None:
         return {}
     units = catalogue.units
     return {
         code: units[entry.parent].name
         for code, entry in units.items()
-        if entry.parent is not None and entry.parent in units
+        if entry.level.value == "commune" and entry.parent is not None and entry.parent in units
     }
 
 

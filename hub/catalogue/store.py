@@ -61,6 +61,8 @@ class CatalogueStore(HubApplication):
     def __init__(self, settings: HubSettings) -> None:
         super().__init__(settings.model_copy(update={"aggregate_cache_size": 0}), "catalogue")
         self._parsed: dict[int, CatalogueVersion] = {}
+        #: The newest version read, and the store's last notification when it was read.
+        self._newest: tuple[int | None, CatalogueVersion | None] | None = None
 
     def load(self, content: CatalogueContent, source: str) -> tuple[CatalogueVersion, bool]:
         """Store ``content`` as a new version unless it equals the current one."""
@@ -76,11 +78,21 @@ class CatalogueStore(HubApplication):
         return current, changed
 
     def current(self) -> CatalogueVersion | None:
-        """The newest version, or None before the first load."""
+        """The newest version, or None before the first load. The version (megabytes of
+        JSON) is read again only when the store has recorded something since: every page
+        and figure asks for it, and asking the store's last notification is cheap."""
+        head = self.recorder.max_notification_id()
+        known = self._newest
+        if known is not None and known[0] == head:
+            return known[1]
         newest = list(self.events.get(CATALOGUE_ID, desc=True, limit=1))
-        if not newest or not isinstance(newest[0], Catalogue.Published):
-            return None
-        return self._version(newest[0])
+        version = (
+            self._version(newest[0])
+            if newest and isinstance(newest[0], Catalogue.Published)
+            else None
+        )
+        self._newest = (head, version)
+        return version
 
     def as_of(self, moment: datetime) -> CatalogueVersion | None:
         """The version in force at ``moment`` (the last loaded at or before it)."""

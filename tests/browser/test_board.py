@@ -8,6 +8,7 @@ phone's screen. A screenshot of every page goes to build/screenshots/.
 
 from __future__ import annotations
 
+import random
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -16,7 +17,8 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
 from hub.settings import HubSettings
 from tests.conftest import ROOT
@@ -102,8 +104,17 @@ def _shot(page: Page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def _number(text: str) -> int:
-    return int(text.strip().replace(".", ""))
+def _number(text: str, lang: str = "vi") -> int:
+    """A whole number as the board writes it: "8.144" in Vietnamese, "8,144" in English."""
+    return int(text.strip().replace("." if lang == "vi" else ",", ""))
+
+
+def _percent(text: str, lang: str = "vi") -> str | None:
+    """A rate as the board writes it ("54,36%", "54.36%") as the API gives it ("54.36")."""
+    shown = text.strip().split("\n")[0]
+    if shown == "–":
+        return None
+    return shown.rstrip("%").replace(",", ".") if lang == "vi" else shown.rstrip("%")
 
 
 def _board_rows(page: Page) -> dict[str, dict[str, str]]:
@@ -143,8 +154,32 @@ def test_the_board_shows_the_report_commands_figures(
         assert _number(row["late"]) == unit["resolved_late"]
         assert _number(row["pending_within"]) == unit["pending_within_deadline"]
         assert _number(row["overdue"]) == unit["overdue"]
-        assert row["online_rate"] == (unit["online_rate"]["percent"] or "–")
-        assert row["on_time_rate"] == (unit["early_or_on_time_rate"]["percent"] or "–")
+        assert _percent(row["online_rate"]) == unit["online_rate"]["percent"]
+        assert _percent(row["on_time_rate"]) == unit["early_or_on_time_rate"]["percent"]
+
+
+def test_twenty_cells_of_the_english_board_equal_the_apis(
+    board: tuple[str, HubSettings], page: Page
+) -> None:
+    url, _ = board
+    page.goto(f"{url}/?period={PERIOD}&lang=en")
+    shown = _board_rows(page)
+    api = {u["code"]: u for u in httpx.get(f"{url}/v1/reports/{PERIOD}").json()["units"]}
+    fields = {
+        "received": lambda u: u["received"],
+        "resolved": lambda u: u["resolved"],
+        "late": lambda u: u["resolved_late"],
+        "overdue": lambda u: u["overdue"],
+        "pending_within": lambda u: u["pending_within_deadline"],
+        "on_time_rate": lambda u: u["early_or_on_time_rate"]["percent"],
+        "online_rate": lambda u: u["online_rate"]["percent"],
+    }
+    cells = sorted((code, field) for code in shown for field in fields)
+    sample = random.Random(20).sample(cells, 20)
+    for code, field in sample:
+        text = shown[code][field]
+        value = _percent(text, "en") if field.endswith("rate") else _number(text, "en")
+        assert value == fields[field](api[code]), (code, field)
 
 
 def test_the_period_and_level_filters(board: tuple[str, HubSettings], page: Page) -> None:
@@ -166,7 +201,8 @@ def test_the_period_and_level_filters(board: tuple[str, HubSettings], page: Page
     assert set(rows) == districts
     for code, row in rows.items():
         assert _number(row["received"]) == march[code]["received"]
-    assert "2021-03-01 – 2021-03-31" in page.locator("#units caption").inner_text()
+    assert "Tháng 3 năm 2021" in page.locator("#units caption").inner_text()
+    assert "31/3/2021" in page.locator(".as-of").inner_text()  # counted to its last day
 
 
 def test_a_unit_page_draws_its_charts(board: tuple[str, HubSettings], page: Page) -> None:
@@ -191,11 +227,14 @@ def test_rankings_are_in_order(board: tuple[str, HubSettings], page: Page) -> No
     url, _ = board
     page.goto(f"{url}/rankings?period={PERIOD}&minimum=60")
     _shot(page, "rankings")
-    for table in ("#ranking-on_time", "#ranking-online"):
+    for by in ("on_time", "online"):
+        page.goto(f"{url}/rankings?period={PERIOD}&minimum=60&level=commune&by={by}")
         ranks, rates = [], []
-        for row in page.locator(f"{table} tbody tr").all():
+        for row in page.locator("#ranking-commune tbody tr[data-unit]").all():
             ranks.append(int(row.locator("[data-field=rank]").inner_text()))
-            rates.append(float(row.locator("[data-field=rate]").inner_text().split("\n")[0]))
+            shown = _percent(row.locator("[data-field=rate]").inner_text())
+            assert shown is not None
+            rates.append(float(shown))
         assert rates == sorted(rates, reverse=True)
         assert ranks[0] == 1
         for i in range(1, len(ranks)):  # ties share a rank; otherwise rank = position
@@ -259,3 +298,133 @@ def test_the_board_shows_the_national_portal_sync_per_unit(
     }
     assert shown == expected
     assert sum(shown.values()) > 0
+
+
+DEVICES: dict[str, ViewportSize] = {
+    "desktop": {"width": 1366, "height": 900},
+    "phone": {"width": 390, "height": 844},
+}
+
+
+def _violations(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page, one line each."""
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} – {len(v['nodes'])} element(s), e.g. "
+        f"{v['nodes'][0]['target']}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.fixture(scope="module")
+def late_dossier(board: tuple[str, HubSettings], browser: Browser) -> str:
+    """A dossier resolved late, from a district's list of late dossiers."""
+    url, _ = board
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{url}/units/000.00.60.H99/late?period={PERIOD}")
+    code = page.locator("#resolved-late tbody tr[data-dossier]").first.get_attribute("data-dossier")
+    context.close()
+    assert code is not None
+    return code
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+@pytest.mark.parametrize("device", list(DEVICES))
+def test_every_page_reads_well_and_passes_axe_on_desktop_and_phone(
+    board: tuple[str, HubSettings], browser: Browser, late_dossier: str, device: str, lang: str
+) -> None:
+    url, _ = board
+    viewport = DEVICES[device]
+    context = browser.new_context(viewport=viewport, is_mobile=device == "phone")
+    page = context.new_page()
+    pages = {
+        "board": f"/?period={PERIOD}",
+        "unit": f"/units/000.00.60.H99?period={PERIOD}",
+        "late": f"/units/000.00.60.H99/late?period={PERIOD}",
+        "province": f"/province?period={PERIOD}",
+        "rankings": f"/rankings?period={PERIOD}&minimum=60",
+        "scores": f"/chi-so?period={PERIOD}",
+        "lookup": f"/tra-cuu?code={late_dossier}",
+        "error": "/?level=bogus",
+    }
+    found: dict[str, list[str]] = {}
+    for name, path in pages.items():
+        answer = page.goto(f"{url}{path}{'&' if '?' in path else '?'}lang={lang}")
+        assert answer is not None
+        assert answer.status == (422 if name == "error" else 200), name
+        assert page.locator("html").get_attribute("lang") == lang
+        _shot(page, f"{name}-{device}-{lang}")
+        # Nothing overflows the screen: wide tables scroll inside their own box.
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], name
+        if name in ("board", "unit", "late", "province", "rankings", "scores"):
+            assert page.locator(".as-of").count() == 1, name  # the figures' moment, stated
+        found[name] = _violations(page)
+    assert found == {name: [] for name in pages}
+    context.close()
+
+
+def test_on_a_phone_the_figures_that_matter_come_first(
+    board: tuple[str, HubSettings], browser: Browser
+) -> None:
+    url, _ = board
+    context = browser.new_context(viewport=DEVICES["phone"], is_mobile=True)
+    page = context.new_page()
+    page.goto(f"{url}/?period={PERIOD}")
+    row = page.locator("#units tbody tr[data-unit]").first
+    for field in ("on_time_rate", "overdue"):
+        box = row.locator(f"[data-field={field}]").bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= DEVICES["phone"]["width"], field  # on screen
+    name = row.locator("th").bounding_box()
+    assert name is not None
+    assert name["height"] < 80  # a unit's name takes a few lines, not five
+    label = page.evaluate("getComputedStyle(document.querySelector('#units thead th')).fontSize")
+    assert float(label.rstrip("px")) >= 12
+    page.goto(f"{url}/units/000.00.60.H99?period={PERIOD}")
+    chart_text = page.locator("figure.chart svg text").first
+    size = chart_text.bounding_box()
+    assert size is not None
+    assert size["height"] >= 8  # chart labels stay readable at a phone's width
+    context.close()
+
+
+def test_a_citizen_looks_up_a_dossier_by_its_code(
+    board: tuple[str, HubSettings], page: Page, late_dossier: str
+) -> None:
+    url, _ = board
+    page.goto(f"{url}/tra-cuu")
+    page.fill("#code", late_dossier)
+    page.click("form.filters button")
+    page.wait_for_url("**code=**")
+    assert page.locator("#dossier").get_attribute("data-dossier") == late_dossier
+    assert page.locator("[data-field=standing]").get_attribute("data-standing") == "late"
+    assert page.locator("#steps tbody tr").count() >= 3
+    page.fill("#code", "not a code")
+    page.click("form.filters button")
+    assert page.locator(".problem").inner_text().startswith("Mã hồ sơ không đúng dạng")
+
+
+def test_the_api_reference_renders_with_no_internet(
+    board: tuple[str, HubSettings], page: Page
+) -> None:
+    url, _ = board
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            outside.append(request.url)
+            if not request.url.startswith((url, "data:", "blob:"))
+            else None
+        ),
+    )
+    page.goto(f"{url}/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=30_000)
+    assert page.locator(".swagger-ui .opblock").count() > 10
+    page.goto(f"{url}/redoc")
+    page.get_by_text("Units ranked by on-time rate").first.wait_for(
+        state="attached", timeout=30_000
+    )
+    assert page.locator("redoc h1, .api-content h1").count() > 0  # rendered, not a blank page
+    assert outside == []
