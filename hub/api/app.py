@@ -98,21 +98,21 @@ def create_app(
 
     @app.exception_handler(BoardError)
     async def _board_error(request: Request, error: BoardError) -> Response:
-        return error_page(request, error.status, error.message)
+        return error_page(request, error.status, error.words_key, error.detail)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> Response:
         if _is_board(request):  # a citizen's browser: a page in its language, not JSON
-            message = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in error.errors()
+            names = ", ".join(
+                dict.fromkeys(".".join(str(p) for p in e["loc"][1:]) for e in error.errors())
             )
-            return error_page(request, 422, message)
+            return error_page(request, 422, "bad_value", names)
         return await request_validation_exception_handler(request, error)
 
     @app.exception_handler(StarletteHTTPException)
     async def _problem_handler(request: Request, error: StarletteHTTPException) -> Response:
         if error.status_code == 404 and _is_board(request) and error.detail == "Not Found":
-            return error_page(request, 404, request.url.path)
+            return error_page(request, 404, "page_not_found", request.url.path[:80])
         detail = (
             error.detail
             if isinstance(error.detail, dict)

@@ -202,7 +202,11 @@ WORDS: Final[dict[str, dict[str, str]]] = {
     "level_4": {"vi": "Mức độ 4", "en": "Level 4"},
     "integrated": {"vi": "Tích hợp Cổng DVCQG", "en": "Integrated with the national portal"},
     "no_data": {"vi": "Không có số liệu", "en": "No figures"},
-    "bad_period": {"vi": "Kỳ không hợp lệ", "en": "Invalid period"},
+    "bad_period": {
+        "vi": "Kỳ không hợp lệ (ví dụ 2021, 2021H1, 2021Q2, 2021-03, 2021-03-01..2021-04-30)",
+        "en": "Invalid period (e.g. 2021, 2021H1, 2021Q2, 2021-03, 2021-03-01..2021-04-30)",
+    },
+    "bad_value": {"vi": "Giá trị không hợp lệ", "en": "Invalid value"},
     "not_found": {"vi": "Không tìm thấy đơn vị", "en": "No such unit"},
 }
 

@@ -112,11 +112,12 @@ class Paged:
 
 
 class BoardError(Exception):
-    """A request the board answers with its HTML error page."""
+    """A request the board answers with its HTML error page: what went wrong as the key of
+    its words (:mod:`hub.board.i18n`), and the value concerned."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
+    def __init__(self, status: int, words_key: str, detail: str = "") -> None:
+        super().__init__(f"{words_key}: {detail}")
+        self.status, self.words_key, self.detail = status, words_key, detail
 
 
 def board_router(
@@ -175,8 +176,8 @@ def board_router(
             return figures.latest_period(models.db(), models.now())
         try:
             return Period.parse(text)
-        except PeriodError as error:
-            raise BoardError(422, str(error)) from None
+        except PeriodError:
+            raise BoardError(422, "bad_period", text[:40]) from None
 
     def report_of(span: Period) -> ProvinceReport:
         return figures.kept_report(
@@ -250,7 +251,7 @@ def board_router(
             catalogue = page["catalogue"]
             entry = None if catalogue is None else catalogue.units.get(code)
             if entry is None or catalogue is None:
-                raise BoardError(404, t["not_found"] + f": {code}")
+                raise BoardError(404, "not_found", code[:64])
             report = report_of(span)
             cut = report.as_of
             assert cut is not None
@@ -328,7 +329,7 @@ def board_router(
             catalogue = page["catalogue"]
             entry = None if catalogue is None else catalogue.units.get(code)
             if entry is None or catalogue is None:
-                raise BoardError(404, t["not_found"] + f": {code}")
+                raise BoardError(404, "not_found", code[:64])
             cut = as_of(span, models.now())
             units = catalogue.subtree(code)
             db = models.db()
@@ -418,7 +419,7 @@ def board_router(
             units = None
             if unit:
                 if catalogue is None or unit not in catalogue.units:
-                    raise BoardError(404, t["not_found"] + f": {unit}")
+                    raise BoardError(404, "not_found", unit[:64])
                 units = catalogue.subtree(unit)
             report = report_of(span)
             found = scores.indicators(report, units)
@@ -445,7 +446,7 @@ def board_router(
         client = request.client.host if request.client is not None else "unknown"
         code = code.strip()
         if code and not limiter.hit(lookup_limit, "lookup", client):
-            raise BoardError(429, t["too_many"])
+            raise BoardError(429, "too_many")
 
         def build() -> tuple[dict[str, Any], int]:
             page = context(request, lang, t["lookup"], code=code, found=None, problem=None)
@@ -453,8 +454,8 @@ def board_router(
                 return page, 200
             try:
                 found = look_up(store, page["catalogue"], code, models.now())
-            except BadCode as error:
-                page["problem"] = f"{t['bad_code']}: {error}"
+            except BadCode:
+                page["problem"] = f"{t['bad_code']}: {code[:64]}. {t['lookup_help']}"
                 return page, 422
             if found is None:
                 page["problem"] = t["no_dossier"].format(code=code)
@@ -496,12 +497,14 @@ def _answer(request: Request, body: str, tag: str, status: int = 200) -> Respons
     )
 
 
-def error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    """The board's error page, in the language the request asked for."""
+def error_page(request: Request, status: int, words_key: str, detail: str = "") -> HTMLResponse:
+    """The board's error page, in the language the request asked for: the words of
+    ``words_key``, then ``detail`` (the value concerned, as it was given)."""
     lang = request.query_params.get("lang", "vi")
     lang = lang if lang in LANGUAGES else "vi"
     t = words(lang)
     heading = {404: t["page_not_found"], 429: t["too_many"]}.get(status, t["error"])
+    message = t[words_key] + (f": {detail}" if detail else "")
     params = dict(request.query_params)
     params["lang"] = "en" if lang == "vi" else "vi"
     body = _templates.get_template("error.html").render(
@@ -520,7 +523,7 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
 def _choice(value: str, allowed: Sequence[str], name: str) -> None:
     if value not in allowed:
         shown = ", ".join(repr(a) for a in allowed if a)
-        raise BoardError(422, f"{name}={value[:40]!r}: expected one of {shown}")
+        raise BoardError(422, "bad_value", f"{name}={value[:40]!r} ({shown})")
 
 
 def _bucket_for(period: Period) -> Granularity:

@@ -369,14 +369,17 @@ def test_on_a_phone_the_figures_that_matter_come_first(
     board: tuple[str, HubSettings], browser: Browser
 ) -> None:
     url, _ = board
-    context = browser.new_context(viewport=DEVICES["phone"], is_mobile=True)
+    narrowest: ViewportSize = {"width": 360, "height": 780}  # the narrowest phones in use
+    context = browser.new_context(viewport=narrowest, is_mobile=True)
     page = context.new_page()
     page.goto(f"{url}/?period={PERIOD}")
+    _shot(page, "board-360")
+    assert page.evaluate("document.documentElement.scrollWidth") <= narrowest["width"]
     row = page.locator("#units tbody tr[data-unit]").first
     for field in ("on_time_rate", "overdue"):
         box = row.locator(f"[data-field={field}]").bounding_box()
         assert box is not None
-        assert box["x"] + box["width"] <= DEVICES["phone"]["width"], field  # on screen
+        assert box["x"] + box["width"] <= narrowest["width"], field  # on screen
     name = row.locator("th").bounding_box()
     assert name is not None
     assert name["height"] < 80  # a unit's name takes a few lines, not five
