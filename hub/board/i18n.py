@@ -60,6 +60,11 @@ WORDS: Final[dict[str, dict[str, str]]] = {
     "downloads": {"vi": "Tải số liệu", "en": "Download the data"},
     "sync": {"vi": "Đồng bộ Cổng DVCQG", "en": "National portal sync"},
     "synced": {"vi": "Đã đồng bộ", "en": "Synced"},
+    "sync_short": {"vi": "Đồng bộ DVCQG", "en": "Portal sync"},
+    "sync_live": {
+        "vi": "Tình trạng gửi Cổng DVCQG lúc {moment}, các cập nhật về hồ sơ của kỳ.",
+        "en": "What has been sent to the national portal at {moment}, for the period's updates.",
+    },
     "sync_pending": {"vi": "Đang chờ", "en": "Pending"},
     "sync_parked": {"vi": "Bị từ chối, tạm dừng", "en": "Refused, parked"},
     "oldest_pending": {"vi": "Chờ lâu nhất", "en": "Oldest pending"},

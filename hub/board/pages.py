@@ -224,11 +224,36 @@ def board_router(
                 province_total=province,
                 parents=_parents(page["catalogue"]),
                 presets=_presets(models, span),
-                sync=_sync(models, report.as_of, {r.code for r in rows}),
             )
             return page
 
         return await figures_page(request, "index.html", build)
+
+    @router.get("/dong-bo", response_class=HTMLResponse)
+    @router.get("/sync", response_class=HTMLResponse)
+    async def sync(
+        request: Request, period: str | None = None, level: str = "", lang: str = "vi"
+    ) -> Response:
+        """The national portal sync per unit: live (not kept), as the connector sends."""
+        _choice(level, ("", *(lv.value for lv in LEVELS)), "level")
+
+        def build() -> dict[str, Any]:
+            span = chosen_period(period)
+            page = context(request, lang, words(lang)["sync"])
+            report = report_of(span)
+            rows = [r for r in report.units if not level or r.level == level]
+            page.update(
+                period=span,
+                cut=report.as_of,
+                level=level,
+                rows=rows,
+                presets=_presets(models, span),
+                sync=_sync(models, report.as_of, {r.code for r in rows}),
+            )
+            return page
+
+        page = await run_in_threadpool(build)
+        return render(request, "sync.html", page)
 
     @router.get("/units/{code}", response_class=HTMLResponse)
     async def unit(

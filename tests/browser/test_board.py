@@ -288,7 +288,7 @@ def test_the_board_shows_the_national_portal_sync_per_unit(
     expected: dict[str, int] = {}
     for row in rows:
         expected[row["unit_code"]] = expected.get(row["unit_code"], 0) + row["synced"]
-    page.goto(f"{url}/?period={PERIOD}")
+    page.goto(f"{url}/dong-bo?period={PERIOD}")
     _shot(page, "board-sync")
     shown = {
         str(row.get_attribute("data-unit")): _number(
@@ -346,6 +346,7 @@ def test_every_page_reads_well_and_passes_axe_on_desktop_and_phone(
         "province": f"/province?period={PERIOD}",
         "rankings": f"/rankings?period={PERIOD}&minimum=60",
         "scores": f"/chi-so?period={PERIOD}",
+        "sync": f"/dong-bo?period={PERIOD}",
         "lookup": f"/tra-cuu?code={late_dossier}",
         "error": "/?level=bogus",
     }
@@ -358,7 +359,7 @@ def test_every_page_reads_well_and_passes_axe_on_desktop_and_phone(
         _shot(page, f"{name}-{device}-{lang}")
         # Nothing overflows the screen: wide tables scroll inside their own box.
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], name
-        if name in ("board", "unit", "late", "province", "rankings", "scores"):
+        if name in ("board", "unit", "late", "province", "rankings", "scores", "sync"):
             assert page.locator(".as-of").count() == 1, name  # the figures' moment, stated
         found[name] = _violations(page)
     assert found == {name: [] for name in pages}

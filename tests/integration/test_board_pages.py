@@ -368,3 +368,11 @@ def test_the_figures_csv_opens_in_a_spreadsheet_with_translated_headings(board: 
     assert heading.startswith("Mã,Tên,Cấp,Tiếp nhận")
     plain = board.get("/v1/reports/2021H1", format="csv").content.decode("utf-8-sig")
     assert plain.startswith("code,name,level")
+
+
+def test_the_portal_sync_page_is_live_not_kept(board: Board) -> None:
+    first = board.get("/dong-bo", period="2021H1")
+    assert first.status_code == 200
+    assert 'id="sync"' in first.text
+    assert "Cache-Control" in first.headers
+    assert "/dong-bo" in board.get("/").text  # the board links to it
