@@ -18,7 +18,7 @@ from hub.domain.vietnam import VIETNAM
 from projections.labels import LABELS
 from projections.periods import Granularity, Period
 from projections.rates import Rate
-from projections.reports import CSV_COLUMNS, ProvinceReport
+from projections.reports import CSV_COLUMNS, ProvinceReport, UnitRow
 from projections.scores import indicators
 
 
@@ -34,17 +34,21 @@ def test_every_event_type_status_and_standing_has_its_words() -> None:
     assert set(STANDINGS) == {standing.value for standing in Standing}
 
 
-def test_every_csv_column_and_indicator_has_its_headings() -> None:
-    assert set(CSV_COLUMNS) <= set(LABELS)
-    report = ProvinceReport(
+def _report(units: list[UnitRow]) -> ProvinceReport:
+    return ProvinceReport(
         period=Period.parse("2021H1"),
         position=0,
         catalogue=None,
         generated_at=datetime.now(VIETNAM),
         levels={},
-        units=[],
+        units=units,
         figures=None,
     )
+
+
+def test_every_csv_column_and_indicator_has_its_headings() -> None:
+    assert set(CSV_COLUMNS) <= set(LABELS)
+    report = _report([])
     assert {i.key for i in indicators(report)} == set(INDICATORS_VI)
     for indicator in indicators(report):
         assert (indicator.rate is None) == (indicator.missing is not None), indicator.key
@@ -105,21 +109,13 @@ def test_units_are_found_as_vietnamese_readers_type() -> None:
 def test_rates_equal_as_published_share_a_rank() -> None:
     from projections.choices import RankBy
     from projections.progress.queries import Totals
-    from projections.reports import UnitRow, ranking
+    from projections.reports import ranking
 
     def row(code: str, early: int, late: int) -> UnitRow:
         return UnitRow(code, code, "commune", Totals(resolved_early=early, resolved_late=late))
 
-    # 1/3 and 333/999 are the same fraction; 3333/10000 differs but is shown as 33.33 too.
-    report = ProvinceReport(
-        period=Period.parse("2021H1"),
-        position=0,
-        catalogue=None,
-        generated_at=datetime.now(VIETNAM),
-        levels={},
-        units=[row("a", 50, 50), row("b", 3333, 6667), row("c", 333, 666), row("d", 1, 9)],
-        figures=None,
-    )
+    # 3333/10000 and 333/999 differ, but both are published as 33.33: they share a rank.
+    report = _report([row("a", 50, 50), row("b", 3333, 6667), row("c", 333, 666), row("d", 1, 9)])
     ranked = ranking(report, RankBy.ON_TIME, minimum=1)
     assert [(r.code, r.rank, r.rate.shown()) for r in ranked] == [
         ("a", 1, "50.00"),
