@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -43,6 +44,89 @@ class UnitEntry(ContractModel):
         return (self.valid_from is None or self.valid_from <= day) and (
             self.valid_to is None or day <= self.valid_to
         )
+
+
+class UnitChangeBase(ContractModel):
+    """A change to the units, taking effect on ``effective`` (the first day of the new
+    state: the day before is the last of the old one)."""
+
+    effective: date
+    note: ShortText | None = Field(None, description="The decision that made it, e.g. a resolution")
+
+
+class UnitEstablished(UnitChangeBase):
+    kind: Literal["established"] = "established"
+    unit: UnitCodeStr
+    name: ShortText
+    level: UnitLevel
+    parent: UnitCodeStr | None = None
+
+
+class UnitRenamed(UnitChangeBase):
+    kind: Literal["renamed"] = "renamed"
+    unit: UnitCodeStr
+    name: ShortText
+
+
+class UnitMoved(UnitChangeBase):
+    """Moved under another parent (None: to the top), possibly to another level."""
+
+    kind: Literal["moved"] = "moved"
+    unit: UnitCodeStr
+    parent: UnitCodeStr | None
+    level: UnitLevel | None = Field(None, description="Its level from then (None: unchanged)")
+
+
+class UnitsMerged(UnitChangeBase):
+    """``units`` end the day before and continue as ``into`` (which may be one of them, or a
+    unit established the same day)."""
+
+    kind: Literal["merged"] = "merged"
+    units: Annotated[tuple[UnitCodeStr, ...], Field(min_length=1)]
+    into: UnitCodeStr
+
+
+class SplitShare(ContractModel):
+    unit: UnitCodeStr
+    share: Annotated[Decimal, Field(gt=0, le=1, max_digits=6, decimal_places=4)]
+
+
+class UnitSplit(UnitChangeBase):
+    """``unit`` ends the day before; its figures go to ``among``, each by its share (the
+    shares sum to 1: the part of its area and population each takes)."""
+
+    kind: Literal["split"] = "split"
+    unit: UnitCodeStr
+    among: Annotated[tuple[SplitShare, ...], Field(min_length=2)]
+
+    @model_validator(mode="after")
+    def _shares(self) -> UnitSplit:
+        total = sum(part.share for part in self.among)
+        if total != 1:
+            raise ValueError(f"split of {self.unit}: the shares sum to {total}, not 1")
+        return self
+
+
+class UnitDissolved(UnitChangeBase):
+    """``unit`` ends the day before, with no successor."""
+
+    kind: Literal["dissolved"] = "dissolved"
+    unit: UnitCodeStr
+
+
+AnyUnitChange = UnitEstablished | UnitRenamed | UnitMoved | UnitsMerged | UnitSplit | UnitDissolved
+UnitChange = Annotated[AnyUnitChange, Field(discriminator="kind")]
+
+
+def change_units(change: AnyUnitChange) -> list[str]:
+    """Every unit code a change names."""
+    if isinstance(change, UnitsMerged):
+        return [*change.units, change.into]
+    if isinstance(change, UnitSplit):
+        return [change.unit, *(part.unit for part in change.among)]
+    if isinstance(change, UnitEstablished | UnitMoved) and change.parent is not None:
+        return [change.unit, change.parent]
+    return [change.unit]
 
 
 class RequiredComponent(ContractModel):
@@ -94,6 +178,9 @@ class CatalogueContent(ContractModel):
 
     units: Annotated[tuple[UnitEntry, ...], Field(min_length=1)]
     procedures: tuple[ProcedureEntry, ...] = ()
+    #: The units' history: established, renamed, moved, merged, split, dissolved, each on
+    #: its date (hub.domain.unit_tree gives the tree of any day).
+    changes: tuple[UnitChange, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> CatalogueContent:
@@ -109,6 +196,19 @@ class CatalogueContent(ContractModel):
             for name, ref in (("parent", unit.parent), ("merged_into", unit.merged_into)):
                 if ref is not None and ref not in known:
                     raise ValueError(f"unit {unit.code}: {name} {ref} is not in the catalogue")
+        established: set[str] = set()
+        for change in sorted(self.changes, key=lambda c: c.effective):
+            if isinstance(change, UnitEstablished):
+                if change.unit in known or change.unit in established:
+                    raise ValueError(f"unit {change.unit} is established but exists already")
+                established.add(change.unit)
+            unknown_units = [c for c in change_units(change) if c not in known | established]
+            if unknown_units:
+                raise ValueError(
+                    f"{change.kind} on {change.effective}: units not in the catalogue nor "
+                    f"established before: {', '.join(unknown_units[:5])}"
+                )
+        known |= established
         for procedure in self.procedures:
             unknown = [code for code in procedure.units if code not in known]
             if unknown:

@@ -1,7 +1,9 @@
 """Read the catalogue from YAML or CSV files.
 
-A YAML file holds ``units:`` and/or ``procedures:`` lists of the fields of
-:class:`events.catalogue.UnitEntry` and :class:`events.catalogue.ProcedureEntry`. A CSV file
+A YAML file holds ``units:``, ``procedures:`` and/or ``changes:`` lists of the fields of
+:class:`events.catalogue.UnitEntry`, :class:`events.catalogue.ProcedureEntry` and the unit
+changes (:data:`events.catalogue.UnitChange`, told apart by ``kind``). Changes add to those
+already loaded (one given again is kept once). A CSV file
 holds one of the two, told apart by its header (a ``service_level`` column: procedures).
 In CSV, ``processing_time`` and ``processing_time_unit`` are two columns, ``units`` is a
 list separated by ``;``, and empty cells are unset. Parts a load does not give are kept
@@ -16,9 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from events.catalogue import CatalogueContent, ProcedureEntry, UnitEntry
+from events.catalogue import (
+    AnyUnitChange,
+    CatalogueContent,
+    ProcedureEntry,
+    UnitChange,
+    UnitEntry,
+)
 
 
 class CatalogueFileError(ValueError):
@@ -31,12 +39,16 @@ def read_catalogue(
     """The catalogue the files describe, completed from ``current`` for parts they lack."""
     units: list[Any] | None = None
     procedures: list[Any] | None = None
+    changes: list[Any] = [] if current is None else [c.model_dump() for c in current.changes]
     for path in paths:
-        file_units, file_procedures = _read(path)
+        file_units, file_procedures, file_changes = _read(path)
         if file_units is not None:
             units = (units or []) + file_units
         if file_procedures is not None:
             procedures = (procedures or []) + file_procedures
+        for change in file_changes:
+            if change not in changes:
+                changes.append(change)
     if units is None:
         if current is None:
             raise CatalogueFileError("no units given, and no catalogue loaded before")
@@ -44,12 +56,14 @@ def read_catalogue(
     if procedures is None:
         procedures = list(current.procedures) if current is not None else []
     try:
-        return CatalogueContent.model_validate({"units": units, "procedures": procedures})
+        return CatalogueContent.model_validate(
+            {"units": units, "procedures": procedures, "changes": changes}
+        )
     except ValidationError as error:
         raise CatalogueFileError(_explain(error, "catalogue")) from None
 
 
-def _read(path: Path) -> tuple[list[Any] | None, list[Any] | None]:
+def _read(path: Path) -> tuple[list[Any] | None, list[Any] | None, list[Any]]:
     if not path.is_file():
         raise CatalogueFileError(f"{path}: no such file")
     suffix = path.suffix.lower()
@@ -57,12 +71,15 @@ def _read(path: Path) -> tuple[list[Any] | None, list[Any] | None]:
         # Every scalar as a string (pydantic converts): unquoted procedure codes such as
         # 1.000101 would otherwise be read as numbers and lose their zeros.
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader) or {}  # noqa: S506
-        if not isinstance(data, dict) or not {"units", "procedures"} & data.keys():
-            raise CatalogueFileError(f"{path}: expected a mapping with units and/or procedures")
+        if not isinstance(data, dict) or not {"units", "procedures", "changes"} & data.keys():
+            raise CatalogueFileError(
+                f"{path}: expected a mapping with units, procedures and/or changes"
+            )
         units, procedures = data.get("units"), data.get("procedures")
         return (
             None if units is None else _entries(path, units, UnitEntry),
             None if procedures is None else _entries(path, procedures, ProcedureEntry),
+            _changes(path, data.get("changes") or []),
         )
     if suffix == ".csv":
         with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -70,9 +87,26 @@ def _read(path: Path) -> tuple[list[Any] | None, list[Any] | None]:
         if not rows:
             raise CatalogueFileError(f"{path}: no rows")
         if "service_level" in rows[0]:
-            return None, _entries(path, [_procedure_row(row) for row in rows], ProcedureEntry)
-        return _entries(path, [_clean(row) for row in rows], UnitEntry), None
+            return None, _entries(path, [_procedure_row(row) for row in rows], ProcedureEntry), []
+        return _entries(path, [_clean(row) for row in rows], UnitEntry), None, []
     raise CatalogueFileError(f"{path}: not a .yaml, .yml or .csv file")
+
+
+_CHANGE: TypeAdapter[AnyUnitChange] = TypeAdapter(UnitChange)
+
+
+def _changes(path: Path, rows: Any) -> list[Any]:
+    """The file's unit changes, each checked alone (naming its position) before the whole
+    catalogue is."""
+    if not isinstance(rows, list):
+        raise CatalogueFileError(f"{path}: changes: expected a list")
+    found = []
+    for index, row in enumerate(rows, start=1):
+        try:
+            found.append(_CHANGE.validate_python(row).model_dump())
+        except ValidationError as error:
+            raise CatalogueFileError(_explain(error, f"{path}: change {index}")) from None
+    return found
 
 
 def _entries(path: Path, rows: Any, model: type[UnitEntry | ProcedureEntry]) -> list[Any]:

@@ -20,8 +20,13 @@ CATALOGUE_ID: UUID = uuid5(NAMESPACE_URL, "urn:dvc-hub:catalogue")
 
 
 def content_digest(content: CatalogueContent) -> str:
-    """SHA-256 of the content's canonical JSON (sorted keys): equal content, equal digest."""
-    canonical = orjson.dumps(content.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    """SHA-256 of the content's canonical JSON (sorted keys): equal content, equal digest.
+    A catalogue with no unit changes is digested without the key, as before changes were
+    kept, so reloading an unchanged catalogue records no new version."""
+    dumped = content.model_dump(mode="json")
+    if not dumped.get("changes"):
+        dumped.pop("changes", None)
+    canonical = orjson.dumps(dumped, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(canonical).hexdigest()
 
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from functools import cached_property
 
 from events.catalogue import CatalogueContent, ProcedureEntry, UnitEntry, UnitLevel
+from hub.domain.unit_tree import UnitTree
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,11 @@ class CatalogueVersion:
     @cached_property
     def units(self) -> dict[str, UnitEntry]:
         return {unit.code: unit for unit in self.content.units}
+
+    @cached_property
+    def tree(self) -> UnitTree:
+        """The units' history: the tree of any day, and where an old unit's figures go."""
+        return UnitTree(self.content.units, self.content.changes)
 
     @cached_property
     def procedures(self) -> dict[str, ProcedureEntry]:

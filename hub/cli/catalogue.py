@@ -1,4 +1,5 @@
-"""``dvchub catalogue load|show``: the unit and procedure catalogue, kept as events."""
+"""``dvchub catalogue load|show|units``: the unit and procedure catalogue and the units'
+history, kept as events."""
 
 from __future__ import annotations
 
@@ -54,9 +55,13 @@ def _catalogue_show(hub: Hub, as_json: bool) -> None:
 
 @catalogue_app.command("load")
 def catalogue_load(
-    files: Annotated[list[Path], typer.Argument(help="YAML or CSV files of units and procedures")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="YAML or CSV files of units, procedures and unit changes"),
+    ],
 ) -> None:
-    """Load the catalogue; a new version is recorded only if it changed."""
+    """Load the catalogue, or changes to its units (merged, split, renamed, moved,
+    dissolved, established); a new version is recorded only if it changed."""
     with hub_or_exit() as hub:
         _catalogue_load(hub, files)
 
@@ -66,3 +71,31 @@ def catalogue_show(as_json: JsonOption = False) -> None:
     """List the catalogue's versions."""
     with hub_or_exit() as hub:
         _catalogue_show(hub, as_json)
+
+
+@catalogue_app.command("units")
+def catalogue_units(
+    on: Annotated[str | None, typer.Option(help="The day, YYYY-MM-DD (default: today)")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The units as they stood on a day: code, name, level, parent."""
+    from datetime import date, datetime
+
+    from hub.catalogue.store import CatalogueStore
+    from hub.domain.vietnam import VIETNAM
+
+    try:
+        day = datetime.now(VIETNAM).date() if on is None else date.fromisoformat(on)
+    except ValueError:
+        raise fail(f"--on {on!r}: expected a day, YYYY-MM-DD") from None
+    with hub_or_exit() as hub, CatalogueStore(hub.settings) as store:
+        current = store.current()
+        if current is None:
+            raise fail("no catalogue loaded")
+        tree = current.tree.on(day)
+    rows = [
+        {"code": u.code, "name": u.name, "level": u.level.value, "parent": u.parent}
+        for u in sorted(tree.values(), key=lambda u: (u.parent or "", u.code))
+    ]
+    columns = [("code", "code"), ("name", "name"), ("level", "level"), ("parent", "parent")]
+    print_rows(rows, columns, f"Units on {day.isoformat()}", as_json)

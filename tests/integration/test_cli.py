@@ -192,3 +192,52 @@ def test_projections_status_as_json_says_what_its_table_says(
         row["lag"] == {"count": 0, "of": "events", "complete": True}
         for row in status["checkpoints"]
     )
+
+
+def test_unit_changes_are_loaded_and_the_units_of_a_day_listed(
+    env: HubSettings, tmp_path: Path
+) -> None:
+    import orjson
+
+    units = tmp_path / "units.yaml"
+    units.write_text(
+        "units:\n"
+        "  - {code: '000.00.00.H12', name: 'UBND tỉnh', level: province}\n"
+        "  - {code: '000.00.60.H12', name: 'UBND huyện Một', level: district, "
+        "parent: '000.00.00.H12'}\n"
+        "  - {code: '000.60.01.H12', name: 'UBND xã A', level: commune, "
+        "parent: '000.00.60.H12'}\n"
+        "  - {code: '000.60.02.H12', name: 'UBND xã B', level: commune, "
+        "parent: '000.00.60.H12'}\n",
+        encoding="utf-8",
+    )
+    changes = tmp_path / "2025.yaml"
+    changes.write_text(
+        "changes:\n"
+        "  - {kind: merged, units: ['000.60.01.H12', '000.60.02.H12'], "
+        "into: '000.60.01.H12', effective: 2025-07-01}\n"
+        "  - {kind: moved, unit: '000.60.01.H12', parent: '000.00.00.H12', "
+        "effective: 2025-07-01}\n"
+        "  - {kind: dissolved, unit: '000.00.60.H12', effective: 2025-07-01}\n",
+        encoding="utf-8",
+    )
+    for files in ([units], [changes], [changes]):
+        loaded = runner.invoke(app, ["catalogue", "load", *map(str, files)])
+        assert loaded.exit_code == 0, loaded.output
+    assert "unchanged" in loaded.output  # the same changes again record nothing
+
+    def units_on(day: str) -> dict[str, str | None]:
+        listed = runner.invoke(app, ["catalogue", "units", "--on", day, "--json"])
+        assert listed.exit_code == 0, listed.output
+        return {row["code"]: row["parent"] for row in orjson.loads(listed.stdout)}
+
+    assert units_on("2025-06-30") == {
+        "000.00.00.H12": None,
+        "000.00.60.H12": "000.00.00.H12",
+        "000.60.01.H12": "000.00.60.H12",
+        "000.60.02.H12": "000.00.60.H12",
+    }
+    assert units_on("2025-07-01") == {"000.00.00.H12": None, "000.60.01.H12": "000.00.00.H12"}
+    bad = runner.invoke(app, ["catalogue", "units", "--on", "1 July"])
+    assert bad.exit_code == 2
+    assert "expected a day" in bad.output
