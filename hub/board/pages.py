@@ -253,7 +253,9 @@ def board_router(
             return page
 
         page = await run_in_threadpool(build)
-        return render(request, "sync.html", page)
+        body = _templates.get_template("sync.html").render(page)
+        # Live: the sync moves without new events, so no ETag (it would say "not modified").
+        return HTMLResponse(body, headers={"Cache-Control": "no-store"})
 
     @router.get("/units/{code}", response_class=HTMLResponse)
     async def unit(

@@ -304,7 +304,9 @@ def test_a_hub_started_while_the_broker_is_away_waits_for_it(
 
     _publish(settings, key, events[half:])
     read_committed(settings, settings.kafka_events_topic, until=len(events), timeout=120)
-    _wait_until_caught_up(settings)
+    # After the outage each consumer first waits out its client's reconnect backoff (up to
+    # 30 s, kafka-python's reconnect_backoff_max_ms) and then joins its group again.
+    _wait_until_caught_up(settings, timeout=120)
     hub_process.stop()
     published = read_committed(
         settings, settings.kafka_events_topic, until=len(events) + 1, timeout=10
