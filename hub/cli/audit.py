@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from hub.auth.roles import ALL_UNITS, Principal, Role
-from hub.cli.common import console, err_console, hub_or_exit, settings_or_exit
+from hub.cli.common import console, err_console, fail, hub_or_exit, settings_or_exit
 from hub.cli.root import app
 
 if TYPE_CHECKING:
@@ -54,14 +54,12 @@ def _key(hub: Hub, key: str | None) -> VerifierKey:
             key = Path(key[1:]).read_text(encoding="utf-8")
         return VerifierKey.parse(key)
     except (VerificationError, FileNotFoundError, ValueError) as error:
-        err_console.print(f"[bold red]error:[/] {error}")
-        raise typer.Exit(2) from None
+        raise fail(str(error)) from None
 
 
 def _zoned(value: datetime | None, option: str) -> datetime | None:
     if value is not None and value.tzinfo is None:
-        err_console.print(f"[bold red]error:[/] {option} needs a time zone, e.g. +07:00")
-        raise typer.Exit(2)
+        raise fail(f"{option} needs a time zone, e.g. +07:00")
     return value
 
 
@@ -92,8 +90,7 @@ def dossier(
     try:
         found = service.dossier_history(hub.store, code, as_of, known_at)
     except service.NotFoundError as error:
-        err_console.print(f"[bold red]error:[/] {error}")
-        raise typer.Exit(1) from None
+        raise fail(str(error), 1) from None
     finally:
         hub.close()
     if fmt == "csv":
@@ -218,8 +215,7 @@ def prove(
         bundle = service.prove(hub.store, db, code, since)
         db.close()
     except service.NotFoundError as error:
-        err_console.print(f"[bold red]error:[/] {error}")
-        raise typer.Exit(1) from None
+        raise fail(str(error), 1) from None
     finally:
         hub.close()
     _write(
@@ -251,16 +247,14 @@ def replay_command(
         try:
             document = orjson.loads(published.read_bytes())
         except (OSError, orjson.JSONDecodeError) as error:
-            err_console.print(f"[bold red]error:[/] {published}: {error}")
-            raise typer.Exit(2) from None
+            raise fail(f"{published}: {error}") from None
     hub = _hub()
     try:
         catch_up_embedded(hub)
         with err_console.status("replaying the log into a scratch database"):
             result = replay(hub.settings, hub.store, chosen, document, str(published))
     except ValueError as error:
-        err_console.print(f"[bold red]error:[/] {error}")
-        raise typer.Exit(2) from None
+        raise fail(str(error)) from None
     finally:
         hub.close()
     if as_json:
@@ -307,8 +301,7 @@ def applicant(
     try:
         found = reveal(hub.store, keys, reads, OPERATOR, code, purpose)
     except UnknownDossierError as error:
-        err_console.print(f"[bold red]error:[/] {error}")
-        raise typer.Exit(1) from None
+        raise fail(str(error), 1) from None
     finally:
         reads.close()
         keys.close()
@@ -362,12 +355,10 @@ def erase(
 
     settings = settings_or_exit()
     if (applicant_hash is None) == (identity is None):
-        err_console.print("[bold red]error:[/] give one of --applicant-hash and --identity")
-        raise typer.Exit(2)
+        raise fail("give one of --applicant-hash and --identity")
     if identity is not None:
         if settings.identity_key is None:
-            err_console.print("[bold red]error:[/] --identity needs DVCHUB_IDENTITY_KEY")
-            raise typer.Exit(2)
+            raise fail("--identity needs DVCHUB_IDENTITY_KEY")
         applicant_hash = applicant_id_hash(
             settings.identity_key.get_secret_value().encode(), identity
         )

@@ -13,6 +13,7 @@ from hub.cli.common import (
     JsonOption,
     console,
     err_console,
+    fail,
     hub_or_exit,
     period_of,
     print_rows,
@@ -99,8 +100,7 @@ def connector_run(
         tasks = [(name, task) for name, task in connector_tasks(hub) if wanted[name]]
     except NotConfigured as error:
         hub.close()
-        err_console.print(f"[bold red]error:[/] {error}")
-        raise typer.Exit(2) from None
+        raise fail(str(error)) from None
     try:
         run_supervised([Service(name, task) for name, task in tasks], stop)
     except KeyboardInterrupt:
@@ -150,8 +150,7 @@ def connector_reconcile(
     try:
         _reconcile(settings_or_exit(), span.start, span.end, fresh)
     except NotConfigured as error:
-        err_console.print(f"[bold red]error:[/] {error}")
-        raise typer.Exit(2) from None
+        raise fail(str(error)) from None
 
 
 def _show_status(

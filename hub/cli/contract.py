@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from hub.cli.common import console, err_console, settings_or_exit
+from hub.cli.common import console, fail, settings_or_exit
 from hub.cli.root import app
 
 schema_app = typer.Typer(help="The published event contract.")
@@ -55,6 +55,5 @@ def schema_docs(
     try:
         readme.write_text(with_table(readme.read_text(encoding="utf-8")), encoding="utf-8")
     except (OSError, ValueError) as error:
-        err_console.print(f"[bold red]error:[/] {error}")
-        raise typer.Exit(2) from None
+        raise fail(str(error)) from None
     console.print(f"wrote the table of settings in {readme}")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hub.auth.roles import Role
-from hub.cli.common import JsonOption, console, err_console, print_rows, settings_or_exit
+from hub.cli.common import JsonOption, console, fail, print_rows, settings_or_exit
 from hub.cli.root import app
 
 if TYPE_CHECKING:
@@ -25,8 +25,7 @@ def _credentials() -> CredentialStore:
     try:
         return CredentialStore(settings_or_exit())
     except (OperationalError, InterfaceError) as error:
-        err_console.print(f"[bold red]error:[/] {error}")
-        raise typer.Exit(2) from None
+        raise fail(str(error)) from None
 
 
 @credentials_app.command("create")
@@ -44,8 +43,7 @@ def credentials_create(
     try:
         credential, api_key = store.issue(name, role, unit or [])
     except ValueError as error:
-        err_console.print(f"[bold red]error:[/] {error}")
-        raise typer.Exit(2) from None
+        raise fail(str(error)) from None
     finally:
         store.close()
     console.print(f"key id: {credential.key_id}  role: {credential.role.value}")
@@ -83,8 +81,7 @@ def credentials_revoke(
     try:
         store.revoke(key_id, reason)
     except KeyError:
-        err_console.print(f"[bold red]error:[/] no credential with key id {key_id}")
-        raise typer.Exit(1) from None
+        raise fail(f"no credential with key id {key_id}", 1) from None
     finally:
         store.close()
     console.print(f"revoked {key_id}")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hub.cli.common import console, err_console, hub_or_exit
+from hub.cli.common import console, fail, hub_or_exit
 from hub.cli.root import app
 
 if TYPE_CHECKING:
@@ -37,8 +37,7 @@ def ingest(
     from hub.file_ingest import NotAFileError, ingest_file
 
     if not file.is_file():
-        err_console.print(f"[bold red]error:[/] {file} is not a regular file")
-        raise typer.Exit(2)
+        raise fail(f"{file} is not a regular file")
     hub = hub_or_exit()
     rejects_path = rejects or file.with_name(file.name + ".rejects.jsonl")
     try:
@@ -61,8 +60,7 @@ def ingest(
                 max_line_bytes=hub.settings.ingest_max_line_bytes,
             )
     except NotAFileError as error:
-        err_console.print(f"[bold red]error:[/] {error}: give a file of JSON lines")
-        raise typer.Exit(2) from None
+        raise fail(f"{error}: give a file of JSON lines") from None
     finally:
         hub.close()
     if as_json:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hub.auth.roles import ALL_UNITS, Principal, Role
-from hub.cli.common import console, err_console, hub_or_exit
+from hub.cli.common import console, fail, hub_or_exit
 from hub.cli.root import app
 
 if TYPE_CHECKING:
@@ -94,16 +94,14 @@ def _lookup(
             match=wanted,
         )
     except ValidationError as error:
-        err_console.print(f"[bold red]error:[/] not a look-up:\n{error}")
-        raise typer.Exit(2) from None
+        raise fail(f"not a look-up:\n{error}") from None
     service = ReuseService(hub.settings)
     try:
         if hub.bus.embedded:
             catch_up(service.db, LogSource(hub.store))  # embedded: the index is read here
         answer = service.lookup(OPERATOR, request)
     except IdentityKeyMissingError as error:
-        err_console.print(f"[bold red]error:[/] {error}")
-        raise typer.Exit(2) from None
+        raise fail(str(error)) from None
     finally:
         service.close()
     if as_json:
