@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from hub.adapters.sql import ReadModelDatabase
+from projections.paging import Paged
 from projections.periods import Period
 from projections.progress.tables import DOSSIERS, LATE
 
@@ -36,55 +38,79 @@ class ListedDossier:
 
 @dataclass(frozen=True)
 class Page:
-    total: int
+    paged: Paged
     dossiers: list[ListedDossier]
+
+    @property
+    def total(self) -> int:
+        return self.paged.total
 
 
 def resolved_late(
-    db: ReadModelDatabase, units: Sequence[str], period: Period, offset: int, limit: int
+    db: ReadModelDatabase, units: Sequence[str], period: Period, page: int, size: int
 ) -> Page:
-    """Dossiers of ``units`` resolved late in ``period``, the latest first."""
-    if not units or period.end < period.start:
-        return Page(0, [])
-    marks = ", ".join("?" * len(units))
-    where = f"unit_code IN ({marks}) AND resolved >= ? AND resolved <= ?"
-    params = (*units, db.day(period.start), db.day(period.end))
-    total = int(db.query(f"SELECT COUNT(*) FROM {LATE} WHERE {where}", params)[0][0])
-    rows = db.query(
-        f"SELECT dossier_code, unit_code, procedure_code, due, resolved FROM {LATE} "
-        f"WHERE {where} ORDER BY resolved DESC, dossier_code LIMIT ? OFFSET ?",
-        (*params, limit, offset),
-    )
-    return Page(
-        total,
-        [
-            ListedDossier(code, unit, procedure, _day(db, due), _day(db, resolved))
-            for code, unit, procedure, due, resolved in rows
-        ],
+    """Page ``page`` of the dossiers of ``units`` resolved late in ``period``, the latest
+    first."""
+    if period.end < period.start:
+        return Page(Paged.of(0, page, size), [])
+    return _page(
+        db,
+        LATE,
+        "dossier_code, unit_code, procedure_code, due, resolved",
+        units,
+        "resolved >= ? AND resolved <= ?",
+        (db.day(period.start), db.day(period.end)),
+        "resolved DESC, dossier_code",
+        page,
+        size,
     )
 
 
 def overdue(
-    db: ReadModelDatabase, units: Sequence[str], through: date, offset: int, limit: int
+    db: ReadModelDatabase, units: Sequence[str], through: date, page: int, size: int
 ) -> Page:
-    """Dossiers of ``units`` pending with the clock running whose due day ended by
-    ``through``, the longest overdue first."""
+    """Page ``page`` of the dossiers of ``units`` pending with the clock running whose due
+    day ended by ``through``, the longest overdue first."""
+    return _page(
+        db,
+        DOSSIERS,
+        "dossier_code, unit_code, procedure_code, due, NULL",
+        units,
+        "pending = 1 AND due IS NOT NULL AND due <= ?",
+        (db.day(through),),
+        "due, dossier_code",
+        page,
+        size,
+    )
+
+
+def _page(
+    db: ReadModelDatabase,
+    table: str,
+    columns: str,
+    units: Sequence[str],
+    condition: str,
+    params: tuple[Any, ...],
+    order: str,
+    page: int,
+    size: int,
+) -> Page:
+    """One page of ``table``'s rows of ``units`` meeting ``condition``: counted, then read."""
     if not units:
-        return Page(0, [])
-    marks = ", ".join("?" * len(units))
-    where = f"unit_code IN ({marks}) AND pending = 1 AND due IS NOT NULL AND due <= ?"
-    params = (*units, db.day(through))
-    total = int(db.query(f"SELECT COUNT(*) FROM {DOSSIERS} WHERE {where}", params)[0][0])
+        return Page(Paged.of(0, page, size), [])
+    where = f"unit_code IN ({', '.join('?' * len(units))}) AND {condition}"
+    chosen = (*units, *params)
+    total = int(db.query(f"SELECT COUNT(*) FROM {table} WHERE {where}", chosen)[0][0])
+    paged = Paged.of(total, page, size)
     rows = db.query(
-        f"SELECT dossier_code, unit_code, procedure_code, due FROM {DOSSIERS} "
-        f"WHERE {where} ORDER BY due, dossier_code LIMIT ? OFFSET ?",
-        (*params, limit, offset),
+        f"SELECT {columns} FROM {table} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+        (*chosen, size, paged.offset),
     )
     return Page(
-        total,
+        paged,
         [
-            ListedDossier(code, unit, procedure, _day(db, due))
-            for code, unit, procedure, due in rows
+            ListedDossier(code, unit, procedure, _day(db, due), _day(db, resolved))
+            for code, unit, procedure, due, resolved in rows
         ],
     )
 

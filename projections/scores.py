@@ -36,10 +36,7 @@ class Indicator:
 
 def indicators(report: ProvinceReport, units: list[str] | None = None) -> list[Indicator]:
     """The indicators of the report's period, for ``units`` (None: the whole province)."""
-    chosen = [row for row in report.units if units is None or row.code in units]
-    totals = Totals()
-    for row in chosen:
-        totals.add(row.totals)
+    totals = Totals.summed(row.totals for row in report.units if units is None or row.code in units)
     reuse = [u for u in report.reuse.units if units is None or u.code in units]
     reusing = sum(u.reusing for u in reuse)
     figures = report.figures

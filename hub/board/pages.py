@@ -43,6 +43,7 @@ from projections import dossier_lists, figures, scores
 from projections.as_of import AsOf, as_of, last_whole_day
 from projections.choices import RankBy
 from projections.lookup import BadCode, PublicDossier, look_up
+from projections.paging import Paged
 from projections.periods import MOST_BUCKETS, Granularity, Period, PeriodError, bucket_of
 from projections.progress import queries
 from projections.progress.queries import Totals
@@ -93,22 +94,6 @@ def _folded(text: str) -> str:
 def matches(query: str, *texts: str) -> bool:
     wanted = _folded(query.strip())
     return not wanted or any(wanted in _folded(text) for text in texts)
-
-
-@dataclass(frozen=True)
-class Paged:
-    page: int
-    pages: int
-    total: int
-
-    @classmethod
-    def of(cls, total: int, page: int) -> Paged:
-        pages = max(1, -(-total // PAGE_SIZE))
-        return cls(min(max(page, 1), pages), pages, total)
-
-    @property
-    def offset(self) -> int:
-        return (self.page - 1) * PAGE_SIZE
 
 
 class BoardError(Exception):
@@ -206,11 +191,6 @@ def board_router(
             rows = [r for r in rows if matches(q, r.name, r.code)]
             if sort:
                 rows.sort(key=SORTS[sort], reverse=dir == "desc")
-            shown, province = Totals(), Totals()
-            for row in rows:
-                shown.add(row.totals)
-            for row in report.units:
-                province.add(row.totals)
             page.update(
                 period=span,
                 cut=report.as_of,
@@ -220,8 +200,8 @@ def board_router(
                 sort=sort,
                 dir=dir,
                 rows=rows,
-                shown_total=shown,
-                province_total=province,
+                shown_total=Totals.summed(row.totals for row in rows),
+                province_total=Totals.summed(row.totals for row in report.units),
                 parents=_parents(page["catalogue"]),
                 presets=_presets(models, span),
             )
@@ -290,11 +270,8 @@ def board_router(
                 step = Granularity.QUARTER
             db = models.db()
             points = queries.series(db, units, cut.counted, step) if cut.begun else []
-            totals = Totals()
             rows_by_code = {row.code: row for row in report.units}
-            for member in units:
-                if member in rows_by_code:
-                    totals.add(rows_by_code[member].totals)
+            totals = Totals.summed(rows_by_code[u].totals for u in units if u in rows_by_code)
             procedures = queries.procedure_totals(db, units, cut.counted) if cut.begun else {}
             names = {
                 p: catalogue.procedures[p].name for p in procedures if p in catalogue.procedures
@@ -303,7 +280,7 @@ def board_router(
                 ((p, x) for p, x in procedures.items() if matches(pq, names.get(p, ""), p)),
                 key=lambda item: (-item[1].received, item[0]),
             )
-            paged = Paged.of(len(listed), pp)
+            paged = Paged.of(len(listed), pp, PAGE_SIZE)
             f: Formats = page["f"]
             labels = [f.bucket(point.period, step) for point in points]
             below_rows = [
@@ -311,9 +288,6 @@ def board_router(
                 or UnitRow(c, catalogue.units[c].name, catalogue.units[c].level.value, Totals())
                 for c in below
             ]
-            below_total = Totals()
-            for row in below_rows:
-                below_total.add(row.totals)
             page.update(
                 period=span,
                 cut=cut,
@@ -330,7 +304,7 @@ def board_router(
                 pq=pq,
                 names=names,
                 below_rows=below_rows,
-                below_total=below_total,
+                below_total=Totals.summed(row.totals for row in below_rows),
                 received_svg=charts.received_chart(points, labels, t["chart_received"], t),
                 resolved_svg=charts.resolved_chart(points, labels, t["chart_resolved"], t),
                 pending_svg=charts.pending_chart(points, labels, t["chart_pending"], t),
@@ -360,23 +334,17 @@ def board_router(
             cut = as_of(span, models.now())
             units = catalogue.subtree(code)
             db = models.db()
-            first = dossier_lists.resolved_late(db, units, cut.counted, 0, 0)
-            late_paged = Paged.of(first.total, lp)
-            resolved = dossier_lists.resolved_late(
-                db, units, cut.counted, late_paged.offset, PAGE_SIZE
-            )
+            resolved = dossier_lists.resolved_late(db, units, cut.counted, lp, PAGE_SIZE)
             through = last_whole_day(models.now())  # overdue now, whatever the period
-            first = dossier_lists.overdue(db, units, through, 0, 0)
-            over_paged = Paged.of(first.total, op)
-            overdue = dossier_lists.overdue(db, units, through, over_paged.offset, PAGE_SIZE)
+            overdue = dossier_lists.overdue(db, units, through, op, PAGE_SIZE)
             page.update(
                 period=span,
                 cut=cut,
                 unit=entry,
                 resolved=resolved.dossiers,
-                resolved_paged=late_paged,
+                resolved_paged=resolved.paged,
                 overdue=overdue.dossiers,
-                overdue_paged=over_paged,
+                overdue_paged=overdue.paged,
                 reasons=_reasons(store, [*resolved.dossiers, *overdue.dossiers]),
                 procedure_names={p.code: p.name for p in catalogue.content.procedures},
                 unit_names={u.code: u.name for u in catalogue.content.units},

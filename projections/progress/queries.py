@@ -75,6 +75,14 @@ class Totals:
         for item in fields(self):
             setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
 
+    @classmethod
+    def summed(cls, many: Iterable[Totals]) -> Totals:
+        """The figures of several units (or groups) together."""
+        total = cls()
+        for totals in many:
+            total.add(totals)
+        return total
+
     def counts(self) -> dict[str, int]:
         return {item.name: getattr(self, item.name) for item in fields(self)}
 

@@ -237,13 +237,13 @@ def test_the_lists_of_late_and_overdue_dossiers_agree_with_the_figures(board: Bo
     }
     assert sum(u["overdue"] for u in until_now.values()) > 0
     for unit in report["units"]:
-        late = dossier_lists.resolved_late(db, [unit["code"]], period, 0, 1_000)
+        late = dossier_lists.resolved_late(db, [unit["code"]], period, 1, 1_000)
         assert late.total == unit["resolved_late"], unit["code"]
         assert all(d.resolved and d.due and d.resolved > d.due for d in late.dossiers)
-        overdue = dossier_lists.overdue(db, [unit["code"]], date(2026, 11, 30), 0, 1_000)
+        overdue = dossier_lists.overdue(db, [unit["code"]], date(2026, 11, 30), 1, 1_000)
         assert overdue.total == until_now[unit["code"]]["overdue"], unit["code"]
         assert len(overdue.dossiers) == overdue.total
-    listed = dossier_lists.overdue(db, [UNIT], date(2026, 11, 30), 0, 10).dossiers
+    listed = dossier_lists.overdue(db, [UNIT], date(2026, 11, 30), 1, 10).dossiers
     assert [d.code for d in listed] == [STILL_OVERDUE]  # not the stopped one
     catalogue = board.models.catalogue.current()
     assert catalogue is not None
@@ -262,7 +262,7 @@ def test_a_citizen_looks_up_a_late_dossier_and_sees_no_personal_data(board: Boar
     db = board.models.db()
     period = Period(date(2021, 1, 1), date(2021, 6, 30), "2021H1")
     units = [u["code"] for u in board.get("/v1/reports/2021H1").json()["units"]]
-    late = dossier_lists.resolved_late(db, units, period, 0, 1_000).dossiers
+    late = dossier_lists.resolved_late(db, units, period, 1, 1_000).dossiers
     code = next(
         d.code
         for d in late
