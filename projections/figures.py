@@ -15,7 +15,7 @@ from projections import registry
 from projections.as_of import as_of, last_whole_day
 from projections.periods import Granularity, Period, bucket_of
 from projections.progress import queries
-from projections.report_cache import ReportCache
+from projections.report_cache import Kept
 from projections.reports import ProvinceReport, province_report
 from projections.reuse.lookups import project as project_lookups
 
@@ -55,7 +55,7 @@ def latest_period(db: ReadModelDatabase, now: datetime) -> Period:
 
 def kept_report(
     db: ReadModelDatabase,
-    cache: ReportCache,
+    cache: Kept[ProvinceReport],
     catalogue: CatalogueVersion | None,
     period: Period,
     now: datetime,

@@ -15,7 +15,8 @@ from hub.domain.vietnam import VIETNAM
 from hub.reuse.ledger import ReuseLedger
 from hub.settings import HubSettings
 from projections.registry import prepare_all
-from projections.report_cache import ReportCache
+from projections.report_cache import Kept
+from projections.reports import ProvinceReport
 
 Prepare = Callable[[ReadModelDatabase], None]
 Clock = Callable[[], datetime]
@@ -35,7 +36,7 @@ class ReadModels:
         self.settings = settings
         self.now = clock
         #: Reports kept a short while for the board and the figure routes.
-        self.reports = ReportCache()
+        self.reports: Kept[ProvinceReport] = Kept()
         self.catalogue = CatalogueStore(settings)
         self.ledger = ReuseLedger(settings)
         self._prepare: tuple[Prepare, ...] = (prepare_all, *prepare)

@@ -14,7 +14,6 @@ are applied.
 from __future__ import annotations
 
 import hashlib
-import threading
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,7 +23,6 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import limits
-from cachetools import TTLCache
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -48,7 +46,7 @@ from projections.periods import MOST_BUCKETS, Granularity, Period, PeriodError, 
 from projections.progress import queries
 from projections.progress.queries import Totals
 from projections.read_models import ReadModels
-from projections.report_cache import KEPT_SECONDS
+from projections.report_cache import KEPT_SECONDS, Kept
 from projections.reports import LEVELS, ProvinceReport, UnitRow, ranking
 
 HERE = Path(__file__).parent
@@ -138,23 +136,20 @@ def board_router(
         body = _templates.get_template(template).render(page)
         return _answer(request, body, _etag(request, page), status)
 
-    kept: TTLCache[tuple[str, str, date], tuple[str, str]] = TTLCache(maxsize=512, ttl=KEPT_SECONDS)
-    kept_lock = threading.Lock()
+    kept: Kept[tuple[str, str]] = Kept(size=512)
 
     async def figures_page(
         request: Request, template: str, build: Callable[[], dict[str, Any]]
     ) -> Response:
         """A page of figures, kept a short while once made: its figures are counted to the
-        end of yesterday, so the events of today do not change it (see ReportCache)."""
+        end of yesterday, so the events of today do not change it (see Kept)."""
+
+        def make() -> tuple[str, str]:
+            page = build()
+            return _templates.get_template(template).render(page), _etag(request, page)
+
         key = (request.url.path, request.url.query, last_whole_day(models.now()))
-        with kept_lock:
-            found = kept.get(key)
-        if found is None:
-            page = await run_in_threadpool(build)
-            found = _templates.get_template(template).render(page), _etag(request, page)
-            with kept_lock:
-                kept[key] = found
-        return _answer(request, *found)
+        return _answer(request, *await run_in_threadpool(kept.get, key, make))
 
     def chosen_period(text: str | None) -> Period:
         if not text:
