@@ -190,6 +190,14 @@ class SubmissionPayload(ContractModel):
         max_length=MAX_ITEMS,
         description="Codes of earlier dossiers whose result or documents are reused",
     )
+    authority_code: UnitCodeStr | None = Field(
+        None,
+        description=(
+            "The competent authority that resolves the dossier, when the unit receiving it "
+            "is not that authority (a Public Administration Service Centre receives for any "
+            "authority in the province, Decree 118/2025/NĐ-CP); none: the receiving unit"
+        ),
+    )
 
 
 class RegisteredPayload(SubmissionPayload):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from hub.adapters.calendar_files import build_calendar
 from hub.application import DossierStore
 from hub.bus.choice import Bus, bus_of
+from hub.catalogue.successions import CatalogueSuccessors
 from hub.domain.lifecycle import Rules
 from hub.ingest import Ingestor
 from hub.logging import configure_logging
@@ -23,8 +24,11 @@ class Hub:
     protector: Protector
     #: Kafka or the embedded log, chosen once from the settings.
     bus: Bus
+    #: The catalogue's unit history, opened on the first question (see Rules.successors).
+    successors: CatalogueSuccessors
 
     def close(self) -> None:
+        self.successors.close()
         self.protector.close()
         self.store.close()
 
@@ -39,12 +43,14 @@ def bootstrap(settings: HubSettings, *, configure_logs: bool = True) -> Hub:
     if configure_logs:
         configure_logging(settings.log_level, settings.log_format)
     calendar = build_calendar(settings.calendar_dir, settings.office_hours)
+    successors = CatalogueSuccessors(settings)
     rules = Rules(
         calendar=calendar,
         supplement_rule=settings.supplement_rule,
         window=settings.time_window,
+        successors=successors,
     )
     store = DossierStore(settings)
     protector = Protector(settings)
     ingestor = Ingestor(store, rules, protect=protector.protect)
-    return Hub(settings, store, rules, ingestor, protector, bus_of(settings, store))
+    return Hub(settings, store, rules, ingestor, protector, bus_of(settings, store), successors)

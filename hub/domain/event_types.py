@@ -71,7 +71,12 @@ def _keeps(event: Any, state: DossierState | None) -> dict[str, Any]:
 
 
 def _submitted(event: Any, state: DossierState | None) -> dict[str, Any]:
-    return {"procedure_code": event.payload.procedure_code, "channel": event.payload.channel}
+    changes = {"procedure_code": event.payload.procedure_code, "channel": event.payload.channel}
+    authority = event.payload.authority_code
+    if authority is not None:  # received for another authority: it handles the dossier
+        units = frozenset({event.unit_code}) if state is None else state.units
+        changes.update(handling_unit=authority, units=units | {authority})
+    return changes
 
 
 def _received(event: Any, state: DossierState | None) -> dict[str, Any]:

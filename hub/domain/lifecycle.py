@@ -20,10 +20,18 @@ from events.reasons import RejectReason
 from hub.domain.bounds import TimeWindow
 from hub.domain.calendar import WorkingCalendar
 from hub.domain.event_types import OPENING, REGISTRY, DeadlineRule
-from hub.domain.ownership import OPERATOR, Publisher, check_involved, check_opening
+from hub.domain.ownership import (
+    OPERATOR,
+    Publisher,
+    Successors,
+    check_authority,
+    check_involved,
+    check_opening,
+)
 from hub.domain.standing import WAITING
 from hub.domain.state import DossierState, Transition
 from hub.domain.supplement import SupplementRule
+from hub.domain.vietnam import VIETNAM
 
 __all__ = [
     "OPENING",
@@ -68,6 +76,9 @@ class Rules:
     calendar: WorkingCalendar
     supplement_rule: SupplementRule = SupplementRule.RECOMPUTE
     window: TimeWindow = field(default_factory=TimeWindow)
+    #: Where a unit's dossiers went after it merged or split (the catalogue's unit history);
+    #: None: no history, a dossier's units are only those it involves.
+    successors: Successors | None = None
 
 
 def decide(
@@ -88,7 +99,17 @@ def decide(
     if state is None:
         check_opening(event.dossier_code, event.unit_code)
     else:
-        check_involved(event.dossier_code, event.unit_code, state.units, by)
+        check_involved(
+            event.dossier_code,
+            event.unit_code,
+            state.units,
+            by,
+            rules.successors,
+            event.occurred_at.astimezone(VIETNAM).date(),
+        )
+    authority = getattr(event.payload, "authority_code", None)
+    if authority is not None:
+        check_authority(event.dossier_code, event.unit_code, authority)
     if state is not None and event.occurred_at < state.occurred_at:
         raise EventRejected(
             RejectReason.OCCURRED_BEFORE_PREVIOUS,
@@ -121,14 +142,14 @@ def evolve(state: DossierState | None, event: DossierEvent, change: Transition) 
     elif change.status_after not in WAITING:
         changes["paused_at"] = None
     if state is None:
-        changes.setdefault("procedure_code", getattr(event.payload, "procedure_code", None))
-        changes.setdefault("channel", getattr(event.payload, "channel", None))
+        opened: dict[str, Any] = {
+            "procedure_code": getattr(event.payload, "procedure_code", None),
+            "channel": getattr(event.payload, "channel", None),
+            "handling_unit": event.unit_code,
+            "units": frozenset({event.unit_code}),
+        }
         return DossierState(
-            code=event.dossier_code,
-            receiving_unit=event.unit_code,
-            handling_unit=event.unit_code,
-            units=frozenset({event.unit_code}),
-            **changes,
+            code=event.dossier_code, receiving_unit=event.unit_code, **{**opened, **changes}
         )
     return replace(state, **changes)
 

@@ -4,10 +4,14 @@ The rule (docs/decisions/0017-dossier-ownership.md):
 
 - an opening event (registered, received, refused) comes from the unit its dossier code
   names: a unit cannot open dossiers under another unit's codes;
-- every later event comes from a unit the dossier involves (the unit that opened it, or a
-  unit it was transferred to), or is brought by a credential scoped above one of those units
-  (all units, or an ancestor by the QCVN 102 code: the province over its departments and
-  communes, a former district over its communes).
+- every later event comes from a unit the dossier involves (the unit that opened it, the
+  competent authority it was received for, or a unit it was transferred to), from a unit
+  that succeeded one of those after a merger or split (the catalogue's unit history,
+  docs/decisions/0022-dossiers-across-the-reorganisation.md), or is brought by a credential
+  scoped above one of those units (all units, or an ancestor by the QCVN 102 code: the
+  province over its departments and communes, a former district over its communes);
+- a dossier is received for a competent authority of the receiving unit's own province
+  (Decree 118/2025: reception regardless of boundary, inside the province).
 
 Unit codes are hierarchical (``V1V2V3.Z1Z2.Y1Y2.MX1X2``): a unit's ancestors are the codes
 with its lower groups set to zero.
@@ -15,8 +19,11 @@ with its lower groups set to zero.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
+from fractions import Fraction
 from typing import Any
 
 from events.codes import parse_dossier_code
@@ -24,6 +31,10 @@ from events.errors import EventRejected
 from events.reasons import RejectReason
 
 ALL_UNITS = "*"
+
+#: ``successors(unit, day)``: the units that carry ``unit`` on ``day`` (itself while it
+#: exists), as :meth:`hub.domain.unit_tree.UnitTree.successors` answers.
+Successors = Callable[[str, date], Mapping[str, Fraction]]
 
 
 class Transport(StrEnum):
@@ -115,13 +126,36 @@ def check_opening(dossier_code: str, unit_code: str) -> None:
 
 
 def check_involved(
-    dossier_code: str, unit_code: str, involved: frozenset[str], by: Publisher
+    dossier_code: str,
+    unit_code: str,
+    involved: frozenset[str],
+    by: Publisher,
+    successors: Successors | None = None,
+    day: date | None = None,
 ) -> None:
+    """``unit_code`` may act on the dossier on ``day``: one of its units, a unit that
+    succeeded one of them by ``day``, or a credential above them."""
     if unit_code in involved or by.acts_above(unit_code, involved):
         return
+    if successors is not None and day is not None:
+        carried = {code for unit in involved for code in successors(unit, day)}
+        if unit_code in carried or by.acts_above(unit_code, frozenset(carried)):
+            return
     raise EventRejected(
         RejectReason.UNIT_NOT_INVOLVED,
         f"unit {unit_code} is not a unit of dossier {dossier_code} (its units: "
-        f"{', '.join(sorted(involved))}); only they, or a credential above them, act on it",
+        f"{', '.join(sorted(involved))}); only they, their successors, or a credential above "
+        "them act on it",
         field="unit_code",
     )
+
+
+def check_authority(dossier_code: str, unit_code: str, authority_code: str) -> None:
+    """A dossier is received for an authority of the receiving unit's province."""
+    if _groups(authority_code)[0] != _groups(unit_code)[0]:
+        raise EventRejected(
+            RejectReason.UNIT_NOT_INVOLVED,
+            f"dossier {dossier_code}: unit {unit_code} receives for authorities of its own "
+            f"province, not for {authority_code}",
+            field="payload.authority_code",
+        )

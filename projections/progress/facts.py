@@ -24,6 +24,8 @@ class Fact(NamedTuple):
     procedure_code: str | None
     channel: int | None
     return_method: int | None
+    #: The competent authority a dossier was received for, when not the receiving unit.
+    authority_code: str | None = None
 
 
 def vietnam_day(instant: str) -> date:
@@ -48,4 +50,5 @@ def fact_of(position: int, record: dict[str, Any], transition: dict[str, Any]) -
         payload.get("procedure_code"),
         payload.get("channel"),
         payload.get("method"),
+        payload.get("authority_code"),
     )

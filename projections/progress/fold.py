@@ -8,7 +8,11 @@ pending dossier changes the figures only when it is received, when its counted d
 its clock changes, when its due date passes, and when it leaves. The rules, in
 docs/decisions/0008-unit-daily-progress.md:
 
-- Figures belong to the receiving unit (the unit of the dossier's first event).
+- Figures belong to the dossier's unit: the competent authority it was received for
+  (``authority_code``), or else the unit of its first event. Reception is counted apart,
+  where it happened: received and refused at the desk count under the unit of that event,
+  so a service centre receiving for an authority elsewhere in the province counts the
+  reception and the authority counts the rest (decision 0022).
 - Received counts on the day of ``dossier.received``, by its channel.
 - Resolved counts on the day of ``dossier.resolved``, comparing that day with the counted
   due date (apology slips do not move it): earlier is early, the same day on time, later
@@ -150,19 +154,25 @@ class ProgressFold:
             if kind not in _OPENING:
                 self.unknown.append(fact)
                 return
-            dossier = OpenDossier(fact.unit_code, fact.procedure_code or UNKNOWN_PROCEDURE, 0)
+            unit = fact.authority_code or fact.unit_code
+            dossier = OpenDossier(unit, fact.procedure_code or UNKNOWN_PROCEDURE, 0)
             self.dossiers[code] = dossier
         self.touched.add(code)
-        if kind in _NAMING and fact.procedure_code and fact.procedure_code != dossier.procedure:
-            dossier.procedure = fact.procedure_code
-            dossier.batch = -1
+        if kind in _NAMING:
+            if fact.procedure_code and fact.procedure_code != dossier.procedure:
+                dossier.procedure = fact.procedure_code
+                dossier.batch = -1
+            if fact.authority_code and fact.authority_code != dossier.unit:
+                dossier.unit = fact.authority_code  # not pending yet: no stock to move
+                dossier.batch = -1
         cells = dossier.cells
         if cells is None or dossier.batch != self._batch:
             cells = self._cells_of(dossier)
         day = fact.day
         if kind == "dossier.received":
             dossier.received = True
-            _add(cells, day, _RECEIVED_BY_CHANNEL[fact.channel or 1], 1)
+            desk = cells if fact.unit_code == dossier.unit else self._cells_at(fact, dossier)
+            _add(desk, day, _RECEIVED_BY_CHANNEL[fact.channel or 1], 1)
         elif kind == "dossier.resolved":
             judged = resolution(day, fact.counted_due_day)
             _add(cells, day, _RESOLVED[judged], 1)
@@ -176,7 +186,8 @@ class ProgressFold:
             if dossier.received:
                 _add(cells, day, WITHDRAWN, 1)
         elif kind == "dossier.refused":
-            _add(cells, day, REFUSED, 1)
+            desk = cells if fact.unit_code == dossier.unit else self._cells_at(fact, dossier)
+            _add(desk, day, REFUSED, 1)
         status = fact.status_after
         pending = dossier.received and status in _PENDING
         due = fact.counted_due_day if pending and status in _CLOCK_RUNS else None
@@ -217,6 +228,14 @@ class ProgressFold:
         """The dossiers resolved late since the last call."""
         late, self.late = self.late, []
         return late
+
+    def _cells_at(self, fact: Fact, dossier: OpenDossier) -> Cells:
+        """The cells of the unit where ``fact`` happened, for ``dossier``'s procedure."""
+        key = (fact.unit_code, dossier.procedure)
+        cells = self._cells.get(key)
+        if cells is None:
+            cells = self._cells[key] = {}
+        return cells
 
     def _cells_of(self, dossier: OpenDossier) -> Cells:
         key = (dossier.unit, dossier.procedure)

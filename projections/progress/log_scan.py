@@ -40,6 +40,7 @@ class _Payload(msgspec.Struct):
     procedure_code: str | None = None
     channel: int | None = None
     method: int | None = None
+    authority_code: str | None = None
 
 
 class _Record(msgspec.Struct):
@@ -160,4 +161,5 @@ def _fact(position: int, state: bytes) -> Fact:
         payload.procedure_code,
         payload.channel,
         payload.method,
+        payload.authority_code,
     )

@@ -200,7 +200,7 @@ def test_oversized_requests_and_batches_are_refused(
     small = settings.model_copy(update={"api_max_request_bytes": 2_048, "api_max_batch_events": 3})
     credentials = CredentialStore(settings)
     _, key = credentials.issue("p", Role.PUBLISHER, ["*"])
-    limited = Hub(small, hub.store, hub.rules, hub.ingestor, hub.protector, hub.bus)
+    limited = Hub(small, hub.store, hub.rules, hub.ingestor, hub.protector, hub.bus, hub.successors)
     client = TestClient(create_app(limited, credentials, FileRejectSink(tmp_path / "r.jsonl")))
     headers = {"Authorization": f"Bearer {key}"}
     too_big = orjson.dumps([event("dossier.received")] * 4)
