@@ -10,6 +10,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field
 
 from projections.choices import RankBy
+from projections.views import View
 
 
 class Document(BaseModel):
@@ -87,7 +88,8 @@ class ProceduresDoc(Document):
 class UnitRowDoc(TotalsDoc):
     code: str
     name: str
-    level: str
+    level: str = Field(description="The unit's level as it stood on the report's day")
+    until: date | None = Field(description="Its last day, when it had ended (merged, split)")
 
 
 class OnlineProceduresDoc(Document):
@@ -139,6 +141,8 @@ class ReportDoc(Document):
 
     period: PeriodDoc = Field(description="The days counted (see `as_of`)")
     as_of: AsOfDoc | None
+    view: View = Field(description="`then`: as organised then; `restated`: onto today's units")
+    restated_onto: date | None = Field(description="The day whose units it is restated onto")
     position: int = Field(description="The log position the read models reflect")
     generated_at: str
     catalogue: CatalogueDoc | None
@@ -161,6 +165,7 @@ class RankedDoc(Document):
 class RankingDoc(Document):
     period: str
     as_of: AsOfDoc
+    view: View
     by: RankBy
     level: str | None
     minimum: int
@@ -194,6 +199,11 @@ class ProgressDoc(Document):
 
     unit: UnitRefDoc
     units: list[str]
+    view: View
+    carried: dict[str, str] = Field(
+        description="The units whose figures are carried into these (restated, or after a "
+        "merger): code -> the share carried, as a fraction ('1', '1/3')"
+    )
     period: PeriodDoc = Field(description="The days counted (see `as_of`)")
     as_of: AsOfDoc
     by: str

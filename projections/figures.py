@@ -10,6 +10,7 @@ from hub.adapters.sql import ReadModelDatabase
 from hub.application import DossierStore
 from hub.bus.sources import LogSource
 from hub.catalogue.versions import CatalogueVersion
+from hub.domain.vietnam import VIETNAM
 from hub.reuse.ledger import ReuseLedger
 from projections import registry
 from projections.as_of import as_of, last_whole_day
@@ -18,6 +19,7 @@ from projections.progress import queries
 from projections.report_cache import Kept
 from projections.reports import ProvinceReport, province_report
 from projections.reuse.lookups import project as project_lookups
+from projections.views import View
 
 __all__ = ["catch_up_from_log", "kept_report", "latest_period", "report"]
 
@@ -36,13 +38,14 @@ def report(
     cards: Sequence[str] = (),
     *,
     now: datetime,
+    view: View = View.THEN,
 ) -> ProvinceReport:
     """The period's report from the read models as they stand, counted as of ``now`` (up
     to the last day ended, :mod:`projections.as_of`), the reuse look-ups recorded so far
     projected first. :class:`~projections.reports.UnknownUnitError` for a card of a unit the
     catalogue does not have."""
     project_lookups(db, ledger)
-    return province_report(db, catalogue, period, list(cards), now=now)
+    return province_report(db, catalogue, period, list(cards), now=now, view=view)
 
 
 def latest_period(db: ReadModelDatabase, now: datetime) -> Period:
@@ -60,6 +63,7 @@ def kept_report(
     period: Period,
     now: datetime,
     cards: Sequence[str] = (),
+    view: View = View.THEN,
 ) -> ProvinceReport:
     """The period's report as of ``now``, as :func:`report` makes it without the look-ups'
     projection, kept a short while (:mod:`projections.report_cache`)."""
@@ -71,5 +75,9 @@ def kept_report(
         period.label,
         None if catalogue is None else catalogue.version,
         tuple(cards),
+        view,
+        cut.moment.astimezone(VIETNAM).date() if view is View.RESTATED else None,
     )
-    return cache.get(key, lambda: province_report(db, catalogue, period, list(cards), now=now))
+    return cache.get(
+        key, lambda: province_report(db, catalogue, period, list(cards), now=now, view=view)
+    )

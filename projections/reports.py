@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from events.catalogue import UnitLevel
@@ -26,6 +26,8 @@ from events.enums import OnlineServiceLevel
 from hub.adapters.csv_cells import SafeWriter
 from hub.adapters.sql import ReadModelDatabase
 from hub.catalogue.versions import CatalogueVersion
+from hub.domain.vietnam import VIETNAM
+from projections import views
 from projections.as_of import AsOf, as_of
 from projections.choices import RankBy
 from projections.labels import headings
@@ -35,6 +37,7 @@ from projections.progress.queries import Totals
 from projections.rates import Rate
 from projections.reuse import tables as reuse_tables
 from projections.reuse.lookups import LOOKUPS, lookups_by_unit
+from projections.views import View
 
 LEVELS = (UnitLevel.PROVINCE, UnitLevel.DISTRICT, UnitLevel.COMMUNE)
 
@@ -45,6 +48,8 @@ class UnitRow:
     name: str
     level: str
     totals: Totals
+    #: The unit's last day, if it ended (merged, split, dissolved) by the report's day.
+    until: date | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +156,9 @@ class ProvinceReport:
     reuse: ReuseFigures = field(default_factory=lambda: ReuseFigures([]))
     #: The days counted as of the moment asked (None: the whole period, as it stands).
     as_of: AsOf | None = None
+    #: As organised then, or restated onto the units of ``onto`` (projections.views).
+    view: View = View.THEN
+    onto: date | None = None
 
     @property
     def online_total(self) -> int:
@@ -164,19 +172,29 @@ def province_report(
     cards: list[str] = (),  # type: ignore[assignment]
     *,
     now: datetime | None = None,
+    view: View = View.THEN,
 ) -> ProvinceReport:
     """The period's report; with ``now``, counted only up to the last day ended at ``now``
-    (a period not begun has no figures yet)."""
+    (a period not begun has no figures yet); in ``view``, as organised then or restated
+    onto the units of ``now``'s day (:mod:`projections.views`)."""
     cut = None if now is None else as_of(period, now)
     if cut is not None:
         period = cut.counted
-    totals = queries.unit_totals(db, period) if cut is None or cut.begun else {}
+    today = (now or datetime.now(UTC)).astimezone(VIETNAM).date()
+    tree = None if catalogue is None else catalogue.tree
+    begun = cut is None or cut.begun
+    totals = views.unit_totals(db, period, tree, view, today) if begun else {}
+    # A unit as it stood on the report's day (its last day if it ended before): levels
+    # follow the structure of the date.
+    day = today if view is View.RESTATED else period.end
     units, levels = [], {level.value: Totals() for level in LEVELS}
     for code, unit_totals in totals.items():
-        entry = None if catalogue is None else catalogue.units.get(code)
-        level = entry.level.value if entry is not None else "unknown"
+        state = None if tree is None else tree.as_it_stood(code, day)
+        level = state.level.value if state is not None else "unknown"
         levels.setdefault(level, Totals()).add(unit_totals)
-        units.append(UnitRow(code, entry.name if entry else code, level, unit_totals))
+        ended = None if tree is None else tree.ended(code)
+        until = ended if ended is not None and ended < day else None
+        units.append(UnitRow(code, state.name if state else code, level, unit_totals, until))
     order = {level.value: index for index, level in enumerate(LEVELS)}
     units.sort(key=lambda row: (order.get(row.level, 9), row.code))
     report = ProvinceReport(
@@ -189,6 +207,8 @@ def province_report(
         figures=None if catalogue is None else catalogue_figures(catalogue),
         reuse=reuse_figures(db, period),
         as_of=cut,
+        view=view,
+        onto=today if view is View.RESTATED else None,
     )
     for code in cards:
         report.cards.append(unit_card(db, catalogue, period, code, totals))
@@ -324,6 +344,8 @@ def report_json(report: ProvinceReport) -> dict[str, Any]:
             "end": report.period.end.isoformat(),
         },
         "as_of": None if report.as_of is None else as_of_json(report.as_of),
+        "view": report.view.value,
+        "restated_onto": None if report.onto is None else report.onto.isoformat(),
         "position": report.position,
         "generated_at": report.generated_at.isoformat(),
         "catalogue": None
@@ -347,7 +369,13 @@ def report_json(report: ProvinceReport) -> dict[str, Any]:
         "online_total": report.online_total,
         "levels": {level: totals_json(t) for level, t in report.levels.items()},
         "units": [
-            {"code": r.code, "name": r.name, "level": r.level, **totals_json(r.totals)}
+            {
+                "code": r.code,
+                "name": r.name,
+                "level": r.level,
+                "until": None if r.until is None else r.until.isoformat(),
+                **totals_json(r.totals),
+            }
             for r in report.units
         ],
         "cards": [card_json(card) for card in report.cards],

@@ -14,7 +14,8 @@ from fastapi.responses import Response
 
 from hub.adapters.csv_cells import SafeWriter
 from hub.api.schemas import Problem
-from projections import figures
+from hub.domain.vietnam import VIETNAM
+from projections import figures, views
 from projections.as_of import AsOf, as_of
 from projections.choices import RankBy
 from projections.documents import ProgressDoc, RankingDoc, ReportDoc
@@ -33,6 +34,7 @@ from projections.reports import (
     totals_json,
 )
 from projections.reuse.lookups import project as project_lookups
+from projections.views import View
 
 
 def _period(text: str) -> Period:
@@ -79,6 +81,13 @@ def _answers(kind: str, of_unit: bool = True) -> dict[int | str, dict[str, Any]]
 
 
 PeriodText = Annotated[str, Path(description="2021, 2021H1, 2021Q2, 2021-03 or A..B")]
+Shown = Annotated[
+    View,
+    Query(
+        description="`then`: the units as organised in each day of the period (the default); "
+        "`restated`: every figure summed onto today's units through their mergers and splits"
+    ),
+]
 Language = Annotated[
     Literal["vi", "en"] | None,
     Query(description="CSV only: headings in Vietnamese or English (default: column names)"),
@@ -101,6 +110,7 @@ def progress_router(models: ReadModels) -> APIRouter:
         subtree: Annotated[bool, Query(description="Include the units below it")] = False,
         format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
         lang: Language = None,
+        view: Shown = View.THEN,
     ) -> Any:
         span = _period(period)
         try:
@@ -115,7 +125,10 @@ def progress_router(models: ReadModels) -> APIRouter:
         db = models.db()
         cut = as_of(span, models.now())
         counted = cut.counted
-        points = queries.series(db, units, counted, by) if cut.begun else []
+        today = cut.moment.astimezone(VIETNAM).date()
+        tree = catalogue.tree
+        points = views.series(db, tree, units, counted, by, view, today) if cut.begun else []
+        carried = views.weights(tree, units, view, counted.end, today) or {}
         if format == "csv":
             return _csv(
                 [{"label": p.period.label, **_flat(p.totals)} for p in points],
@@ -123,10 +136,14 @@ def progress_router(models: ReadModels) -> APIRouter:
                 cut,
                 lang,
             )
-        procedures = queries.procedure_totals(db, units, counted) if cut.begun else {}
+        procedures = (
+            views.procedure_totals(db, tree, units, counted, view, today) if cut.begun else {}
+        )
         return {
             "unit": {"code": code, "name": entry.name, "level": entry.level.value},
             "units": units,
+            "view": view.value,
+            "carried": {unit: str(share) for unit, share in sorted(carried.items())},
             "period": {"label": span.label, "start": counted.start, "end": counted.end},
             "as_of": as_of_json(cut),
             "by": by.value,
@@ -168,6 +185,7 @@ def progress_router(models: ReadModels) -> APIRouter:
         unit: Annotated[list[str] | None, Query(description="Units to add a card for")] = None,
         format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
         lang: Language = None,
+        view: Shown = View.THEN,
     ) -> Response:
         span = _period(period)
 
@@ -176,7 +194,7 @@ def progress_router(models: ReadModels) -> APIRouter:
             project_lookups(db, models.ledger)
             try:
                 return figures.kept_report(
-                    db, models.reports, models.catalogue.current(), span, now, unit or []
+                    db, models.reports, models.catalogue.current(), span, now, unit or [], view
                 )
             except UnknownUnitError as error:
                 raise HTTPException(
@@ -201,10 +219,11 @@ def progress_router(models: ReadModels) -> APIRouter:
         minimum: Annotated[int, Query(ge=1, description="Fewer dossiers: not ranked")] = 30,
         format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
         lang: Language = None,
+        view: Shown = View.THEN,
     ) -> Any:
         span = _period(period)
         built = figures.kept_report(
-            models.db(), models.reports, models.catalogue.current(), span, models.now()
+            models.db(), models.reports, models.catalogue.current(), span, models.now(), (), view
         )
         assert built.as_of is not None
         if format == "csv":
@@ -224,6 +243,7 @@ def progress_router(models: ReadModels) -> APIRouter:
         return {
             "period": span.label,
             "as_of": as_of_json(built.as_of),
+            "view": built.view.value,
             "by": by.value,
             "level": level,
             "minimum": minimum,

@@ -87,6 +87,29 @@ WORDS: Final[dict[str, dict[str, str]]] = {
         "en": "This period has not ended: the figures run to the end of {day}; days still to "
         "come are not counted in advance.",
     },
+    "view": {"vi": "Cách tính theo đơn vị", "en": "Units"},
+    "view_then": {
+        "vi": "Theo đơn vị từng thời kỳ",
+        "en": "As organised then",
+    },
+    "view_restated": {
+        "vi": "Quy đổi theo đơn vị hiện nay",
+        "en": "Restated onto today's units",
+    },
+    "restated_note": {
+        "vi": "Số liệu của các đơn vị đã sáp nhập, chia tách được cộng vào đơn vị kế thừa "
+        "theo tổ chức ngày {day}; đơn vị chia tách được phân bổ theo tỷ lệ, làm tròn theo "
+        "phần dư lớn nhất.",
+        "en": "The figures of merged and split units are added to their successors as "
+        "organised on {day}; a split unit's are allocated by share, rounded by the largest "
+        "remainder.",
+    },
+    "until": {"vi": "đến hết {day}", "en": "until {day}"},
+    "carried_from": {
+        "vi": "Gồm số liệu của các đơn vị trước đây",
+        "en": "Includes the figures of the former units",
+    },
+    "whole": {"vi": "toàn bộ", "en": "all"},
     "not_begun": {
         "vi": "Chưa có ngày nào của kỳ này kết thúc: chưa có số liệu.",
         "en": "No day of this period has ended yet: there are no figures.",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from fractions import Fraction
 from functools import cache
 
 from babel import Locale
@@ -49,6 +50,14 @@ class Formats:
         if shown is None:
             return NO_VALUE
         return format_percent(shown / 100, format="#,##0.00%", locale=self.locale)
+
+    def share(self, share: Fraction) -> str:
+        """A unit's share of another's figures, e.g. ``33,33%``."""
+        return format_percent(
+            Decimal(share.numerator) / Decimal(share.denominator),
+            format="#,##0.##%",
+            locale=self.locale,
+        )
 
     def day(self, day: date) -> str:
         """``1/3/2021`` (vi), ``01/03/2021`` (en)."""

@@ -36,8 +36,9 @@ from hub.board import charts
 from hub.board.i18n import INDICATORS_VI, STANDINGS, STATUSES, STEPS_EN, words
 from hub.board.locale import Formats
 from hub.domain.event_types import REGISTRY
+from hub.domain.vietnam import VIETNAM
 from hub.log_reader import dossier_history
-from projections import dossier_lists, figures, scores
+from projections import dossier_lists, figures, scores, views
 from projections.as_of import AsOf, as_of, last_whole_day
 from projections.choices import RankBy
 from projections.lookup import BadCode, PublicDossier, look_up
@@ -48,6 +49,7 @@ from projections.progress.queries import Totals
 from projections.read_models import ReadModels
 from projections.report_cache import KEPT_SECONDS, Kept
 from projections.reports import LEVELS, ProvinceReport, UnitRow, ranking
+from projections.views import View
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -127,6 +129,9 @@ def board_router(
             "query": lambda **changes: _query(request, lang, **changes),
             "request_value": lambda name: request.query_params.get(name, ""),
             "now": models.now(),
+            # The view switch, on the pages that take ``view`` (they set it).
+            "views_shown": False,
+            "view": "then",
             **extra,
         }
 
@@ -159,9 +164,11 @@ def board_router(
         except PeriodError:
             raise BoardError(422, "bad_period", text[:40]) from None
 
-    def report_of(span: Period) -> ProvinceReport:
+    def report_of(span: Period, view: str = "then") -> ProvinceReport:
+        catalogue = models.catalogue.current()
+        now = models.now()
         return figures.kept_report(
-            models.db(), models.reports, models.catalogue.current(), span, models.now()
+            models.db(), models.reports, catalogue, span, now, (), View(view)
         )
 
     @router.get("/", response_class=HTMLResponse)
@@ -172,8 +179,10 @@ def board_router(
         q: Annotated[str, Query(max_length=80)] = "",
         sort: str = "",
         dir: str = "desc",
+        view: str = "then",
         lang: str = "vi",
     ) -> Response:
+        _choice(view, VIEWS, "view")
         _choice(level, ("", *(lv.value for lv in LEVELS)), "level")
         _choice(sort, ("", *SORTS), "sort")
         _choice(dir, ("asc", "desc"), "dir")
@@ -181,7 +190,8 @@ def board_router(
         def build() -> dict[str, Any]:
             span = chosen_period(period)
             page = context(request, lang, words(lang)["title"])
-            report = report_of(span)
+            report = report_of(span, view)
+            _with_view(page, view)
             rows = [r for r in report.units if not level or r.level == level]
             rows = [r for r in rows if matches(q, r.name, r.code)]
             if sort:
@@ -241,8 +251,10 @@ def board_router(
         scope: str = "",
         pq: Annotated[str, Query(max_length=80)] = "",
         pp: Annotated[int, Query(ge=1, le=10_000)] = 1,
+        view: str = "then",
         lang: str = "vi",
     ) -> Response:
+        _choice(view, VIEWS, "view")
         _choice(by, ("", "day", "month", "quarter"), "by")
         _choice(scope, ("", "alone", "below"), "scope")
 
@@ -254,7 +266,8 @@ def board_router(
             entry = None if catalogue is None else catalogue.units.get(code)
             if entry is None or catalogue is None:
                 raise BoardError(404, "not_found", code[:64])
-            report = report_of(span)
+            report = report_of(span, view)
+            _with_view(page, view)
             cut = report.as_of
             assert cut is not None
             below = list(catalogue.children.get(code, ()))
@@ -264,10 +277,16 @@ def board_router(
             if cut.counted.bucket_count(step) > MOST_BUCKETS:
                 step = Granularity.QUARTER
             db = models.db()
-            points = queries.series(db, units, cut.counted, step) if cut.begun else []
+            today = cut.moment.astimezone(VIETNAM).date()
+            tree, shown = catalogue.tree, View(view)
+            counted = cut.counted
+            points = views.series(db, tree, units, counted, step, shown, today) if cut.begun else []
+            carried = views.weights(tree, units, shown, counted.end, today) or {}
             rows_by_code = {row.code: row for row in report.units}
             totals = Totals.summed(rows_by_code[u].totals for u in units if u in rows_by_code)
-            procedures = queries.procedure_totals(db, units, cut.counted) if cut.begun else {}
+            procedures = (
+                views.procedure_totals(db, tree, units, counted, shown, today) if cut.begun else {}
+            )
             names = {
                 p: catalogue.procedures[p].name for p in procedures if p in catalogue.procedures
             }
@@ -300,6 +319,11 @@ def board_router(
                 names=names,
                 below_rows=below_rows,
                 below_total=Totals.summed(row.totals for row in below_rows),
+                carried=[
+                    (catalogue.units[c].name if c in catalogue.units else c, c, share)
+                    for c, share in sorted(carried.items())
+                    if c not in units
+                ],
                 received_svg=charts.received_chart(points, labels, t["chart_received"], t),
                 resolved_svg=charts.resolved_chart(points, labels, t["chart_resolved"], t),
                 pending_svg=charts.pending_chart(points, labels, t["chart_pending"], t),
@@ -342,7 +366,7 @@ def board_router(
                 overdue_paged=overdue.paged,
                 reasons=_reasons(store, [*resolved.dossiers, *overdue.dossiers]),
                 procedure_names={p.code: p.name for p in catalogue.content.procedures},
-                unit_names={u.code: u.name for u in catalogue.content.units},
+                unit_names={c: u.name for c, u in catalogue.units.items()},
                 today=models.now().date(),
                 presets=_presets(models, span),
             )
@@ -351,11 +375,16 @@ def board_router(
         return await figures_page(request, "late.html", build)
 
     @router.get("/province", response_class=HTMLResponse)
-    async def province(request: Request, period: str | None = None, lang: str = "vi") -> Response:
+    async def province(
+        request: Request, period: str | None = None, view: str = "then", lang: str = "vi"
+    ) -> Response:
+        _choice(view, VIEWS, "view")
+
         def build() -> dict[str, Any]:
             span = chosen_period(period)
             page = context(request, lang, words(lang)["province_table"])
-            report = report_of(span)
+            report = report_of(span, view)
+            _with_view(page, view)
             page.update(
                 period=span, cut=report.as_of, report=report, presets=_presets(models, span)
             )
@@ -370,15 +399,18 @@ def board_router(
         level: str = "",
         by: str = "on_time",
         minimum: Annotated[int, Query(ge=1, le=1_000_000)] = 30,
+        view: str = "then",
         lang: str = "vi",
     ) -> Response:
+        _choice(view, VIEWS, "view")
         _choice(level, ("", *(lv.value for lv in LEVELS)), "level")
         _choice(by, tuple(choice.value for choice in RankBy), "by")
 
         def build() -> dict[str, Any]:
             span = chosen_period(period)
             page = context(request, lang, words(lang)["rankings"])
-            report = report_of(span)
+            report = report_of(span, view)
+            _with_view(page, view)
             shown_levels = [level] if level else page["levels"]
             page.update(
                 period=span,
@@ -508,6 +540,15 @@ def error_page(request: Request, status: int, words_key: str, detail: str = "") 
         query=lambda **_: "" if lang == "vi" else "lang=en",
     )
     return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+VIEWS = tuple(view.value for view in View)
+
+
+def _with_view(page: dict[str, Any], view: str) -> None:
+    """The view shown, and its switch when the units ever merged or split."""
+    catalogue = page["catalogue"]
+    page.update(view=view, views_shown=catalogue is not None and catalogue.tree.changed)
 
 
 def _choice(value: str, allowed: Sequence[str], name: str) -> None:

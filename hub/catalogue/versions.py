@@ -23,7 +23,11 @@ class CatalogueVersion:
 
     @cached_property
     def units(self) -> dict[str, UnitEntry]:
-        return {unit.code: unit for unit in self.content.units}
+        """Every unit that ever existed: those listed, and those established by a change,
+        each as it last stood (decision 0021)."""
+        if not self.content.changes:
+            return {unit.code: unit for unit in self.content.units}
+        return self.tree.entries()
 
     @cached_property
     def tree(self) -> UnitTree:
@@ -37,7 +41,7 @@ class CatalogueVersion:
     @cached_property
     def children(self) -> dict[str, tuple[str, ...]]:
         below: dict[str, list[str]] = {}
-        for unit in self.content.units:
+        for unit in self.units.values():
             if unit.parent is not None:
                 below.setdefault(unit.parent, []).append(unit.code)
         return {parent: tuple(codes) for parent, codes in below.items()}
@@ -54,7 +58,7 @@ class CatalogueVersion:
     def units_at(self, level: UnitLevel, on: date | None = None) -> list[UnitEntry]:
         return [
             unit
-            for unit in self.content.units
+            for unit in self.units.values()
             if unit.level is level and (on is None or unit.valid_on(on))
         ]
 

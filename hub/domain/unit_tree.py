@@ -31,6 +31,9 @@ from events.catalogue import (
     UnitSplit,
 )
 
+#: The day the tree is asked of for a unit's latest state.
+LAST_DAY = date(9999, 12, 31)
+
 
 @dataclass(frozen=True)
 class UnitOn:
@@ -61,6 +64,7 @@ class UnitTree:
         ]
         self._changes = sorted([*legacy, *changes], key=lambda change: change.effective)
         self._successions: dict[str, Succession] = {}
+        self._on: dict[date, dict[str, UnitOn]] = {}
         for change in self._changes:
             if isinstance(change, UnitsMerged):
                 for code in change.units:
@@ -79,6 +83,86 @@ class UnitTree:
 
     def on(self, day: date) -> dict[str, UnitOn]:
         """Every unit that existed on ``day``, as it stood then."""
+        known = self._on.get(day)
+        if known is None:
+            if len(self._on) >= 366:  # a year of days asked: start again
+                self._on.clear()
+            known = self._on[day] = self._tree_on(day)
+        return dict(known)
+
+    def changes_between(self, first: date, last: date) -> list[date]:
+        """The days after ``first`` and up to ``last`` on which a change took effect."""
+        return sorted({c.effective for c in self._changes if first < c.effective <= last})
+
+    @property
+    def changed(self) -> bool:
+        """Whether any unit ever merged, split or was dissolved."""
+        return bool(self._successions)
+
+    def ended(self, code: str) -> date | None:
+        """The last day ``code`` existed, if it ended (merged, split, dissolved, or listed
+        with an end)."""
+        succession = self._successions.get(code)
+        entry = self._units.get(code)
+        days = [
+            day
+            for day in (
+                None if succession is None else succession.effective - timedelta(1),
+                None if entry is None else entry.valid_to,
+            )
+            if day is not None
+        ]
+        return min(days) if days else None
+
+    def as_it_stood(self, code: str, day: date) -> UnitOn | None:
+        """``code`` as it stood on ``day``, or on its last day if it had ended by then
+        (an old unit keeps its last name and level for its history)."""
+        end = self.ended(code)
+        state = self.on(day if end is None or end >= day else end).get(code)
+        if state is None and code in self._units:  # not begun by ``day``: as listed
+            unit = self._units[code]
+            return UnitOn(code, unit.name, unit.level, unit.parent)
+        return state
+
+    def entries(self) -> dict[str, UnitEntry]:
+        """Every unit that ever existed (listed, or established by a change), each as it
+        last stood, with the days it existed."""
+        established = {
+            change.unit: change.effective
+            for change in self._changes
+            if isinstance(change, UnitEstablished)
+        }
+        found = {}
+        for code in [*self._units, *(c for c in established if c not in self._units)]:
+            end = self.ended(code)
+            state = self.on(end if end is not None else LAST_DAY).get(code)
+            listed = self._units.get(code)
+            if state is None:  # listed, ended without a recorded change before it began
+                assert listed is not None
+                found[code] = listed
+                continue
+            found[code] = UnitEntry(
+                code=code,
+                name=state.name,
+                level=state.level,
+                parent=state.parent,
+                valid_from=established.get(code, listed.valid_from if listed else None),
+                valid_to=end,
+                merged_into=listed.merged_into if listed else None,
+            )
+        return found
+
+    def predecessors(self, code: str, day: date) -> dict[str, Fraction]:
+        """The units whose figures go (wholly or by share) to ``code`` on ``day``, with the
+        share that goes to it; ``code`` itself with 1."""
+        found = {code: Fraction(1)}
+        for other in self._successions:
+            share = self.successors(other, day).get(code)
+            if share:
+                found[other] = share
+        return found
+
+    def _tree_on(self, day: date) -> dict[str, UnitOn]:
         tree = {
             code: UnitOn(code, unit.name, unit.level, unit.parent)
             for code, unit in self._units.items()
