@@ -9,3 +9,10 @@ from enum import StrEnum
 class RankBy(StrEnum):
     ON_TIME = "on_time"
     ONLINE = "online"
+
+
+class View(StrEnum):
+    """How figures are placed across a reorganisation of the units (projections.views)."""
+
+    THEN = "then"  # as organised then
+    RESTATED = "restated"  # onto today's units

@@ -9,8 +9,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from projections.choices import RankBy
-from projections.views import View
+from projections.choices import RankBy, View
 
 
 class Document(BaseModel):

@@ -14,12 +14,12 @@ from hub.domain.vietnam import VIETNAM
 from hub.reuse.ledger import ReuseLedger
 from projections import registry
 from projections.as_of import as_of, last_whole_day
+from projections.choices import View
 from projections.periods import Granularity, Period, bucket_of
 from projections.progress import queries
 from projections.report_cache import Kept
 from projections.reports import ProvinceReport, province_report
 from projections.reuse.lookups import project as project_lookups
-from projections.views import View
 
 __all__ = ["catch_up_from_log", "kept_report", "latest_period", "report"]
 

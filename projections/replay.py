@@ -11,7 +11,7 @@ log position it reflects are not figures.
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from hub.catalogue.store import CatalogueStore
 from hub.log_reader import last_position
 from hub.reuse.ledger import ReuseLedger
 from hub.settings import HubSettings
+from projections.choices import View
 from projections.periods import Period
 from projections.read_models import vietnam_now
 from projections.rebuild import rebuild
@@ -100,6 +101,19 @@ def _stated_moment(published: dict[str, Any] | None) -> datetime | None:
         return None
 
 
+def _restated_onto(published: dict[str, Any] | None) -> date | None:
+    """The day whose units a published restated report was restated onto, if it says."""
+    day = (published or {}).get("restated_onto")
+    if not isinstance(day, str):
+        return None
+    try:
+        return date.fromisoformat(day)
+    except ValueError:
+        raise ValueError(
+            f"the published report's restated_onto {day[:40]!r} is not a day"
+        ) from None
+
+
 def replay(
     settings: HubSettings,
     store: DossierStore,
@@ -118,6 +132,11 @@ def replay(
         )
     cards = _cards(published)
     now = _stated_moment(published) or vietnam_now()
+    stated = (published or {}).get("view") or View.THEN
+    if stated not in set(View):
+        raise ValueError(f"the published report's view {stated!r} is not one of then, restated")
+    view = View(stated)
+    onto = _restated_onto(published)
     catalogues = CatalogueStore(settings)
     ledger = ReuseLedger(settings)
     try:
@@ -131,13 +150,17 @@ def replay(
             try:
                 rebuild_reuse_index(db, store)
                 project_lookups(db, ledger)
-                replayed = report_json(province_report(db, catalogue, period, cards, now=now))
+                replayed = report_json(
+                    province_report(db, catalogue, period, cards, now=now, view=view, onto=onto)
+                )
             finally:
                 db.close()
         live_db = ReadModelDatabase(settings)
         try:
             project_lookups(live_db, ledger)
-            live = report_json(province_report(live_db, catalogue, period, cards, now=now))
+            live = report_json(
+                province_report(live_db, catalogue, period, cards, now=now, view=view, onto=onto)
+            )
         finally:
             live_db.close()
     finally:

@@ -29,7 +29,7 @@ from hub.catalogue.versions import CatalogueVersion
 from hub.domain.vietnam import VIETNAM
 from projections import views
 from projections.as_of import AsOf, as_of
-from projections.choices import RankBy
+from projections.choices import RankBy, View
 from projections.labels import headings
 from projections.periods import Period
 from projections.progress import queries
@@ -37,7 +37,6 @@ from projections.progress.queries import Totals
 from projections.rates import Rate
 from projections.reuse import tables as reuse_tables
 from projections.reuse.lookups import LOOKUPS, lookups_by_unit
-from projections.views import View
 
 LEVELS = (UnitLevel.PROVINCE, UnitLevel.DISTRICT, UnitLevel.COMMUNE)
 
@@ -173,14 +172,15 @@ def province_report(
     *,
     now: datetime | None = None,
     view: View = View.THEN,
+    onto: date | None = None,
 ) -> ProvinceReport:
     """The period's report; with ``now``, counted only up to the last day ended at ``now``
     (a period not begun has no figures yet); in ``view``, as organised then or restated
-    onto the units of ``now``'s day (:mod:`projections.views`)."""
+    onto the units of ``onto`` (default: ``now``'s day; :mod:`projections.views`)."""
     cut = None if now is None else as_of(period, now)
     if cut is not None:
         period = cut.counted
-    today = (now or datetime.now(UTC)).astimezone(VIETNAM).date()
+    today = onto or (now or datetime.now(UTC)).astimezone(VIETNAM).date()
     tree = None if catalogue is None else catalogue.tree
     begun = cut is None or cut.begun
     totals = views.unit_totals(db, period, tree, view, today) if begun else {}

@@ -22,19 +22,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import fields, replace
 from datetime import date, timedelta
-from enum import StrEnum
 from fractions import Fraction
 
 from hub.adapters.sql import ReadModelDatabase
 from hub.domain.unit_tree import UnitTree
+from projections.choices import View
 from projections.periods import Granularity, Period
 from projections.progress import queries
 from projections.progress.queries import Totals
-
-
-class View(StrEnum):
-    THEN = "then"  # as organised then
-    RESTATED = "restated"  # onto today's units
 
 
 def allocate(count: int, shares: Mapping[str, Fraction]) -> dict[str, int]:

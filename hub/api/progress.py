@@ -17,7 +17,7 @@ from hub.api.schemas import Problem
 from hub.domain.vietnam import VIETNAM
 from projections import figures, views
 from projections.as_of import AsOf, as_of
-from projections.choices import RankBy
+from projections.choices import RankBy, View
 from projections.documents import ProgressDoc, RankingDoc, ReportDoc
 from projections.labels import headings
 from projections.periods import Granularity, Period, PeriodError
@@ -34,7 +34,6 @@ from projections.reports import (
     totals_json,
 )
 from projections.reuse.lookups import project as project_lookups
-from projections.views import View
 
 
 def _period(text: str) -> Period:

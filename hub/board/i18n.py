@@ -109,6 +109,10 @@ WORDS: Final[dict[str, dict[str, str]]] = {
         "vi": "Gồm số liệu của các đơn vị trước đây",
         "en": "Includes the figures of the former units",
     },
+    "carried_after": {
+        "vi": "Từ ngày sắp xếp, gồm cả hồ sơ đang giải quyết của các đơn vị trước đây",
+        "en": "From the reorganisation on, includes the dossiers in progress of the former units",
+    },
     "whole": {"vi": "toàn bộ", "en": "all"},
     "not_begun": {
         "vi": "Chưa có ngày nào của kỳ này kết thúc: chưa có số liệu.",

@@ -40,7 +40,7 @@ from hub.domain.vietnam import VIETNAM
 from hub.log_reader import dossier_history
 from projections import dossier_lists, figures, scores, views
 from projections.as_of import AsOf, as_of, last_whole_day
-from projections.choices import RankBy
+from projections.choices import RankBy, View
 from projections.lookup import BadCode, PublicDossier, look_up
 from projections.paging import Paged
 from projections.periods import MOST_BUCKETS, Granularity, Period, PeriodError, bucket_of
@@ -49,7 +49,6 @@ from projections.progress.queries import Totals
 from projections.read_models import ReadModels
 from projections.report_cache import KEPT_SECONDS, Kept
 from projections.reports import LEVELS, ProvinceReport, UnitRow, ranking
-from projections.views import View
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"

@@ -19,7 +19,15 @@ from hub.cli.common import (
     read_side_or_exit,
 )
 from hub.cli.root import app
-from projections.choices import RankBy
+from projections.choices import RankBy, View
+
+ViewOption = Annotated[
+    View,
+    typer.Option(
+        help="then: the units as organised on each day; restated: summed onto today's units "
+        "through their mergers and splits"
+    ),
+]
 
 if TYPE_CHECKING:
     from hub.adapters.sql import ReadModelDatabase
@@ -51,7 +59,11 @@ def catch_up_embedded(hub: ReadsLog, db: ReadModelDatabase | None = None) -> Non
 
 
 def build_report(
-    hub: ReadsLog, period: Period | None, cards: list[str], catch: bool
+    hub: ReadsLog,
+    period: Period | None,
+    cards: list[str],
+    catch: bool,
+    view: View = View.THEN,
 ) -> ProvinceReport:
     """The period's report (:func:`projections.figures.report`) as of now, the read models
     caught up first when the hub is embedded and ``catch``; no period: the latest with
@@ -81,6 +93,7 @@ def build_report(
                 period or figures.latest_period(db, now),
                 cards,
                 now=now,
+                view=view,
             )
         except UnknownUnitError as error:
             raise fail(str(error.args[0])) from None
@@ -128,6 +141,12 @@ def render_text(report: ProvinceReport) -> None:
                 if cut.begun
                 else f"no day of the period has ended yet (it starts {cut.requested.start})"
             ),
+            highlight=False,
+        )
+    if report.onto is not None:
+        console.print(
+            f"Restated onto the units as organised on {report.onto}: merged and split units' "
+            "figures under their successors (shares by the largest remainder)",
             highlight=False,
         )
     console.print(report.catalogue.describe() if report.catalogue else "no catalogue loaded")
@@ -275,11 +294,12 @@ def report(
     catch_up: Annotated[
         bool, typer.Option(help="Embedded: apply the log's newest events first")
     ] = True,
+    view: ViewOption = View.THEN,
 ) -> None:
     """The published report of a period: online dossiers by level, per-unit tables."""
     with read_side_or_exit() as side:
         built = build_report(
-            side, None if period is None else period_of(period), unit or [], catch_up
+            side, None if period is None else period_of(period), unit or [], catch_up, view
         )
         print_report(built, fmt, out)
 
@@ -293,8 +313,9 @@ def ranking(
         int, typer.Option(min=1, help="Fewer dossiers than this: listed, not ranked")
     ] = 30,
     as_json: JsonOption = False,
+    view: ViewOption = View.THEN,
 ) -> None:
     """Units ranked by on-time rate or online rate; ties share a rank."""
     with read_side_or_exit() as side:
-        built = build_report(side, period_of(period), [], True)
+        built = build_report(side, period_of(period), [], True, view)
         print_ranking(built, by, level, minimum, as_json)

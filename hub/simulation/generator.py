@@ -16,12 +16,25 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import Any
 
-from events.catalogue import CatalogueContent, ProcedureEntry, UnitEntry, UnitLevel
+from events.catalogue import (
+    AnyUnitChange,
+    CatalogueContent,
+    ProcedureEntry,
+    SplitShare,
+    UnitDissolved,
+    UnitEntry,
+    UnitLevel,
+    UnitsMerged,
+    UnitSplit,
+)
 from events.enums import Channel, OnlineServiceLevel, TimeUnit
 from events.models import ProcessingTime
 from hub.domain.calendar import WorkingCalendar
+from hub.domain.event_types import OPENING
+from hub.domain.unit_tree import UnitTree
 from hub.domain.vietnam import VIETNAM
 from hub.simulation.scenario import Scenario, Span, UnitSpec, Volume
 from hub.simulation.workload import (
@@ -56,6 +69,8 @@ class PlannedUnit:
     parent: str | None
     spec: UnitSpec
     volumes: list[tuple[Span, Volume]] = field(default_factory=list)
+    #: The unit it merged into after ``spec.until`` (a code; None: split or dissolved).
+    into: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +91,60 @@ def plan(scenario: Scenario) -> Plan:
     return Plan(scenario, units, catalogue, offered)
 
 
+class _Reorganisation:
+    """Who acts on a dossier after its unit ended (its successor with the largest share, from
+    the effective day), and which dossiers a service centre receives for a commune."""
+
+    def __init__(self, plan: Plan) -> None:
+        tree = UnitTree(plan.catalogue.units, plan.catalogue.changes)
+        self._tree = tree
+        self._ended = {
+            unit.code: end
+            for unit in plan.catalogue.units
+            if (end := tree.ended(unit.code)) is not None
+        }
+        self._acting: dict[tuple[str, date], str] = {}
+        self.centres = [u for u in plan.units if u.spec.receives_for]
+        self._rng = random.Random(f"{plan.scenario.seed}/centres")  # noqa: S311
+
+    def acting(self, unit: str, day: date) -> str:
+        """The unit that acts for ``unit`` on ``day``."""
+        end = self._ended.get(unit)
+        if end is None or day <= end:
+            return unit
+        key = (unit, day)
+        found = self._acting.get(key)
+        if found is None:
+            shares = self._tree.successors(unit, day) or {unit: Fraction(1)}
+            found = self._acting[key] = max(shares, key=lambda code: (shares[code], code))
+        return found
+
+    def centre_for(self, unit: PlannedUnit, day: date) -> PlannedUnit | None:
+        """The centre that receives this dossier of ``unit`` for it, if one does."""
+        if unit.level is not UnitLevel.COMMUNE:
+            return None
+        for centre in self.centres:
+            since = centre.spec.since
+            if (since is None or since <= day) and (unit.spec.since or date.min) <= day:
+                share = centre.spec.receives_for or 0.0
+                if self._rng.random() < share:
+                    return centre
+        return None
+
+    def rewrite(self, events: list[dict[str, Any]], centre: PlannedUnit | None) -> None:
+        """The dossier's events as they happen: the centre opens it for its authority; after
+        its unit ended, the successor acts."""
+        for item in events:
+            if centre is not None and item["event_type"] in OPENING:
+                authority = item["unit_code"]
+                item["unit_code"] = centre.code
+                if item["event_type"] != "dossier.refused":
+                    item["payload"]["authority_code"] = authority
+                continue
+            day = date.fromisoformat(item["occurred_at"][:10])
+            item["unit_code"] = self.acting(item["unit_code"], day)
+
+
 def events(plan: Plan, calendar: WorkingCalendar) -> Iterator[dict[str, Any]]:
     """Every event of the scenario, in the order they occurred."""
     scenario = plan.scenario
@@ -93,11 +162,18 @@ def events(plan: Plan, calendar: WorkingCalendar) -> Iterator[dict[str, Any]]:
     heap: list[tuple[datetime, int, int, dict[str, Any]]] = []
     serial = 0
     reuse = _Reuse(scenario, by_day)
+    changes = (
+        _Reorganisation(plan)
+        if plan.catalogue.changes or any(u.spec.receives_for for u in plan.units)
+        else None
+    )
     for day in sorted(by_day):
         sequences: dict[str, int] = {}
         for unit, channel, procedure, refused in by_day.pop(day):
-            sequences[unit.code] = sequence = sequences.get(unit.code, 0) + 1
-            code = f"{unit.code}-{day:%y%m%d}-{sequence:04d}"
+            centre = None if changes is None else changes.centre_for(unit, day)
+            receiver = unit.code if centre is None else centre.code
+            sequences[receiver] = sequence = sequences.get(receiver, 0) + 1
+            code = f"{receiver}-{day:%y%m%d}-{sequence:04d}"
             path = DossierPath(
                 calendar,
                 rngs[unit.code],
@@ -112,6 +188,8 @@ def events(plan: Plan, calendar: WorkingCalendar) -> Iterator[dict[str, Any]]:
                 path.reuse = reuse.earlier(day, path.at, result_type(procedure.field_code))
             serial += 1
             out = path.events(channel, refusable=refused)
+            if changes is not None:
+                changes.rewrite(out, centre)
             reuse.remember(out)
             for index, event in enumerate(out):
                 at = datetime.fromisoformat(event["occurred_at"])
@@ -244,11 +322,11 @@ def _as_demo(procedure: ProcedureEntry) -> DemoProcedure:
 
 def _expand_units(scenario: Scenario) -> list[PlannedUnit]:
     province = scenario.province.code
-    suffix = province.split(".")[-1]
     rng = random.Random(f"{scenario.seed}/units")  # noqa: S311
     next_y = dict(_Y_START)
     next_z: dict[str, int] = {}
     by_name: dict[str, str] = {scenario.province.name: province}
+    by_name.update({former.name: former.code for former in scenario.former_provinces})
     planned: list[PlannedUnit] = []
     for spec in scenario.units:
         parents = list(spec.parents) or [spec.parent or scenario.province.name]
@@ -262,22 +340,35 @@ def _expand_units(scenario: Scenario) -> list[PlannedUnit]:
                 name = spec.names[index]
             else:
                 name = f"{spec.name} {index + 1}"
-            code = spec.code or _next_code(spec.level, parent, suffix, next_y, next_z)
+            code = spec.code or _next_code(spec, parent, next_y, next_z)
             by_name[name] = code
             planned.append(PlannedUnit(code, name, spec.level, parent, spec))
         group = planned[-spec.count :]
         _share(group, weights, spec)
+    start = 0
+    for spec in scenario.units:  # successors may be listed after the units they continue
+        group, start = planned[start : start + spec.count], start + spec.count
+        for index, unit in enumerate(group):
+            if spec.into:
+                ref = spec.into[index % len(spec.into)]
+                if ref not in by_name and ref not in by_name.values():
+                    raise ValueError(f"{unit.name}: merges into {ref}, which is not a unit")
+                unit.into = by_name.get(ref, ref)
     return planned
 
 
 def _next_code(
-    level: UnitLevel, parent: str, suffix: str, next_y: dict[UnitLevel, int], next_z: dict[str, int]
+    spec: UnitSpec, parent: str, next_y: dict[UnitLevel, int], next_z: dict[str, int]
 ) -> str:
-    if level is UnitLevel.COMMUNE:
-        z = next_z[parent] = next_z.get(parent, 0) + 1
-        return f"000.{z:02d}.{parent.split('.')[2]}.{suffix}"
-    y = next_y[level]
-    next_y[level] = y + 1
+    """The next free code of ``spec``'s level under ``parent`` (its province's group last)."""
+    suffix = parent.split(".")[-1]
+    if spec.level is UnitLevel.COMMUNE:
+        group = spec.code_group or parent.split(".")[2]
+        key = f"{group}.{suffix}"
+        z = next_z[key] = next_z.get(key, 0) + 1
+        return f"000.{z:02d}.{group}.{suffix}"
+    y = next_y[spec.level]
+    next_y[spec.level] = y + 1
     return f"000.00.{y:02d}.{suffix}"
 
 
@@ -315,19 +406,40 @@ def _catalogue(
 ) -> tuple[CatalogueContent, dict[str, list[ProcedureEntry]]]:
     period = scenario.period
     for unit in units:  # the period's span was a placeholder until now
+        lived = Span(
+            start=max(period.start, unit.spec.since or period.start),
+            end=min(period.end, unit.spec.until or period.end),
+        )
         unit.volumes = [
-            (period if span.start == date.min else span, volume) for span, volume in unit.volumes
+            (lived if span.start == date.min else span, volume) for span, volume in unit.volumes
         ]
     province = scenario.province
     entries = [UnitEntry(code=province.code, name=province.name, level=UnitLevel.PROVINCE)]
-    entries += [UnitEntry(code=u.code, name=u.name, level=u.level, parent=u.parent) for u in units]
+    entries += [
+        UnitEntry(
+            code=former.code, name=former.name, level=UnitLevel.PROVINCE, valid_to=former.until
+        )
+        for former in scenario.former_provinces
+    ]
+    entries += [
+        UnitEntry(
+            code=u.code,
+            name=u.name,
+            level=u.level,
+            parent=u.parent,
+            valid_from=u.spec.since,
+            valid_to=u.spec.until,
+        )
+        for u in units
+    ]
+    changes = _changes(scenario, units)
     rng = random.Random(f"{scenario.seed}/catalogue")  # noqa: S311
     suffix = province.code
     procedures: list[ProcedureEntry] = []
     offered: dict[str, list[ProcedureEntry]] = {u.code: [] for u in units}
     serial = 0
     for level, counts in scenario.catalogue.procedures.items():
-        at_level = [u for u in units if u.level is level]
+        at_level = [u for u in units if u.level is level and not u.spec.receives_for]
         online_total = counts.level_3 + counts.level_4
         integrated = set(rng.sample(range(online_total), counts.integrated))
         kinds = [3] * counts.level_3 + [4] * counts.level_4 + [2] * counts.level_2
@@ -366,5 +478,46 @@ def _catalogue(
             procedures.append(entry)
             for unit in takers:
                 offered[unit.code].append(entry)
-    content = CatalogueContent(units=tuple(entries), procedures=tuple(procedures))
+    content = CatalogueContent(
+        units=tuple(entries), procedures=tuple(procedures), changes=tuple(changes)
+    )
     return content, offered
+
+
+def _changes(scenario: Scenario, units: list[PlannedUnit]) -> list[AnyUnitChange]:
+    """The reorganisation as catalogue changes: each ended unit merged into its successor,
+    split among its successors, or dissolved, the day after its last; former provinces
+    merged into the province."""
+    note = scenario.reorganisation_note
+    by_name = {u.name: u.code for u in units}
+    codes = {u.code for u in units}
+    splits = {
+        by_name.get(split.unit, split.unit): {by_name.get(k, k): v for k, v in split.among.items()}
+        for split in scenario.splits
+    }
+    for code, among in splits.items():
+        unknown = [c for c in (code, *among) if c not in codes]
+        if unknown:
+            raise ValueError(f"split of {code}: {', '.join(unknown)} not a unit of the scenario")
+    merged: dict[tuple[str, date], list[str]] = {}
+    changes: list[AnyUnitChange] = []
+    for former in scenario.former_provinces:
+        merged.setdefault((scenario.province.code, former.until), []).append(former.code)
+    for unit in units:
+        until = unit.spec.until
+        if until is None:
+            continue
+        effective = until + timedelta(days=1)
+        if unit.code in splits:
+            parts = tuple(
+                SplitShare(unit=code, share=share) for code, share in splits[unit.code].items()
+            )
+            changes.append(UnitSplit(unit=unit.code, among=parts, effective=effective, note=note))
+        elif unit.into is not None:
+            merged.setdefault((unit.into, until), []).append(unit.code)
+        else:
+            changes.append(UnitDissolved(unit=unit.code, effective=effective, note=note))
+    for (into, until), ended in merged.items():
+        effective = until + timedelta(days=1)
+        changes.append(UnitsMerged(units=tuple(ended), into=into, effective=effective, note=note))
+    return sorted(changes, key=lambda change: change.effective)

@@ -10,6 +10,7 @@ seed. See scenarios/camau-2021h1.yaml.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import yaml
@@ -97,9 +98,33 @@ class UnitSpec(ScenarioModel):
         None, ge=1, description="Its online dossiers spread over exactly this many procedures"
     )
     history: tuple[History, ...] = ()
+    since: date | None = Field(None, description="The first day it existed (None: before)")
+    until: date | None = Field(None, description="The last day it existed (None: still does)")
+    into: tuple[str, ...] = Field(
+        (),
+        description="After ``until``: the unit (name or code) it merged into; for a group, "
+        "each unit merges into the next of these in turn; none (and no split): dissolved",
+    )
+    code_group: str | None = Field(
+        None,
+        pattern=r"^[0-9]{2}$",
+        description="Communes directly under the province (no district): the Y1Y2 group "
+        "of their codes",
+    )
+    receives_for: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="A Public Administration Service Centre: from ``since``, it receives "
+        "this share of the dossiers of the communes that exist then, for them",
+    )
 
     @model_validator(mode="after")
     def _group(self) -> UnitSpec:
+        if self.since is not None and self.until is not None and self.until < self.since:
+            raise ValueError("until is before since")
+        if self.into and self.until is None:
+            raise ValueError("into needs until: the last day before the merger")
         if self.count > 1 and self.code is not None:
             raise ValueError("a group of units cannot have one code")
         if self.names and len(self.names) > self.count:
@@ -129,6 +154,26 @@ class Province(ScenarioModel):
     name: str
 
 
+class FormerProvince(Province):
+    """A province that merged into the scenario's province after ``until``; its units name
+    it as their parent (their codes end with its group)."""
+
+    until: date
+
+
+class SplitSpec(ScenarioModel):
+    """A unit (with ``until``) whose area went to several successors, each by its share."""
+
+    unit: str
+    among: dict[str, Decimal]
+
+    @model_validator(mode="after")
+    def _shares(self) -> SplitSpec:
+        if len(self.among) < 2 or sum(self.among.values()) != 1:
+            raise ValueError(f"split of {self.unit}: two or more shares summing to 1")
+        return self
+
+
 class Reuse(ScenarioModel):
     """The share of the dossiers received in the period that reuse an earlier dossier of the
     same applicant (an approved one of the same field, resolved at least two days before)."""
@@ -146,6 +191,11 @@ class Scenario(ScenarioModel):
     reuse: Reuse = Reuse()
     units: tuple[UnitSpec, ...]
     source_system: str = "mot-cua-tinh"
+    former_provinces: tuple[FormerProvince, ...] = ()
+    splits: tuple[SplitSpec, ...] = ()
+    reorganisation_note: str | None = Field(
+        None, description="The decision the changes follow (kept with each change)"
+    )
 
 
 class ScenarioError(ValueError):
