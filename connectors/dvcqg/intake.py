@@ -17,7 +17,13 @@ from typing import Any
 import structlog
 
 from connectors.dvcqg import outbox
-from connectors.dvcqg.mapping import SyncState, dossier_payload, fold, progress_step
+from connectors.dvcqg.mapping import (
+    SyncState,
+    carry_over,
+    dossier_payload,
+    fold,
+    progress_step,
+)
 from hub.adapters import parked
 from hub.adapters.sql import ReadModelDatabase
 from hub.bus.sources import Checkpoint, Delivery, Source, consume, last_per_part
@@ -112,6 +118,8 @@ class Intake:
             try:
                 state = fold(states.get(code), record, transition)
                 day = _day(record["occurred_at"])
+                if catalogue is not None:
+                    carry_over(state, catalogue.tree, day)
                 procedure = None
                 if catalogue is not None and state.procedure_code:
                     procedure = catalogue.procedures.get(state.procedure_code)

@@ -25,6 +25,7 @@ from connectors.dvcqg.protocol import (
 )
 from events.catalogue import ProcedureEntry
 from hub.domain.event_types import OPENING, REGISTRY
+from hub.domain.unit_tree import UnitTree
 
 #: What each event type says it did, as the portal's NoiDungXuLy (the registry's words).
 STEP_TEXT = {name: kind.action for name, kind in REGISTRY.items()}
@@ -76,6 +77,8 @@ def fold(state: SyncState | None, record: dict[str, Any], transition: dict[str, 
             ]
         if kind == "dossier.received":
             state.received_at = at
+        if payload.get("authority_code"):  # received for an authority: it processes it
+            state.unit = payload["authority_code"]
     elif kind == "dossier.transferred" and payload.get("to_unit_code"):
         state.unit = payload["to_unit_code"]
     elif kind == "dossier.supplement_requested":
@@ -115,6 +118,15 @@ def fold(state: SyncState | None, record: dict[str, Any], transition: dict[str, 
     state.counted_due_at = transition.get("counted_due_after") or state.counted_due_at
     state.status = int(transition["status_after"])
     return state
+
+
+def carry_over(state: SyncState, tree: UnitTree, day: date) -> None:
+    """After the unit processing the dossier merged or split, its successor processes it
+    (the one with the largest share): updates from the effective day on name it, as the
+    portal knows only the units that exist (decision 0022)."""
+    successors = tree.successors(state.unit, day)
+    if successors and state.unit not in successors:
+        state.unit = max(successors, key=lambda code: (successors[code], code))
 
 
 def dossier_payload(state: SyncState, procedure: ProcedureEntry) -> PortalDossier:

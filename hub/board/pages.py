@@ -190,7 +190,7 @@ def board_router(
             span = chosen_period(period)
             page = context(request, lang, words(lang)["title"])
             report = report_of(span, view)
-            _with_view(page, view)
+            _with_view(page, view, report)
             rows = [r for r in report.units if not level or r.level == level]
             rows = [r for r in rows if matches(q, r.name, r.code)]
             if sort:
@@ -266,7 +266,7 @@ def board_router(
             if entry is None or catalogue is None:
                 raise BoardError(404, "not_found", code[:64])
             report = report_of(span, view)
-            _with_view(page, view)
+            _with_view(page, view, report)
             cut = report.as_of
             assert cut is not None
             below = list(catalogue.children.get(code, ()))
@@ -383,7 +383,7 @@ def board_router(
             span = chosen_period(period)
             page = context(request, lang, words(lang)["province_table"])
             report = report_of(span, view)
-            _with_view(page, view)
+            _with_view(page, view, report)
             page.update(
                 period=span, cut=report.as_of, report=report, presets=_presets(models, span)
             )
@@ -409,7 +409,7 @@ def board_router(
             span = chosen_period(period)
             page = context(request, lang, words(lang)["rankings"])
             report = report_of(span, view)
-            _with_view(page, view)
+            _with_view(page, view, report)
             shown_levels = [level] if level else page["levels"]
             page.update(
                 period=span,
@@ -544,10 +544,15 @@ def error_page(request: Request, status: int, words_key: str, detail: str = "") 
 VIEWS = tuple(view.value for view in View)
 
 
-def _with_view(page: dict[str, Any], view: str) -> None:
-    """The view shown, and its switch when the units ever merged or split."""
+def _with_view(page: dict[str, Any], view: str, report: ProvinceReport) -> None:
+    """The view shown (restated: onto the units of which day), and its switch when the
+    units ever merged or split."""
     catalogue = page["catalogue"]
-    page.update(view=view, views_shown=catalogue is not None and catalogue.tree.changed)
+    page.update(
+        view=view,
+        onto=report.onto,
+        views_shown=catalogue is not None and catalogue.tree.changed,
+    )
 
 
 def _choice(value: str, allowed: Sequence[str], name: str) -> None:

@@ -186,7 +186,7 @@ def render_text(report: ProvinceReport) -> None:
         t = row.totals
         units.add_row(
             row.code,
-            row.name,
+            row.name if row.until is None else f"{row.name} (until {row.until})",
             row.level,
             f"{t.received:,}",
             t.online_rate.shown(),

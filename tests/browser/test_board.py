@@ -432,3 +432,61 @@ def test_the_api_reference_renders_with_no_internet(
     )
     assert page.locator("redoc h1, .api-content h1").count() > 0  # rendered, not a blank page
     assert outside == []
+
+
+CA_MAU_2025 = ROOT / "scenarios" / "camau-2025.yaml"
+
+
+@pytest.fixture(scope="module")
+def reorganised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, HubSettings]]:
+    """The board of Cà Mau's 2025 (scenarios/camau-2025.yaml), served as an operator runs it."""
+    tmp = tmp_path_factory.mktemp("camau2025")
+    port = _free_port()
+    settings = HubSettings(data_dir=tmp / "var", api_port=port, log_level="WARNING")
+    run_cli(settings, "simulate", "--scenario", str(CA_MAU_2025))
+    server = CliProcess(settings, tmp / "serve.log", "serve")
+    server.start()
+    try:
+        url = f"http://127.0.0.1:{port}"
+
+        def up() -> bool:
+            try:
+                report = httpx.get(f"{url}/v1/reports/2025", timeout=5).json()
+            except httpx.HTTPError:
+                return False
+            return bool(sum(u["received"] for u in report.get("units", ())) > 6000)
+
+        eventually(up, timeout=90, what="the 2025 board", alive=alive(server))
+        yield url, settings
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+@pytest.mark.parametrize("device", list(DEVICES))
+def test_a_unit_page_across_the_reorganisation_in_both_views(
+    reorganised: tuple[str, HubSettings], browser: Browser, device: str, lang: str
+) -> None:
+    url, _ = reorganised
+    report = httpx.get(f"{url}/v1/reports/2025", params={"view": "restated"}).json()
+    dam_doi = next(u for u in report["units"] if u["name"] == "UBND xã Đầm Dơi")
+    viewport = DEVICES[device]
+    context = browser.new_context(viewport=viewport, is_mobile=device == "phone")
+    page = context.new_page()
+    shown: dict[str, int] = {}
+    for view in ("then", "restated"):
+        page.goto(f"{url}/units/{dam_doi['code']}?period=2025&by=month&view={view}&lang={lang}")
+        _shot(page, f"unit-2025-{view}-{device}-{lang}")
+        shown[view] = _number(page.locator("[data-field=received]").first.inner_text(), lang)
+        assert page.locator(".carried").count() == 1  # whose figures it carries
+        assert page.locator(".views").count() == 1  # the switch between the views
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        assert _violations(page) == [], view
+    assert shown["restated"] == dam_doi["received"]
+    assert shown["then"] < shown["restated"]  # it did not exist in the first half
+    if (device, lang) == ("desktop", "vi"):  # the board of the year, once (axe is slow on it)
+        page.goto(f"{url}/?period=2025")
+        _shot(page, "board-2025-then-desktop-vi")
+        assert page.locator(".until").count() > 100  # the old units, until 30 June
+        assert _violations(page) == []
+    context.close()

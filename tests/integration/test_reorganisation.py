@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from hub.adapters.sql import ReadModelDatabase
 from hub.api.app import create_app
+from hub.auth.roles import Role
 from hub.auth.store import CredentialStore
 from hub.bootstrap import Hub, bootstrap
 from hub.bus.rejects import FileRejectSink
@@ -292,3 +293,38 @@ def test_rebuild_replay_and_the_live_read_models_agree(year: Year, view: View) -
     result = replay(year.settings, year.hub.store, Period.parse("2025"), published)
     assert result.ok, [c.differences[:5] for c in result.comparisons]
     assert result.comparisons[0].figures > 1000
+
+
+def test_an_old_dossier_code_is_reused_after_the_change(year: Year) -> None:
+    """A dossier of old Bạc Liêu, approved before the merger, reused by a commune of the
+    merged province: the old code stays valid for its history."""
+    resolved = {
+        e["dossier_code"]
+        for e in year.events
+        if e["event_type"] == "dossier.resolved"
+        and e["payload"]["decision"] == "approved"
+        and e["occurred_at"][:10] < "2025-06-20"
+        and e["dossier_code"][:13].endswith("H05")
+    }
+    earlier = next(
+        e
+        for e in year.events
+        if e["dossier_code"] in resolved and "applicant_id_hash" in e["payload"]
+    )
+    hong_dan = year.code("UBND xã Hồng Dân")
+    with CredentialStore(year.settings) as credentials:
+        _, key = credentials.issue("ubnd-xa-hong-dan", Role.REUSER, [hong_dan])
+    answer = year.client.post(
+        "/v1/reuse/lookups",
+        json={
+            "requesting_unit": hong_dan,
+            "earlier_dossier": earlier["dossier_code"],
+            "procedure_code": earlier["payload"]["procedure_code"],
+            "applicant_id_hash": earlier["payload"]["applicant_id_hash"],
+            "consent_reference": "DONG-Y-2025",
+        },
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["outcome"] == "granted", answer.json()
+    assert answer.json()["results"][0]["issuing_unit"] == earlier["dossier_code"][:13]

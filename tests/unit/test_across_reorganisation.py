@@ -155,3 +155,43 @@ def test_the_centre_counts_the_reception_and_the_authority_the_rest() -> None:
     assert fold.take_late() == [
         (CENTRE_CODE, AUTHORITY, "1.001776", date(2025, 8, 6), date(2025, 8, 8))
     ]
+
+
+def _record(kind: str, code: str, unit: str, when: str, **payload: Any) -> dict[str, Any]:
+    return {
+        "dossier_code": code,
+        "event_type": kind,
+        "unit_code": unit,
+        "occurred_at": at(when).isoformat(),
+        "payload": payload,
+    }
+
+
+def test_the_portal_sync_names_the_successor_from_the_effective_date() -> None:
+    from connectors.dvcqg.mapping import carry_over, fold
+
+    opened = _record(
+        "dossier.received", OLD_CODE, OLD, "2025-06-25 09:00", procedure_code="1.001776", channel=1
+    )
+    state = fold(None, opened, {"status_after": 2})
+    carry_over(state, TREE, date(2025, 6, 30))
+    assert state.unit == OLD  # still its own on its last day
+    later = _record("dossier.resolved", OLD_CODE, NEW, "2025-07-03 10:00")
+    state = fold(state, later, {"status_after": 9})
+    carry_over(state, TREE, date(2025, 7, 3))
+    assert state.unit == NEW
+
+
+def test_the_portal_sync_names_the_authority_a_centre_received_for() -> None:
+    from connectors.dvcqg.mapping import fold
+
+    opened = _record(
+        "dossier.received",
+        CENTRE_CODE,
+        CENTRE,
+        "2025-08-01 09:00",
+        procedure_code="1.001776",
+        channel=1,
+        authority_code=AUTHORITY,
+    )
+    assert fold(None, opened, {"status_after": 2}).unit == AUTHORITY
