@@ -6,11 +6,15 @@ figure agree.
   counted due day, under its receiving unit.
 - Overdue: dossiers still pending with their deadline clock running whose counted due day
   has ended (``progress_dossiers``). This list is of now: a dossier resolved since is gone.
+
+A unit that carries former units (after a merger or split, :func:`projections.views.carried`)
+lists their dossiers too: those still in progress, which are its own now, and those resolved
+late from the day it took them over (restated: all of them).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -47,19 +51,32 @@ class Page:
 
 
 def resolved_late(
-    db: ReadModelDatabase, units: Sequence[str], period: Period, page: int, size: int
+    db: ReadModelDatabase,
+    units: Sequence[str],
+    period: Period,
+    page: int,
+    size: int,
+    carried: Mapping[str, date] | None = None,
 ) -> Page:
     """Page ``page`` of the dossiers of ``units`` resolved late in ``period``, the latest
-    first."""
+    first; with ``carried``, also those of former units (a unit that merged into one of
+    ``units``) resolved late from the day given for each."""
     if period.end < period.start:
         return Page(Paged.of(0, page, size), [])
+    own = f"unit_code IN ({', '.join('?' * len(units))})" if units else "1 = 0"
+    former = [(code, max(day, period.start)) for code, day in sorted((carried or {}).items())]
+    whose = " OR ".join([own, *("(unit_code = ? AND resolved >= ?)" for _ in former)])
     return _page(
         db,
         LATE,
         "dossier_code, unit_code, procedure_code, due, resolved",
-        units,
-        "resolved >= ? AND resolved <= ?",
-        (db.day(period.start), db.day(period.end)),
+        f"({whose}) AND resolved >= ? AND resolved <= ?",
+        (
+            *units,
+            *(value for code, day in former for value in (code, db.day(day))),
+            db.day(period.start),
+            db.day(period.end),
+        ),
         "resolved DESC, dossier_code",
         page,
         size,
@@ -71,13 +88,15 @@ def overdue(
 ) -> Page:
     """Page ``page`` of the dossiers of ``units`` pending with the clock running whose due
     day ended by ``through``, the longest overdue first."""
+    if not units:
+        return Page(Paged.of(0, page, size), [])
     return _page(
         db,
         DOSSIERS,
         "dossier_code, unit_code, procedure_code, due, NULL",
-        units,
-        "pending = 1 AND due IS NOT NULL AND due <= ?",
-        (db.day(through),),
+        f"unit_code IN ({', '.join('?' * len(units))}) "
+        "AND pending = 1 AND due IS NOT NULL AND due <= ?",
+        (*units, db.day(through)),
         "due, dossier_code",
         page,
         size,
@@ -88,18 +107,13 @@ def _page(
     db: ReadModelDatabase,
     table: str,
     columns: str,
-    units: Sequence[str],
-    condition: str,
-    params: tuple[Any, ...],
+    where: str,
+    chosen: tuple[Any, ...],
     order: str,
     page: int,
     size: int,
 ) -> Page:
-    """One page of ``table``'s rows of ``units`` meeting ``condition``: counted, then read."""
-    if not units:
-        return Page(Paged.of(0, page, size), [])
-    where = f"unit_code IN ({', '.join('?' * len(units))}) AND {condition}"
-    chosen = (*units, *params)
+    """One page of ``table``'s rows meeting ``where``: counted, then read."""
     total = int(db.query(f"SELECT COUNT(*) FROM {table} WHERE {where}", chosen)[0][0])
     paged = Paged.of(total, page, size)
     rows = db.query(

@@ -76,7 +76,7 @@ def kept_report(
         None if catalogue is None else catalogue.version,
         tuple(cards),
         view,
-        cut.moment.astimezone(VIETNAM).date() if view is View.RESTATED else None,
+        now.astimezone(VIETNAM).date() if view is View.RESTATED else None,  # restated onto
     )
     return cache.get(
         key, lambda: province_report(db, catalogue, period, list(cards), now=now, view=view)

@@ -234,3 +234,24 @@ def _groups(shares: Mapping[str, Fraction]) -> dict[Fraction, list[str]]:
     for unit, share in shares.items():
         groups.setdefault(share, []).append(unit)
     return groups
+
+
+def carried(tree: UnitTree | None, codes: list[str], view: View, today: date) -> dict[str, date]:
+    """The former units whose dossiers are ``codes``' to list today (each dossier listed
+    once: a split unit's go with the successor of the largest share), and from which day:
+    restated, all of them; as organised then, from the day they were taken over."""
+    if tree is None or not tree.changed:
+        return {}
+    wanted = set(codes)
+    found = {}
+    for code in codes:
+        for former in tree.predecessors(code, today):
+            if former in wanted:
+                continue
+            shares = _carriers(tree, former, today)
+            if max(shares, key=lambda c: (shares[c], c)) not in wanted:
+                continue
+            ended = tree.ended(former)
+            taken = date.min if view is View.RESTATED or ended is None else ended + timedelta(1)
+            found[former] = taken
+    return found

@@ -124,7 +124,7 @@ def progress_router(models: ReadModels) -> APIRouter:
         db = models.db()
         cut = as_of(span, models.now())
         counted = cut.counted
-        today = cut.moment.astimezone(VIETNAM).date()
+        today = models.now().astimezone(VIETNAM).date()  # restated onto today's units
         tree = catalogue.tree
         points = views.series(db, tree, units, counted, by, view, today) if cut.begun else []
         carried = views.weights(tree, units, view, counted.end, today) or {}

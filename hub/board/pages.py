@@ -276,7 +276,7 @@ def board_router(
             if cut.counted.bucket_count(step) > MOST_BUCKETS:
                 step = Granularity.QUARTER
             db = models.db()
-            today = cut.moment.astimezone(VIETNAM).date()
+            today = models.now().astimezone(VIETNAM).date()  # restated onto today's units
             tree, shown = catalogue.tree, View(view)
             counted = cut.counted
             points = views.series(db, tree, units, counted, step, shown, today) if cut.begun else []
@@ -339,8 +339,11 @@ def board_router(
         period: str | None = None,
         lp: Annotated[int, Query(ge=1, le=10_000)] = 1,
         op: Annotated[int, Query(ge=1, le=10_000)] = 1,
+        view: str = "then",
         lang: str = "vi",
     ) -> Response:
+        _choice(view, VIEWS, "view")
+
         def build() -> dict[str, Any]:
             span = chosen_period(period)
             t = words(lang)
@@ -352,10 +355,15 @@ def board_router(
             cut = as_of(span, models.now())
             units = catalogue.subtree(code)
             db = models.db()
-            resolved = dossier_lists.resolved_late(db, units, cut.counted, lp, PAGE_SIZE)
+            today = models.now().astimezone(VIETNAM).date()
+            former = views.carried(catalogue.tree, units, View(view), today)
+            resolved = dossier_lists.resolved_late(db, units, cut.counted, lp, PAGE_SIZE, former)
             through = last_whole_day(models.now())  # overdue now, whatever the period
-            overdue = dossier_lists.overdue(db, units, through, op, PAGE_SIZE)
+            now_theirs = [*units, *former]  # dossiers in progress are the successor's now
+            overdue = dossier_lists.overdue(db, now_theirs, through, op, PAGE_SIZE)
             page.update(
+                view=view,
+                views_shown=catalogue.tree.changed,
                 period=span,
                 cut=cut,
                 unit=entry,

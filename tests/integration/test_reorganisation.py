@@ -328,3 +328,23 @@ def test_an_old_dossier_code_is_reused_after_the_change(year: Year) -> None:
     assert answer.status_code == 200, answer.text
     assert answer.json()["outcome"] == "granted", answer.json()
     assert answer.json()["results"][0]["issuing_unit"] == earlier["dossier_code"][:13]
+
+
+def test_the_late_list_of_a_successor_carries_its_former_units(year: Year) -> None:
+    from projections import dossier_lists, views
+
+    hong_dan = year.code("UBND xã Hồng Dân")
+    db, tree = year.models.db(), year.catalogue.tree
+    for view, period in ((View.THEN, "2025H2"), (View.RESTATED, "2025")):
+        former = views.carried(tree, [hong_dan], view, NOW.date())
+        assert len(former) >= 3
+        listed = dossier_lists.resolved_late(
+            db, [hong_dan], Period.parse(period), 1, 10_000, former
+        )
+        rows = {row.code: row.totals for row in year.report(period, view).units}
+        assert listed.total == rows[hong_dan].resolved_late > 0, view
+        if view is View.RESTATED:  # the former units' late dossiers of the first half too
+            assert any(d.unit_code != hong_dan for d in listed.dossiers)
+    page = year.client.get(f"/units/{hong_dan}/late", params={"period": "2025H2"})
+    assert page.status_code == 200
+    assert "Quy đổi theo đơn vị hiện nay" in page.text  # the switch
