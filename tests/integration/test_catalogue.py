@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from hub.adapters.catalogue_files import CatalogueFileError, read_catalogue
+from hub.bootstrap import Hub
 from hub.catalogue.store import CatalogueStore
 from hub.settings import HubSettings
 
@@ -90,3 +92,31 @@ def test_bad_files_name_the_file_the_entry_and_the_field(tmp_path: Path) -> None
         read_catalogue([])
     with pytest.raises(CatalogueFileError, match="no such file"):
         read_catalogue([tmp_path / "missing.yaml"])
+
+
+def test_a_successor_finishes_a_merged_units_dossier_in_either_store(hub: Hub) -> None:
+    """The lifecycle asks the stored catalogue's unit history (opened on the first
+    question): the successor is refused before the merger and accepted from its day."""
+    from events.catalogue import CatalogueContent, UnitEntry, UnitLevel, UnitsMerged
+    from tests.factories import event, received
+
+    old, new = "000.01.60.H12", "000.01.90.H12"
+    content = CatalogueContent(
+        units=(
+            UnitEntry(code="000.00.00.H12", name="UBND tỉnh", level=UnitLevel.PROVINCE),
+            UnitEntry(code=old, name="UBND xã cũ", level=UnitLevel.COMMUNE),
+            UnitEntry(code=new, name="UBND xã mới", level=UnitLevel.COMMUNE),
+        ),
+        changes=(UnitsMerged(units=(old,), into=new, effective=date(2025, 7, 1)),),
+    )
+    with CatalogueStore(hub.settings) as store:
+        store.load(content, "test")
+    code = f"{old}-250625-0001"
+    outcomes = hub.ingestor.submit_json(
+        [
+            event("dossier.received", received(20), code=code, unit=old, when="2025-06-25 09:00"),
+            event("dossier.transferred", code=code, unit=new, when="2025-06-30 10:00"),
+            event("dossier.resolved", code=code, unit=new, when="2025-07-02 10:00"),
+        ]
+    )
+    assert [o.status for o in outcomes] == ["accepted", "rejected", "accepted"], outcomes

@@ -348,3 +348,15 @@ def test_the_late_list_of_a_successor_carries_its_former_units(year: Year) -> No
     page = year.client.get(f"/units/{hong_dan}/late", params={"period": "2025H2"})
     assert page.status_code == 200
     assert "Quy đổi theo đơn vị hiện nay" in page.text  # the switch
+
+
+def test_the_rebuilds_log_scan_reads_the_authority_as_the_live_worker(year: Year) -> None:
+    from hub.log_reader import last_position, read_log, sqlite_file
+    from projections.progress.facts import fact_of
+    from projections.progress.log_scan import scan_sqlite
+
+    live = [fact_of(e.position, e.record, e.transition) for e in read_log(year.hub.store)]
+    log = sqlite_file(year.hub.store)
+    assert log is not None
+    assert list(scan_sqlite(*log, last_position(year.hub.store))) == live
+    assert sum(1 for fact in live if fact.authority_code) > 100
