@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 from hub.ingest import Outcome
 
@@ -23,6 +23,11 @@ INBOUND_LAG = Gauge(
     "Records on the actions topic not yet consumed by this instance",
 )
 STORE_POSITION = Gauge("dvchub_store_position", "Position of the newest accepted event")
+GROUP_REQUESTS = Histogram(
+    "dvchub_ingest_group_requests",
+    "HTTP requests written together in one group commit",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)
 
 
 def count(source: str, outcomes: Iterable[Outcome]) -> None:

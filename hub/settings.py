@@ -228,6 +228,15 @@ class HubSettings(BaseSettings):
     api_max_batch_events: int = Field(
         5_000, ge=1, description="A request with more events is refused (413)"
     )
+    api_group_commit: bool = Field(
+        True,
+        description="Concurrent requests' events decided and written together in one "
+        "transaction (each answered with its own outcomes once stored); off: one "
+        "transaction per request",
+    )
+    api_group_commit_events: int = Field(
+        5_000, ge=1, description="The most events one group commit writes"
+    )
 
     @field_validator("office_hours")
     @classmethod

@@ -108,17 +108,6 @@ def unit_totals(
     return dict(sorted(result.items()))
 
 
-def shown_units(tree: UnitTree | None, codes: list[str], view: View, day: date) -> list[str]:
-    """The units whose figures make ``codes``' figures in ``view`` on ``day``: in the
-    restated view, with their predecessors (a unit page's series and procedures)."""
-    if tree is None or view is View.THEN or not tree.changed:
-        return codes
-    found = dict.fromkeys(codes)
-    for code in codes:
-        found.update(dict.fromkeys(tree.predecessors(code, day)))
-    return list(found)
-
-
 # --- a unit's own figures in a view: its series and its procedures --------------------------
 
 
@@ -168,9 +157,9 @@ def series(
     view: View,
     today: date,
 ) -> list[queries.SeriesPoint]:
-    """``codes``' summed figures per bucket in ``view``: each bucket's figures are those of
-    the units carried into ``codes`` at the bucket's start (in the restated view, today); a
-    split unit's share rounded to whole dossiers per bucket."""
+    """``codes``' summed figures per bucket in ``view``, each bucket counted as a report
+    counts a period (:func:`unit_totals`; a split unit's share allocated per bucket). Only a
+    unit that carries others pays for this: a report's query per bucket."""
     if weights(tree, codes, view, period.end, today) is None:
         return queries.series(db, codes, period, by)
     points = []

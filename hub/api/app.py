@@ -4,8 +4,10 @@ No ``from __future__ import annotations`` here: FastAPI reads the dependencies o
 endpoints (closures inside :func:`create_app`) from their evaluated annotations.
 """
 
+import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import orjson
@@ -42,7 +44,8 @@ from hub.board.pages import BoardError, board_router, error_page
 from hub.bootstrap import Hub
 from hub.bus.rejects import Reject, RejectSink
 from hub.domain.ownership import Transport
-from hub.ingest import Outcome
+from hub.group_commit import GroupCommitter
+from hub.ingest import Outcome, admit, publisher_of
 from hub.log_reader import last_position
 from hub.supervisor import Readiness
 from projections.periods import Period, PeriodError
@@ -78,7 +81,20 @@ def create_app(
     """The API over ``hub``; ``readiness`` raises when a dependency besides the store is down;
     ``services`` tells how the process's supervised services are."""
     settings = hub.settings
+    committer = (
+        GroupCommitter(hub.ingestor, settings.api_group_commit_events)
+        if settings.api_group_commit
+        else None
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if committer is not None:  # what is queued is written before the process ends
+            await run_in_threadpool(committer.stop)
+
     app = FastAPI(
+        lifespan=lifespan,
         docs_url=None,  # served by the hub itself (hub.api.docs), not from a CDN
         redoc_url=None,
         title="DVC Hub",
@@ -195,7 +211,12 @@ def create_app(
                 f"{len(items)} events; at most {settings.api_max_batch_events} per request",
             )
         raws = [orjson.dumps(item) for item in items]
-        outcomes = await run_in_threadpool(hub.ingestor.submit_bytes, raws, who, Transport.HTTP)
+        if committer is None:
+            outcomes = await run_in_threadpool(hub.ingestor.submit_bytes, raws, who, Transport.HTTP)
+        else:
+            admitted = await run_in_threadpool(lambda: [admit(raw, who) for raw in raws])
+            by = publisher_of(who, Transport.HTTP)
+            outcomes = await asyncio.wrap_future(committer.submit(admitted, [by] * len(raws)))
         metrics.count("http", outcomes)
         refused = [
             Reject(raw, outcome, f"http:{request_id}/{index}")
@@ -293,6 +314,8 @@ def create_app(
             except Exception as error:
                 logger.warning("api.not_ready", dependency="bus", error_type=type(error).__name__)
                 problems.append("the bus does not answer")
+        if committer is not None and not committer.alive:
+            problems.append("the group commit writer has stopped")
         if services is not None:
             state = services()
             body["services"] = state.services

@@ -290,3 +290,40 @@ def test_a_complaint_goes_from_an_agency_to_the_auditor_and_the_portal(api: Api)
     )
     assert [r["status"] for r in closed.json()["results"]] == ["accepted", "accepted", "rejected"]
     assert closed.json()["results"][2]["reason"] == "dossier_closed"
+
+
+def test_concurrent_single_event_requests_are_each_answered_and_stored_once(api: Api) -> None:
+    """Sixteen agency systems posting one event per request at once: the requests waiting
+    behind a write are written together (group commit), each gets its own answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from prometheus_client import REGISTRY
+
+    def written() -> tuple[float, float]:
+        """(groups, requests) written so far."""
+        name = "dvchub_ingest_group_requests"
+        return (
+            REGISTRY.get_sample_value(f"{name}_count") or 0.0,
+            REGISTRY.get_sample_value(f"{name}_sum") or 0.0,
+        )
+
+    before = written()
+    sent = [
+        event("dossier.received", code=f"{UNIT}-210315-{n:04d}", when="2021-03-15 09:00")
+        for n in range(1, 161)
+    ]
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(api.post, sent))
+    assert [a.status_code for a in answers] == [200] * len(sent)
+    assert [a.json()["results"][0]["dossier_code"] for a in answers] == [
+        e["dossier_code"] for e in sent
+    ]
+    again = api.post(sent[7])
+    assert again.json()["results"][0]["status"] == "duplicate"
+    assert sorted(e.record["dossier_code"] for e in read_log(api.hub.store)) == sorted(
+        e["dossier_code"] for e in sent
+    )
+    groups, requests = (now - then for now, then in zip(written(), before, strict=True))
+    assert requests == len(sent) + 1
+    assert groups < requests  # requests waiting behind a write shared the next commit
+    assert api.client.get("/readyz").status_code == 200
