@@ -1,0 +1,172 @@
+"""Many agency systems posting one event per request: group commit against one transaction
+per request, side by side in one run, on PostgreSQL.
+
+    python -m benchmarks.http_ingest [--clients 32] [--dossiers 1500] [--batch 1]
+
+For each way (``DVCHUB_API_GROUP_COMMIT`` on, then off) a fresh schema and ``dvchub serve
+--no-projections`` (the API alone: the projections would compete for the two cores), then
+``--clients`` concurrent clients, each sending its own dossiers' events in order (a dossier's
+events never race each other), ``--batch`` events per request. Prints each way's events per
+second, p50 and p99 request latency, the server's peak memory, every event accepted, and the
+ratio of the two rates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import psycopg
+from psycopg import sql
+
+from benchmarks.services import ROOT, child_env, postgres_url
+from hub.auth.roles import ALL_UNITS, Role
+from hub.auth.store import CredentialStore
+from hub.settings import HubSettings, settings_env
+from hub.simulation.workload import Workload
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _peak_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _shares(events: list[dict[str, Any]], clients: int) -> list[list[dict[str, Any]]]:
+    """Each client's events: whole dossiers, dealt round robin, each in its own order."""
+    dossiers: dict[str, list[dict[str, Any]]] = {}
+    for item in events:
+        dossiers.setdefault(item["dossier_code"], []).append(item)
+    shares: list[list[dict[str, Any]]] = [[] for _ in range(clients)]
+    for index, code in enumerate(dossiers):
+        shares[index % clients].extend(dossiers[code])
+    return shares
+
+
+async def _client(
+    base: str, key: str, events: list[dict[str, Any]], batch: int, spent: list[float]
+) -> int:
+    accepted = 0
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    async with httpx.AsyncClient(base_url=base, timeout=120, headers=headers) as client:
+        for start in range(0, len(events), batch):
+            chunk = events[start : start + batch]
+            body = orjson.dumps(chunk[0] if batch == 1 else chunk)
+            began = time.perf_counter()
+            answer = await client.post("/v1/events", content=body)
+            spent.append(time.perf_counter() - began)
+            answer.raise_for_status()
+            accepted += int(answer.json()["accepted"])
+    return accepted
+
+
+def _run(way: str, grouped: bool, args: argparse.Namespace, events: list[dict[str, Any]]) -> float:
+    """One way's run; its rate in events per second."""
+    url, schema = postgres_url(), f"bench_http_{way}"
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+        )
+    port = _port()
+    settings = HubSettings(
+        database_url=url,
+        database_schema=schema,
+        data_dir=Path(tempfile.mkdtemp(prefix=f"dvchub-http-{way}-")),
+        api_port=port,
+        log_level="WARNING",
+        api_group_commit=grouped,
+    )
+    with CredentialStore(settings) as credentials:
+        _, key = credentials.issue("http-benchmark", Role.PUBLISHER, [ALL_UNITS])
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hub.cli",
+            "serve",
+            "--no-projections",
+            "--no-inbound",
+            "--no-relay",
+            "--no-connector",
+        ],
+        env=child_env(settings_env(settings)),
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("the server did not start")
+            time.sleep(0.3)
+        spent: list[float] = []
+        shares = _shares(events, args.clients)
+
+        async def everyone() -> list[int]:
+            return await asyncio.gather(
+                *(_client(base, key, share, args.batch, spent) for share in shares)
+            )
+
+        began = time.perf_counter()
+        accepted = sum(asyncio.run(everyone()))
+        took = time.perf_counter() - began
+        peak = _peak_kib(server.pid)
+    finally:
+        server.terminate()
+        server.wait(30)
+    p50 = statistics.median(spent) * 1000
+    p99 = statistics.quantiles(spent, n=100)[98] * 1000
+    print(
+        f"{way}: {len(events):,} events in {took:.1f} s: {len(events) / took:,.0f} events/s; "
+        f"request p50 {p50:.1f} ms, p99 {p99:.1f} ms; accepted {accepted:,}; "
+        f"server peak memory {peak / 1024:.0f} MiB",
+        flush=True,
+    )
+    if accepted != len(events):
+        raise SystemExit(f"{way}: {len(events) - accepted} events not accepted")
+    return len(events) / took
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--dossiers", type=int, default=1500)
+    parser.add_argument("--batch", type=int, default=1)
+    args = parser.parse_args()
+    days = 30
+    events = Workload(date(2021, 3, 1), days, max(1, args.dossiers // days), seed=11).events()
+    print(
+        f"{args.clients} clients, {args.batch} event(s) per request, {len(events):,} events, "
+        "PostgreSQL, dvchub serve --no-projections",
+        flush=True,
+    )
+    grouped = _run("grouped", True, args, events)
+    alone = _run("alone", False, args, events)
+    print(f"group commit / one transaction per request: {grouped / alone:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
