@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 import structlog
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+from eventsourcing.utils import get_topic
 
 from hub.application import DossierStore
 from hub.domain.dossier import Dossier, dossier_id
@@ -49,6 +50,32 @@ def log_page(store: DossierStore, start: int, limit: int) -> list[LoggedEvent]:
             )
             page.append(LoggedEvent(notification.id, {}, {}))
     return page
+
+
+def stored_page(
+    store: DossierStore, start: int, limit: int
+) -> list[tuple[int, bytes | LoggedEvent]] | None:
+    """Up to ``limit`` accepted events from ``start`` on, each as the JSON the store holds
+    (``record`` and ``transition`` at its top), not decoded: for readers that decode only
+    what they need (the embedded bus). A row of no dossier event comes as an empty
+    :class:`LoggedEvent`, as in :func:`log_page`. None when the store's events are
+    compressed or encrypted: read them with :func:`log_page`."""
+    mapper = store.mapper
+    if mapper.compressor is not None or mapper.cipher is not None:
+        return None
+    page: list[tuple[int, bytes | LoggedEvent]] = []
+    for notification in store.recorder.select_notifications(start=start, limit=limit):
+        if notification.topic in _DOSSIER_TOPICS:
+            page.append((notification.id, bytes(notification.state)))
+        else:
+            logger.error(
+                "log.unreadable_event", position=notification.id, error_type="UnknownTopic"
+            )
+            page.append((notification.id, LoggedEvent(notification.id, {}, {})))
+    return page
+
+
+_DOSSIER_TOPICS = frozenset({get_topic(Dossier.Opened), get_topic(Dossier.Recorded)})
 
 
 def read_log(store: DossierStore, start: int = 1, page: int = 5_000) -> Iterator[LoggedEvent]:

@@ -10,7 +10,7 @@ from hub.adapters.sql import ReadModelDatabase
 from hub.bus.sources import Delivery, Source
 from projections import checkpoints
 from projections.progress import tables
-from projections.progress.facts import fact_of
+from projections.progress.facts import fact_from_json, fact_of
 from projections.progress.fold import ProgressFold
 from projections.worker import BatchResult, GenerationChanged, ProjectionWorker
 
@@ -36,7 +36,12 @@ class UnitProgress:
         prepare(db)
 
     def apply(self, db: ReadModelDatabase, fresh: list[Delivery]) -> int:
-        facts = [fact_of(d.position, *d.decode()) for d in fresh]
+        facts = [
+            fact_from_json(d.position, d.value)  # only the fields the fold needs
+            if isinstance(d.value, bytes)
+            else fact_of(d.position, *d.decode())
+            for d in fresh
+        ]
         fold = ProgressFold(tables.load_dossiers(db, {f.dossier_code for f in facts}))
         for fact in facts:
             fold.apply(fact)

@@ -21,7 +21,7 @@ import structlog
 
 from hub.adapters.sql import database_errors
 from hub.application import DossierStore
-from hub.log_reader import LoggedEvent, log_page
+from hub.log_reader import LoggedEvent, log_page, stored_page
 
 logger = structlog.get_logger("hub.bus.sources")
 
@@ -91,13 +91,17 @@ class LogSource:
         self._after = 0 if checkpoint is None else checkpoint.position
 
     def poll(self, stop: threading.Event) -> list[Delivery]:
-        events = log_page(self.store, self._after + 1, self.page)
-        if not events:
+        # The stored JSON as it is (decoded by each reader, for the fields it needs) rather
+        # than domain events: building them was a third of a live projection's time.
+        stored = stored_page(self.store, self._after + 1, self.page)
+        if stored is None:
+            stored = [(e.position, e) for e in log_page(self.store, self._after + 1, self.page)]
+        if not stored:
             if not stop.is_set():
                 stop.wait(self.poll_seconds)
             return []
-        self._after = events[-1].position
-        return [Delivery(0, e.position, e.position, e) for e in events]
+        self._after = stored[-1][0]
+        return [Delivery(0, position, position, value) for position, value in stored]
 
     def rewind(self, batch: list[Delivery]) -> None:
         if batch:

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -105,11 +105,14 @@ def add_rows(db: ReadModelDatabase, rows: dict[RowKey, list[int]], suffix: str =
     names = ", ".join(METRICS)
     marks = ", ".join("?" * len(METRICS))
     nothing = " AND ".join(f"{name} = 0" for name in METRICS)
-    for table, keys, data in (
-        (DAILY + suffix, KEYS[DAILY], _daily(db, rows)),
-        (UNIT_DAILY + suffix, KEYS[UNIT_DAILY], _unit_daily(db, unit_rows(rows))),
+    for table, keys, data, types in (
+        (DAILY + suffix, KEYS[DAILY], _daily(db, rows), DAILY_TYPES),
+        (UNIT_DAILY + suffix, KEYS[UNIT_DAILY], _unit_daily(db, unit_rows(rows)), UNIT_DAILY_TYPES),
     ):
         sums = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in METRICS)
+        if db.postgres:
+            _add_staged(db, table, keys, data, types, sums)
+            continue
         key_marks = ", ".join("?" * len(keys))
         db.executemany(
             f"INSERT INTO {table} ({', '.join(keys)}, {names}) VALUES ({key_marks}, {marks}) "
@@ -121,6 +124,40 @@ def add_rows(db: ReadModelDatabase, rows: dict[RowKey, list[int]], suffix: str =
             f"DELETE FROM {table} WHERE {key_match} AND {nothing}",
             [row[: len(keys)] for row in data],
         )
+
+
+def _staged(
+    db: ReadModelDatabase, table: str, columns: Sequence[str], rows: Any, types: Sequence[str]
+) -> str:
+    """``rows`` bulk-loaded (binary COPY) into a temporary table shaped like ``table``,
+    emptied at the end of the transaction; its name."""
+    stage = f"stage_{table}"
+    db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) ON COMMIT DELETE ROWS")
+    db.copy_in(stage, columns, rows, types)
+    return stage
+
+
+def _add_staged(
+    db: ReadModelDatabase,
+    table: str,
+    keys: Sequence[str],
+    data: list[tuple[Any, ...]],
+    types: Sequence[str],
+    sums: str,
+) -> None:
+    """PostgreSQL: the batch's rows added with one statement from a staged copy, not one
+    upsert per row (the live worker's largest cost: a batch of 5,000 events makes thousands
+    of rows); rows summed to nothing removed with one more."""
+    columns = (*keys, *METRICS)
+    stage = _staged(db, table, columns, data, types)
+    names = ", ".join(columns)
+    db.execute(
+        f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sums}"
+    )
+    matched = " AND ".join(f"t.{key} = s.{key}" for key in keys)
+    zero = " AND ".join(f"t.{name} = 0" for name in METRICS)
+    db.execute(f"DELETE FROM {table} t USING {stage} s WHERE {matched} AND {zero}")
 
 
 def write_rows(db: ReadModelDatabase, rows: dict[RowKey, list[int]], suffix: str) -> None:
@@ -141,11 +178,16 @@ def load_dossiers(
     found: dict[str, OpenDossier] = {}
     for offset in range(0, len(wanted), 5_000):
         chunk = wanted[offset : offset + 5_000]
-        marks = ", ".join("?" * len(chunk))
+        # PostgreSQL: one array parameter (a statement of 5,000 placeholders costs more to
+        # prepare than to run); SQLite has no arrays.
+        where, params = (
+            ("dossier_code = ANY(?)", [chunk])
+            if db.postgres
+            else (f"dossier_code IN ({', '.join('?' * len(chunk))})", chunk)
+        )
         for code, unit, procedure, status, received, pending, due in db.query(
-            f"SELECT {', '.join(DOSSIER_COLUMNS)} FROM {DOSSIERS}{suffix} "
-            f"WHERE dossier_code IN ({marks})",
-            chunk,
+            f"SELECT {', '.join(DOSSIER_COLUMNS)} FROM {DOSSIERS}{suffix} WHERE {where}",
+            params,
         ):
             found[code] = OpenDossier(
                 unit,
@@ -172,6 +214,22 @@ def save_dossiers(
             gone.append((code,))
         else:
             kept.append(_dossier_row(db, code, dossier))
+    if db.postgres:  # one statement each, not one per dossier
+        if gone:
+            db.execute(
+                f"DELETE FROM {DOSSIERS}{suffix} WHERE dossier_code = ANY(?)",
+                ([code for (code,) in gone],),
+            )
+        if kept:
+            table = DOSSIERS + suffix
+            stage = _staged(db, table, DOSSIER_COLUMNS, kept, DOSSIER_TYPES)
+            names = ", ".join(DOSSIER_COLUMNS)
+            updates = ", ".join(f"{c} = excluded.{c}" for c in DOSSIER_COLUMNS[1:])
+            db.execute(
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} "
+                f"ON CONFLICT (dossier_code) DO UPDATE SET {updates}"
+            )
+        return
     if gone:
         db.executemany(f"DELETE FROM {DOSSIERS}{suffix} WHERE dossier_code = ?", gone)
     if kept:
