@@ -47,11 +47,19 @@ class Delivery:
     value: bytes | LoggedEvent
 
     def decode(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The event's contract record and its transition, as JSON objects."""
+        """The event's contract record and its transition, as JSON objects; both empty for
+        bytes that are not an event's (a row changed behind the hub's back): its readers
+        park or quarantine it and go on, as they do an event they cannot use."""
         if isinstance(self.value, LoggedEvent):
             return self.value.record, self.value.transition
-        data = orjson.loads(self.value)
-        return data["record"], data["transition"]
+        try:
+            data = orjson.loads(self.value)
+            record, transition = data["record"], data["transition"]
+        except (orjson.JSONDecodeError, TypeError, KeyError):
+            return {}, {}
+        if not isinstance(record, dict) or not isinstance(transition, dict):
+            return {}, {}
+        return record, transition
 
 
 class Source(Protocol):

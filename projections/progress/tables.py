@@ -133,6 +133,7 @@ def _staged(
     emptied at the end of the transaction; its name."""
     stage = f"stage_{table}"
     db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) ON COMMIT DELETE ROWS")
+    db.execute(f"DELETE FROM {stage}")  # a transaction may stage several times (one by one)
     db.copy_in(stage, columns, rows, types)
     return stage
 
