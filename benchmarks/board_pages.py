@@ -28,7 +28,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.services import ROOT, child_env, postgres_url
+from benchmarks.services import ROOT, child_env, postgres_url, wait_until_ready
 from hub.adapters.sql import ReadModelDatabase
 from hub.auth.roles import ALL_UNITS, Role
 from hub.auth.store import CredentialStore
@@ -101,17 +101,8 @@ def main() -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
+        wait_until_ready(base)
         with httpx.Client(base_url=base, timeout=60) as client:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit("the server did not start")
-                time.sleep(0.5)
             rng = random.Random(3)
             picked = [rng.choice(units) for _ in range(args.rounds)]
             dossiers = [rng.choice(late) for _ in range(args.rounds)]

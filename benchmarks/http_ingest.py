@@ -25,12 +25,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 import psycopg
 from psycopg import sql
 
-from benchmarks.services import ROOT, child_env, postgres_url
+from benchmarks.services import ROOT, child_env, postgres_url, wait_until_ready
 from hub.auth.roles import ALL_UNITS, Role
 from hub.auth.store import CredentialStore
 from hub.settings import HubSettings, settings_env
@@ -132,16 +131,7 @@ def _run(way: str, grouped: bool, args: argparse.Namespace, events: list[dict[st
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("the server did not start")
-            time.sleep(0.3)
+        wait_until_ready(base)
         spent: list[float] = []
         shares = _shares(events, args.clients)
 

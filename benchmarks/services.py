@@ -34,3 +34,21 @@ def child_env(extra: dict[str, str]) -> dict[str, str]:
     """This process's environment without its ``DVCHUB_*`` variables, plus ``extra``."""
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("DVCHUB_")}
     return {**inherited, **extra}
+
+
+def wait_until_ready(base: str, seconds: float = 60.0) -> None:
+    """Wait for the hub at ``base`` to answer ``/readyz`` with 200."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit("the server did not start")
+        time.sleep(0.3)
