@@ -36,8 +36,8 @@ def simulate_scenario(
     api_key: str | None,
     batch_size: int,
     load_catalogue: bool,
+    log_every: float = 10.0,
 ) -> None:
-    from kafka.errors import KafkaError
     from rich.progress import BarColumn, MofNCompleteColumn, Progress
 
     from hub.adapters.calendar_files import build_calendar
@@ -45,6 +45,7 @@ def simulate_scenario(
     from hub.paced_collection import PacedCollection
     from hub.simulation.generator import events as scenario_events
     from hub.simulation.generator import plan as plan_scenario
+    from hub.simulation.progress_log import ProgressLog
     from hub.simulation.publish import (
         HttpSink,
         KafkaSink,
@@ -73,11 +74,15 @@ def simulate_scenario(
         state = "loaded" if changed else "already loaded"
         console.print(f"catalogue {state}: {version.describe()}")
     sink: Sink
+    failures: tuple[type[Exception], ...] = (NotAcknowledged,)
     if via is Via.STORE:
         sink = StoreSink(hub.ingestor)
     else:
         key = api_key or _simulator_key(settings)
         if via is Via.KAFKA:
+            from kafka.errors import KafkaError  # the Kafka client only for this path
+
+            failures = (KafkaError, NotAcknowledged)
             if not settings.kafka_bootstrap:
                 raise fail("--via kafka needs DVCHUB_KAFKA_BOOTSTRAP")
             try:
@@ -104,15 +109,18 @@ def simulate_scenario(
                 console=err_console,
             ) as bar:
                 task = bar.add_task("publishing events", total=None)
+                logged = ProgressLog(plan.dossiers, log_every)
                 with PacedCollection(COLLECT_EVERY) as collection:
                     for batch in batches(scenario_events(plan, calendar), batch_size):
                         sink.send(batch, report)
                         report.published += len(batch)
                         bar.update(task, completed=report.published)
+                        logged.update(report)
                         collection.done(len(batch))
+                logged.done(report)
         finally:
             sink.close()
-    except (KafkaError, NotAcknowledged) as error:
+    except failures as error:
         raise fail(
             f"publishing to Kafka failed after {report.published:,} events: {error}. "
             "Run the scenario again once Kafka answers: its events keep their ids, so those "
@@ -153,7 +161,10 @@ def simulate(
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, max=5_000)] = 1_000,
     catalogue: Annotated[bool, typer.Option(help="Load the scenario's catalogue first")] = True,
+    log_every: Annotated[
+        float, typer.Option(min=0, help="Seconds between progress lines in the log")
+    ] = 10.0,
 ) -> None:
     """Turn a scenario into dossier events and publish them through the normal ingest path."""
     with hub_or_exit() as hub:
-        simulate_scenario(hub, scenario, via, url, api_key, batch_size, catalogue)
+        simulate_scenario(hub, scenario, via, url, api_key, batch_size, catalogue, log_every)

@@ -13,7 +13,6 @@ from typing import Any, Protocol
 import httpx
 import orjson
 import stamina
-from kafka import KafkaProducer
 
 from events.bus import AUTHORIZATION_HEADER
 from hub.ingest import Ingestor
@@ -63,6 +62,8 @@ class KafkaSink:
     :class:`NotAcknowledged` if the broker did not take some."""
 
     def __init__(self, bootstrap: str, topic: str, api_key: str) -> None:
+        from kafka import KafkaProducer  # the Kafka client only for this path
+
         self.topic = topic
         self.headers = [(AUTHORIZATION_HEADER, f"Bearer {api_key}".encode())]
         self.producer = KafkaProducer(

@@ -241,3 +241,39 @@ def test_unit_changes_are_loaded_and_the_units_of_a_day_listed(
     bad = runner.invoke(app, ["catalogue", "units", "--on", "1 July"])
     assert bad.exit_code == 2
     assert "expected a day" in bad.output
+
+
+def test_a_simulation_into_the_store_logs_its_progress_and_needs_no_kafka_client(
+    tmp_path: Path,
+) -> None:
+    """Run as an operator's job: progress lines in the JSON log, and the Kafka client never
+    imported on the store's path (``-X importtime`` lists every module the run imported)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DVCHUB_")}
+    env.update(DVCHUB_DATA_DIR=str(tmp_path / "var"), DVCHUB_LOG_FORMAT="json")
+    scenario = str(ROOT / "tests" / "scenarios" / "small.yaml")
+    command = ["simulate", "--scenario", scenario, "--log-every", "0"]
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "hub.cli", *command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    output = done.stdout + done.stderr
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    progress = [line for line in lines if line.get("event") == "simulate.progress"]
+    assert progress
+    assert all(line["dossiers"] == 1_520 for line in progress)
+    finished = next(line for line in lines if line.get("event") == "simulate.done")
+    assert finished["published"] == 5_275
+    imported = [line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line]
+    assert "hub.simulation.publish" in imported
+    assert not [name for name in imported if name.split(".")[0] == "kafka"]
