@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import structlog
 
@@ -22,18 +23,20 @@ class ProgressLog:
         total_dossiers: int,
         every: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
+        log: Callable[..., Any] | None = None,
     ) -> None:
         self.total_dossiers, self.every, self.clock = total_dossiers, every, clock
+        self.log = log or logger.info
         self.started = self._last = clock()
 
     def update(self, report: PublishReport) -> None:
         now = self.clock()
         if now - self._last >= self.every:
             self._last = now
-            logger.info("simulate.progress", **self._figures(report, now))
+            self.log("simulate.progress", **self._figures(report, now))
 
     def done(self, report: PublishReport) -> None:
-        logger.info("simulate.done", **self._figures(report, self.clock()))
+        self.log("simulate.done", **self._figures(report, self.clock()))
 
     def _figures(self, report: PublishReport, now: float) -> dict[str, object]:
         seconds = now - self.started
