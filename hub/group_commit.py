@@ -4,9 +4,8 @@ Agency systems post one event per request, many at once. Each request on its own
 transaction (a commit, a round trip, the store's lock); taken together, the requests that
 arrive while one group is being written are the next group: one :meth:`Ingestor.submit_items`
 call, one transaction. Each request still gets only its own outcomes, in its own order, and
-only once the group is durable: a group that fails answers every request in it with the
-error, so nothing is acknowledged that was not stored (the exactly-once rules are the
-ingest's: a duplicate is a duplicate, whichever group carries it).
+only once the group is durable: nothing is acknowledged that was not stored (the
+exactly-once rules are the ingest's: a duplicate is a duplicate, whichever group carries it).
 
 There is no gathering window: the writer takes what is waiting the moment it is free, so a
 lone request is written at once, and the busier the hub the larger the groups. A group that

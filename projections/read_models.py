@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from hub.adapters.sql import ReadModelDatabase
 from hub.catalogue.store import CatalogueStore
@@ -42,6 +42,10 @@ class ReadModels:
         self._prepare: tuple[Prepare, ...] = (prepare_all, *prepare)
         self._local = threading.local()
         self._prepared = False
+
+    def today(self) -> date:
+        """The day in Vietnam of the clock: the units a restated figure is restated onto."""
+        return self.now().astimezone(VIETNAM).date()
 
     def require(self, prepare: Prepare) -> None:
         """Make ``prepare``'s tables too, before the first connection is used."""

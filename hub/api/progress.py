@@ -14,7 +14,6 @@ from fastapi.responses import Response
 
 from hub.adapters.csv_cells import SafeWriter
 from hub.api.schemas import Problem
-from hub.domain.vietnam import VIETNAM
 from projections import figures, views
 from projections.as_of import AsOf, as_of
 from projections.choices import RankBy, View
@@ -124,7 +123,7 @@ def progress_router(models: ReadModels) -> APIRouter:
         db = models.db()
         cut = as_of(span, models.now())
         counted = cut.counted
-        today = models.now().astimezone(VIETNAM).date()  # restated onto today's units
+        today = models.today()  # restated onto today's units
         tree = catalogue.tree
         points = views.series(db, tree, units, counted, by, view, today) if cut.begun else []
         carried = views.weights(tree, units, view, counted.end, today) or {}

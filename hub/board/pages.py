@@ -36,7 +36,6 @@ from hub.board import charts
 from hub.board.i18n import INDICATORS_VI, STANDINGS, STATUSES, STEPS_EN, words
 from hub.board.locale import Formats
 from hub.domain.event_types import REGISTRY
-from hub.domain.vietnam import VIETNAM
 from hub.log_reader import dossier_history
 from projections import dossier_lists, figures, scores, views
 from projections.as_of import AsOf, as_of, last_whole_day
@@ -190,7 +189,7 @@ def board_router(
             span = chosen_period(period)
             page = context(request, lang, words(lang)["title"])
             report = report_of(span, view)
-            _with_view(page, view, report)
+            _with_view(page, view, report.onto)
             rows = [r for r in report.units if not level or r.level == level]
             rows = [r for r in rows if matches(q, r.name, r.code)]
             if sort:
@@ -266,7 +265,7 @@ def board_router(
             if entry is None or catalogue is None:
                 raise BoardError(404, "not_found", code[:64])
             report = report_of(span, view)
-            _with_view(page, view, report)
+            _with_view(page, view, report.onto)
             cut = report.as_of
             assert cut is not None
             below = list(catalogue.children.get(code, ()))
@@ -276,7 +275,7 @@ def board_router(
             if cut.counted.bucket_count(step) > MOST_BUCKETS:
                 step = Granularity.QUARTER
             db = models.db()
-            today = models.now().astimezone(VIETNAM).date()  # restated onto today's units
+            today = models.today()  # restated onto today's units
             tree, shown = catalogue.tree, View(view)
             counted = cut.counted
             points = views.series(db, tree, units, counted, step, shown, today) if cut.begun else []
@@ -355,15 +354,14 @@ def board_router(
             cut = as_of(span, models.now())
             units = catalogue.subtree(code)
             db = models.db()
-            today = models.now().astimezone(VIETNAM).date()
+            today = models.today()
             former = views.carried(catalogue.tree, units, View(view), today)
             resolved = dossier_lists.resolved_late(db, units, cut.counted, lp, PAGE_SIZE, former)
             through = last_whole_day(models.now())  # overdue now, whatever the period
             now_theirs = [*units, *former]  # dossiers in progress are the successor's now
             overdue = dossier_lists.overdue(db, now_theirs, through, op, PAGE_SIZE)
+            _with_view(page, view)
             page.update(
-                view=view,
-                views_shown=catalogue.tree.changed,
                 period=span,
                 cut=cut,
                 unit=entry,
@@ -391,7 +389,7 @@ def board_router(
             span = chosen_period(period)
             page = context(request, lang, words(lang)["province_table"])
             report = report_of(span, view)
-            _with_view(page, view, report)
+            _with_view(page, view, report.onto)
             page.update(
                 period=span, cut=report.as_of, report=report, presets=_presets(models, span)
             )
@@ -417,7 +415,7 @@ def board_router(
             span = chosen_period(period)
             page = context(request, lang, words(lang)["rankings"])
             report = report_of(span, view)
-            _with_view(page, view, report)
+            _with_view(page, view, report.onto)
             shown_levels = [level] if level else page["levels"]
             page.update(
                 period=span,
@@ -552,13 +550,13 @@ def error_page(request: Request, status: int, words_key: str, detail: str = "") 
 VIEWS = tuple(view.value for view in View)
 
 
-def _with_view(page: dict[str, Any], view: str, report: ProvinceReport) -> None:
-    """The view shown (restated: onto the units of which day), and its switch when the
-    units ever merged or split."""
+def _with_view(page: dict[str, Any], view: str, onto: date | None = None) -> None:
+    """The view shown (restated: onto the units of which day, when the page's figures say),
+    and its switch when the units ever merged or split."""
     catalogue = page["catalogue"]
     page.update(
         view=view,
-        onto=report.onto,
+        onto=onto,
         views_shown=catalogue is not None and catalogue.tree.changed,
     )
 

@@ -31,7 +31,6 @@ from hub.domain.ownership import (
 from hub.domain.standing import WAITING
 from hub.domain.state import DossierState, Transition
 from hub.domain.supplement import SupplementRule
-from hub.domain.vietnam import VIETNAM
 
 __all__ = [
     "OPENING",
@@ -105,7 +104,7 @@ def decide(
             state.units,
             by,
             rules.successors,
-            event.occurred_at.astimezone(VIETNAM).date(),
+            event.occurred_at,
         )
     authority = getattr(event.payload, "authority_code", None)
     if authority is not None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from fractions import Fraction
 from typing import Any
@@ -29,6 +29,7 @@ from typing import Any
 from events.codes import parse_dossier_code
 from events.errors import EventRejected
 from events.reasons import RejectReason
+from hub.domain.vietnam import VIETNAM
 
 ALL_UNITS = "*"
 
@@ -131,13 +132,14 @@ def check_involved(
     involved: frozenset[str],
     by: Publisher,
     successors: Successors | None = None,
-    day: date | None = None,
+    at: datetime | None = None,
 ) -> None:
-    """``unit_code`` may act on the dossier on ``day``: one of its units, a unit that
-    succeeded one of them by ``day``, or a credential above them."""
+    """``unit_code`` may act on the dossier at ``at``: one of its units, a unit that
+    succeeded one of them by that day (in Vietnam), or a credential above them."""
     if unit_code in involved or by.acts_above(unit_code, involved):
         return
-    if successors is not None and day is not None:
+    if successors is not None and at is not None:  # the rare case: the day is worked out here
+        day = at.astimezone(VIETNAM).date()
         carried = {code for unit in involved for code in successors(unit, day)}
         if unit_code in carried or by.acts_above(unit_code, frozenset(carried)):
             return
