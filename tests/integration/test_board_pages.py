@@ -15,12 +15,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from hub.adapters.sql import ReadModelDatabase
 from hub.api.app import create_app
 from hub.auth.store import CredentialStore
 from hub.bootstrap import Hub, bootstrap
 from hub.bus.rejects import FileRejectSink
-from hub.bus.sources import LogSource
 from hub.catalogue.store import CatalogueStore
 from hub.domain.vietnam import VIETNAM
 from hub.log_reader import dossier_history
@@ -31,10 +29,10 @@ from hub.simulation.scenario import load_scenario
 from projections import dossier_lists
 from projections.periods import Period
 from projections.read_models import ReadModels
-from projections.registry import catch_up_all
 from projections.reports import province_report
 from tests.conftest import ROOT
 from tests.factories import event, received
+from tests.served import served
 
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
 UNIT = "000.00.01.H99"
@@ -76,20 +74,9 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
         event("dossier.processing_stopped", code=STOPPED, unit=UNIT, when="2021-06-11 09:00"),
     ]
     assert [o.status for o in hub.ingestor.submit_json(left)] == ["accepted"] * 3
-    with ReadModelDatabase(settings) as db:
-        catch_up_all(db, lambda: LogSource(hub.store))
     now = [LONG_AFTER]
-    models = ReadModels(settings, clock=lambda: now[0])
-    app = create_app(
-        hub,
-        CredentialStore(settings),
-        FileRejectSink(Path(settings.data_dir) / "r.jsonl"),
-        None,
-        models,
-    )
-    with TestClient(app) as client:
+    with served(hub, lambda: now[0]) as (models, client):
         yield Board(hub, models, client, now)
-    models.close()
     hub.close()
 
 

@@ -9,19 +9,14 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from hub.adapters.sql import ReadModelDatabase
-from hub.api.app import create_app
 from hub.auth.roles import Role
 from hub.auth.store import CredentialStore
 from hub.bootstrap import Hub, bootstrap
-from hub.bus.rejects import FileRejectSink
-from hub.bus.sources import LogSource
 from hub.catalogue.store import CatalogueStore
 from hub.catalogue.versions import CatalogueVersion
 from hub.domain.vietnam import VIETNAM
@@ -33,11 +28,11 @@ from projections.choices import View
 from projections.periods import Period
 from projections.progress.queries import Totals
 from projections.read_models import ReadModels
-from projections.registry import catch_up_all
 from projections.replay import replay
 from projections.reports import ProvinceReport, province_report, report_json
 from projections.views import allocate
 from tests.conftest import ROOT
+from tests.served import served
 
 SCENARIO = ROOT / "scenarios" / "camau-2025.yaml"
 NOW = datetime(2026, 1, 15, 9, 0, tzinfo=VIETNAM)
@@ -74,19 +69,8 @@ def year(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Year]:
     for batch in batches(made, 1000):
         StoreSink(hub.ingestor).send(batch, report)
     assert set(report.outcomes) == {"accepted"}, report.outcomes
-    with ReadModelDatabase(settings) as db:
-        catch_up_all(db, lambda: LogSource(hub.store))
-    models = ReadModels(settings, clock=lambda: NOW)
-    app = create_app(
-        hub,
-        CredentialStore(settings),
-        FileRejectSink(Path(settings.data_dir) / "r.jsonl"),
-        None,
-        models,
-    )
-    with TestClient(app) as client:
+    with served(hub, lambda: NOW) as (models, client):
         yield Year(hub, settings, models, client, catalogue, made)
-    models.close()
     hub.close()
 
 
