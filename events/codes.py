@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -167,8 +168,12 @@ def parse_procedure_code(value: str) -> ProcedureCode:
 
 
 def _check(parser: Callable[[str], object]) -> AfterValidator:
+    # Codes repeat (a unit's, a procedure's in every event; a dossier's in each of its
+    # events): a code that parsed once is not parsed again. Failures are not cached.
+    parses = lru_cache(maxsize=65_536)(parser)
+
     def validate(value: str) -> str:
-        parser(value)
+        parses(value)
         return value
 
     return AfterValidator(validate)

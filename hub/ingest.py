@@ -193,7 +193,7 @@ class Ingestor:
                 outcomes.append(Outcome("accepted", item.event_id, item.dossier_code))
         touched = [d for d in dossiers.values() if d is not None and d.pending_events]
         try:
-            self.store.save(*touched)
+            self.store.save_dossiers(touched)
         except IntegrityError:
             logger.info("ingest.conflict_retry", dossiers=len(touched), optimistic=optimistic)
             self.store.forget_cached(list(dossiers))
