@@ -44,6 +44,7 @@ class Rates:
 
     wall: float
     flowing: float
+    peak_mib: float  # the largest peak memory of the hub's processes
 
 
 def fresh_settings(url: str, bootstrap: str) -> HubSettings:
@@ -105,17 +106,30 @@ def wait_for_events(
         consumer.close()
 
 
-def store_only(url: str, bootstrap: str, path: Path, count: int) -> float:
+def _peak_mib(pid: int) -> float:
+    """A running process's peak resident memory (VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def store_only(url: str, bootstrap: str, path: Path, count: int) -> tuple[float, float]:
+    """``dvchub ingest``'s rate (its own time, start-up excluded, as the flowing rates of
+    the other paths exclude theirs) and its peak memory."""
     settings = fresh_settings(url, bootstrap)
-    started = time.perf_counter()
-    subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, "-m", "hub.cli", "ingest", str(path), "--json"],
         env=env_of(settings),
         cwd=ROOT,
-        check=True,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
     )
-    return count / (time.perf_counter() - started)
+    assert process.stdout is not None
+    summary = orjson.loads(process.stdout.read())
+    _, status, usage = os.wait4(process.pid, 0)
+    if status != 0 or summary["accepted"] != count:
+        raise SystemExit(f"dvchub ingest: status {status}, {summary}")
+    return count / summary["seconds"], usage.ru_maxrss / 1024
 
 
 def prepared(url: str, bootstrap: str) -> tuple[HubSettings, str]:
@@ -128,7 +142,7 @@ def prepared(url: str, bootstrap: str) -> tuple[HubSettings, str]:
     return settings, key
 
 
-def kafka_path(url: str, bootstrap: str, lines: list[bytes]) -> Rates:
+def kafka_path(url: str, bootstrap: str, lines: list[bytes], inbound: int) -> Rates:
     settings, key = prepared(url, bootstrap)
     producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, batch_size=512 * 1024)
     header = [("authorization", f"Bearer {key}".encode())]
@@ -140,7 +154,7 @@ def kafka_path(url: str, bootstrap: str, lines: list[bytes]) -> Rates:
     started = time.perf_counter()
     # Inbound consumers sharing the topic's partitions, and the relay, each in its own
     # process, as for scale-out.
-    parts = [(f"inbound-{n}", ["--no-relay"]) for n in range(1, INBOUND_PROCESSES + 1)]
+    parts = [(f"inbound-{n}", ["--no-relay"]) for n in range(1, inbound + 1)]
     hubs = [
         subprocess.Popen(
             [sys.executable, "-m", "hub.cli", "serve", "--no-api", *options],
@@ -151,14 +165,15 @@ def kafka_path(url: str, bootstrap: str, lines: list[bytes]) -> Rates:
     ]
     try:
         first, first_count, last = wait_for_events(settings, len(lines), hubs)
+        peak = max(_peak_mib(hub.pid) for hub in hubs)
     finally:
         for hub in hubs:
             hub.terminate()
             hub.wait(60)
     wall = len(lines) / (last - started)
     if first_count >= len(lines) or last - first < 0.5:
-        return Rates(wall, wall)  # too few events to see them flow: report the wall rate
-    return Rates(wall, (len(lines) - first_count) / (last - first))
+        return Rates(wall, wall, peak)  # too few events to see them flow: the wall rate
+    return Rates(wall, (len(lines) - first_count) / (last - first), peak)
 
 
 def http_path(url: str, bootstrap: str, lines: list[bytes]) -> Rates:
@@ -187,40 +202,60 @@ def http_path(url: str, bootstrap: str, lines: list[bytes]) -> Rates:
                 response = client.post("/v1/events", content=body, headers=headers)
                 response.raise_for_status()
             _, _, last = wait_for_events(settings, len(lines), [hub])
+        peak = _peak_mib(hub.pid)
     finally:
         hub.terminate()
         hub.wait(60)
     rate = len(lines) / (last - started)
-    return Rates(rate, rate)
+    return Rates(rate, rate, peak)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument(
+        "--inbound-processes",
+        type=int,
+        default=INBOUND_PROCESSES,
+        help="inbound consumers sharing the actions topic (default 2, or "
+        "DVCHUB_BENCH_INBOUND_PROCESSES)",
+    )
     args = parser.parse_args()
     url, bootstrap = postgres_url(), kafka_bootstrap()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "events.jsonl"
         write_workload(path, args.events)
         lines = path.read_bytes().splitlines()
-        base = store_only(url, bootstrap, path, len(lines))
-        via_kafka = kafka_path(url, bootstrap, lines)
+        base, base_peak = store_only(url, bootstrap, path, len(lines))
+        via_kafka = kafka_path(url, bootstrap, lines, args.inbound_processes)
         via_http = http_path(url, bootstrap, lines)
-    print(f"events: {len(lines)}")
-    print(f"{'path':<34} {'events/s, wall':>15} {'events/s, flowing':>18} {'to store only':>14}")
-    print(f"{'store only (dvchub ingest)':<34} {base:>15.0f} {'':>18} {1:>14.2f}")
+    print(f"events: {len(lines)}; inbound processes: {args.inbound_processes}")
+    header = f"{'path':<34} {'events/s, wall':>15} {'events/s, flowing':>18} {'to store only':>14}"
+    print(f"{header} {'peak MiB':>9}")
+    print(f"{'store only (dvchub ingest)':<34} {'':>15} {base:>18.0f} {1:>14.2f} {base_peak:>9.0f}")
     for name, rates in (
         ("Kafka in -> store -> Kafka out", via_kafka),
         ("HTTP in -> store -> Kafka out", via_http),
     ):
         ratio = rates.flowing / base
-        print(f"{name:<34} {rates.wall:>15.0f} {rates.flowing:>18.0f} {ratio:>14.2f}")
+        print(
+            f"{name:<34} {rates.wall:>15.0f} {rates.flowing:>18.0f} {ratio:>14.2f} "
+            f"{rates.peak_mib:>9.0f}"
+        )
     print(
         "wall: from starting the hub (Kafka) or the first request (HTTP) to the last event out;"
-        " flowing: events after the first ones out, over the time from those to the last."
+        " flowing: events after the first ones out, over the time from those to the last; "
+        "store only: dvchub ingest's own time, start-up excluded."
     )
-    verdict = "met" if via_kafka.flowing >= 5_000 else "NOT met"
-    print(f"target, at least 5000 events/s through Kafka while flowing: {verdict}")
+    if args.inbound_processes == 1:
+        ratio = via_kafka.flowing / base
+        verdict = "met" if ratio >= 0.8 else "NOT met"
+        print(
+            f"target, one inbound process at least 0.8x the store's rate: {ratio:.2f}x, {verdict}"
+        )
+    else:
+        verdict = "met" if via_kafka.flowing >= 5_000 else "NOT met"
+        print(f"target, at least 5000 events/s through Kafka while flowing: {verdict}")
 
 
 if __name__ == "__main__":

@@ -2,19 +2,22 @@
 per request, side by side in one run, on PostgreSQL.
 
     python -m benchmarks.http_ingest [--clients 32] [--dossiers 1500] [--batch 1]
+    python -m benchmarks.http_ingest --clients 4 --batch 500 --dossiers 20000 --baseline ingest
 
 For each way (``DVCHUB_API_GROUP_COMMIT`` on, then off) a fresh schema and ``dvchub serve
 --no-projections`` (the API alone: the projections would compete for the two cores), then
 ``--clients`` concurrent clients, each sending its own dossiers' events in order (a dossier's
 events never race each other), ``--batch`` events per request. Prints each way's events per
 second, p50 and p99 request latency, the server's peak memory, every event accepted, and the
-ratio of the two rates.
+ratio of the two rates. With ``--baseline ingest`` the second way is ``dvchub ingest`` of the
+same events from a file (its own time, start-up excluded as the server's is).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 import statistics
 import subprocess
@@ -160,11 +163,52 @@ def _run(way: str, grouped: bool, args: argparse.Namespace, events: list[dict[st
     return len(events) / took
 
 
+def _ingest(events: list[dict[str, Any]]) -> float:
+    """``dvchub ingest`` of ``events`` into a fresh schema; its rate in events per second."""
+    url, schema = postgres_url(), "bench_http_ingest"
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+        )
+        connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "events.jsonl"
+        path.write_bytes(b"".join(orjson.dumps(item) + b"\n" for item in events))
+        settings = HubSettings(
+            database_url=url, database_schema=schema, data_dir=Path(tmp), log_level="WARNING"
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", "ingest", str(path), "--json"],
+            env=child_env(settings_env(settings)),
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+        )
+        assert process.stdout is not None
+        summary = orjson.loads(process.stdout.read())
+        _, status, usage = os.wait4(process.pid, 0)
+    if status != 0 or summary["accepted"] != len(events):
+        raise SystemExit(f"dvchub ingest: status {status}, {summary}")
+    rate = len(events) / summary["seconds"]
+    print(
+        f"dvchub ingest: {len(events):,} events in {summary['seconds']:.1f} s: {rate:,.0f} "
+        f"events/s; accepted {summary['accepted']:,}; peak memory "
+        f"{usage.ru_maxrss / 1024:.0f} MiB",
+        flush=True,
+    )
+    return float(rate)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--dossiers", type=int, default=1500)
     parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument(
+        "--baseline",
+        choices=("alone", "ingest"),
+        default="alone",
+        help="one transaction per request (alone), or dvchub ingest of the same events",
+    )
     args = parser.parse_args()
     days = 30
     events = Workload(date(2021, 3, 1), days, max(1, args.dossiers // days), seed=11).events()
@@ -174,6 +218,10 @@ def main() -> None:
         flush=True,
     )
     grouped = _run("grouped", True, args, events)
+    if args.baseline == "ingest":
+        ingest = _ingest(events)
+        print(f"HTTP ({args.batch} per request) / dvchub ingest: {grouped / ingest:.2f}x")
+        return
     alone = _run("alone", False, args, events)
     print(f"group commit / one transaction per request: {grouped / alone:.1f}x")
 

@@ -31,6 +31,8 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON")] = False,
 ) -> None:
     """Append a file of JSON events, one per line, to the store."""
+    import time
+
     import orjson
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
@@ -51,6 +53,7 @@ def ingest(
             disable=not console.is_terminal,
         ) as progress:
             task = progress.add_task("ingesting", total=file.stat().st_size)
+            started = time.perf_counter()
             report = ingest_file(
                 file,
                 hub.ingestor,
@@ -59,14 +62,21 @@ def ingest(
                 on_progress=lambda n: progress.advance(task, n),
                 max_line_bytes=hub.settings.ingest_max_line_bytes,
             )
+            seconds = time.perf_counter() - started
     except NotAFileError as error:
         raise fail(f"{error}: give a file of JSON lines") from None
     finally:
         hub.close()
     if as_json:
-        typer.echo(orjson.dumps({**report.as_dict(), "rejects_file": str(rejects_path)}).decode())
+        summary = {
+            **report.as_dict(),
+            "seconds": round(seconds, 3),
+            "rejects_file": str(rejects_path),
+        }
+        typer.echo(orjson.dumps(summary).decode())
     else:
         print_ingest_report(report, rejects_path)
+        console.print(f"in {seconds:,.1f} s ({report.lines / max(seconds, 1e-9):,.0f} lines/s)")
     if strict and report.rejected:
         raise typer.Exit(3)
 
