@@ -2,12 +2,13 @@
 log, in one run (PostgreSQL).
 
     python -m benchmarks.live_catch_up [--schema bench_province_year] [--events 1000000]
-                                       [--page 5000]
+                                       [--page 5000] [--max-page 20000]
 
 On the store ``benchmarks.projections_rebuild`` fills (about 2.1 million events): the live
 worker (the one ``dvchub serve`` runs, through the embedded bus: batches of ``--page``
-events of the log, each folded, written and checkpointed in one transaction) from an empty
-read model over the first ``--events`` events, into a scratch schema; then ``dvchub
+events of the log, doubling while it is behind up to ``--max-page``, each folded, written
+and checkpointed in one transaction) from an empty read model over the first ``--events``
+events, into a scratch schema; then ``dvchub
 projections rebuild`` of the whole log (sharded) as an operator runs it, its read model
 swapped in beside the store. Prints each one's events per second (the live one's CPU time
 and peak memory too) and the ratio of the two rates.
@@ -45,7 +46,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--schema", default="bench_province_year")
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--page", type=int, default=5_000, help="events per batch")
+    parser.add_argument("--page", type=int, default=5_000, help="events of the first batch")
+    parser.add_argument("--max-page", type=int, default=20_000, help="largest batch")
     args = parser.parse_args()
     url = postgres_url()
     store = DossierStore(HubSettings(database_url=url, database_schema=args.schema))
@@ -53,7 +55,9 @@ def main() -> None:
     _fresh(url, "bench_live_catch_up")
     live = HubSettings(database_url=url, database_schema="bench_live_catch_up")
     db = ReadModelDatabase(live)
-    worker = ProjectionWorker(UnitProgress(), db, LogSource(store, page=args.page))
+    worker = ProjectionWorker(
+        UnitProgress(), db, LogSource(store, page=args.page, max_page=args.max_page)
+    )
     worker.start()
     no_wait = threading.Event()
     no_wait.set()

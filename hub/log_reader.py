@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +14,7 @@ import structlog
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import get_topic
 
+from hub.adapters.postgres_recorder import BinaryInsertApplicationRecorder
 from hub.application import DossierStore
 from hub.domain.dossier import Dossier, dossier_id
 
@@ -63,15 +64,19 @@ def stored_page(
     mapper = store.mapper
     if mapper.compressor is not None or mapper.cipher is not None:
         return None
+    recorder = store.recorder
+    rows: Iterable[tuple[int, str, bytes]]
+    if isinstance(recorder, BinaryInsertApplicationRecorder):
+        rows = recorder.stored_states(start, limit)
+    else:
+        rows = ((n.id, n.topic, n.state) for n in recorder.select_notifications(start, limit))
     page: list[tuple[int, bytes | LoggedEvent]] = []
-    for notification in store.recorder.select_notifications(start=start, limit=limit):
-        if notification.topic in _DOSSIER_TOPICS:
-            page.append((notification.id, bytes(notification.state)))
+    for position, topic, state in rows:
+        if topic in _DOSSIER_TOPICS:
+            page.append((position, bytes(state)))
         else:
-            logger.error(
-                "log.unreadable_event", position=notification.id, error_type="UnknownTopic"
-            )
-            page.append((notification.id, LoggedEvent(notification.id, {}, {})))
+            logger.error("log.unreadable_event", position=position, error_type="UnknownTopic")
+            page.append((position, LoggedEvent(position, {}, {})))
     return page
 
 

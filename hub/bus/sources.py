@@ -80,12 +80,27 @@ class Source(Protocol):
 
 
 class LogSource:
-    """The embedded bus: the store's log, polled (one part, offsets are positions)."""
+    """The embedded bus: the store's log, polled (one part, offsets are positions).
+
+    Pages start at ``page`` events; while the reader is behind (a page comes back full) each
+    next page is twice as large, up to ``max_page``: a reader catching up on a large log
+    writes and checkpoints fewer, larger batches, and one that keeps up reads small pages.
+    """
 
     name = "log"
 
-    def __init__(self, store: DossierStore, page: int = 5_000, poll_seconds: float = 0.2) -> None:
+    def __init__(
+        self,
+        store: DossierStore,
+        page: int = 5_000,
+        poll_seconds: float = 0.2,
+        max_page: int = 20_000,
+    ) -> None:
+        if not 0 < page <= max_page:
+            raise ValueError(f"page must be between 1 and max_page ({max_page}), got {page}")
         self.store, self.page, self.poll_seconds = store, page, poll_seconds
+        self.max_page = max_page
+        self._size = page
         self._resume: Resume | None = None
         self._after = 0
 
@@ -97,13 +112,21 @@ class LogSource:
         assert self._resume is not None
         checkpoint = self._resume([0]).get(0)
         self._after = 0 if checkpoint is None else checkpoint.position
+        self._size = self.page
+
+    @property
+    def next_page(self) -> int:
+        """How many events the next poll asks for."""
+        return self._size
 
     def poll(self, stop: threading.Event) -> list[Delivery]:
         # The stored JSON as it is (decoded by each reader, for the fields it needs) rather
         # than domain events: building them was a third of a live projection's time.
-        stored = stored_page(self.store, self._after + 1, self.page)
+        size = self._size
+        stored = stored_page(self.store, self._after + 1, size)
         if stored is None:
-            stored = [(e.position, e) for e in log_page(self.store, self._after + 1, self.page)]
+            stored = [(e.position, e) for e in log_page(self.store, self._after + 1, size)]
+        self._size = min(size * 2, self.max_page) if len(stored) >= size else self.page
         if not stored:
             if not stop.is_set():
                 stop.wait(self.poll_seconds)

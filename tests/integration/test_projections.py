@@ -432,6 +432,53 @@ def test_a_page_of_records_read_from_the_file_is_the_page_the_hub_reads(hub: Hub
     assert record_page(hub.store, last + 1, 5) == [(last + 1, {})]
 
 
+def test_the_live_readers_page_is_the_stored_json_of_the_log_in_order(hub: Hub) -> None:
+    """The embedded bus hands its readers each event's stored JSON as it is (on PostgreSQL
+    read by a binary COPY): byte for byte what the library's reader returns, for any start
+    and size; a row of another topic comes as an empty event, in its place."""
+    from hub.log_reader import LoggedEvent, stored_page
+
+    ingest(hub, Workload(date(2021, 3, 1), 12, 20, seed=5).events())
+    raw = RawStore(hub)
+    last = raw.rows()[-1][0]
+    raw.run(f"UPDATE {raw.table} SET topic = ? WHERE {raw.position} = ?", ("x.y:Other", 4))
+    for start, limit in ((1, 10_000), (7, 13), (last - 2, 100), (last + 1, 10)):
+        library = hub.store.recorder.select_notifications(start, limit)
+        page = stored_page(hub.store, start, limit)
+        assert page is not None
+        assert [position for position, _ in page] == [n.id for n in library]
+        for (position, value), notification in zip(page, library, strict=True):
+            if position == 4:
+                assert value == LoggedEvent(4, {}, {})
+            else:
+                assert value == bytes(notification.state)
+
+
+def test_the_embedded_bus_reads_larger_pages_while_behind_and_small_ones_once_caught_up(
+    hub: Hub,
+) -> None:
+    """Catching up, each page is twice the last (up to the limit); once a page is not full,
+    the next is the first size again."""
+    import threading
+
+    items = Workload(date(2021, 3, 1), 12, 20, seed=5).events()
+    ingest(hub, items)
+    source = LogSource(hub.store, page=10, max_page=40)
+    source.start(lambda parts: {})
+    no_wait = threading.Event()
+    no_wait.set()
+    sizes, positions = [], []
+    while batch := source.poll(no_wait):
+        sizes.append(len(batch))
+        positions.extend(delivery.position for delivery in batch)
+    assert positions == list(range(1, len(items) + 1))  # every event once, in order
+    full, rest = divmod(len(items) - 10 - 20, 40)
+    assert sizes == [10, 20, *[40] * full, *([rest] if rest else [])]
+    assert source.next_page == 10
+    with pytest.raises(ValueError, match="page must be between 1 and max_page"):
+        LogSource(hub.store, page=50, max_page=40)
+
+
 def test_a_rebuild_parks_rows_that_are_not_events_and_folds_the_rest(
     hub: Hub, db: ReadModelDatabase
 ) -> None:
