@@ -3,11 +3,12 @@
 Three phases on the same events, each with a fresh PostgreSQL schema and fresh topics:
 
 1. store only: ``dvchub ingest FILE`` (the baseline);
-2. Kafka in → store → Kafka out: the events are first put on the actions topic; then
-   ``dvchub serve --no-api`` is started and timed until the last one is on the events topic;
-3. HTTP in → store → Kafka out: ``dvchub serve --no-inbound`` is started and the events are
-   posted in batches of 1,000; timed from the first request until the last event is on the
-   events topic.
+2. Kafka in → store → Kafka out: the events are first put on the actions topic; then the
+   inbound consumers and the relay (``dvchub serve --no-api``, each its role alone) are
+   started and timed until the last one is on the events topic;
+3. HTTP in → store → Kafka out: ``dvchub serve --no-inbound`` (the API and the relay) is
+   started and the events are posted in batches of 1,000; timed from the first request
+   until the last event is on the events topic.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ from hub.auth.credentials import Role
 from hub.auth.store import CredentialStore
 from hub.bus.topics import ensure_topics
 from hub.settings import HubSettings, settings_env
+
+#: Options that leave a ``dvchub serve`` process to its role (API, inbound or relay).
+ROLE_ALONE = ("--no-projections", "--no-connector")
 
 INBOUND_PROCESSES = int(os.environ.get("DVCHUB_BENCH_INBOUND_PROCESSES", "2"))
 
@@ -153,11 +157,12 @@ def kafka_path(url: str, bootstrap: str, lines: list[bytes], inbound: int) -> Ra
     producer.close()
     started = time.perf_counter()
     # Inbound consumers sharing the topic's partitions, and the relay, each in its own
-    # process, as for scale-out.
+    # process, as for scale-out; each process runs its role alone (the projections and the
+    # connector are other roles, measured by their own benchmarks).
     parts = [(f"inbound-{n}", ["--no-relay"]) for n in range(1, inbound + 1)]
     hubs = [
         subprocess.Popen(
-            [sys.executable, "-m", "hub.cli", "serve", "--no-api", *options],
+            [sys.executable, "-m", "hub.cli", "serve", "--no-api", *ROLE_ALONE, *options],
             env={**env_of(settings), "DVCHUB_INSTANCE_ID": name},
             cwd=ROOT,
         )
@@ -182,7 +187,16 @@ def http_path(url: str, bootstrap: str, lines: list[bytes]) -> Rates:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     hub = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "serve", "--no-inbound", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "hub.cli",
+            "serve",
+            "--no-inbound",
+            *ROLE_ALONE,
+            "--port",
+            str(port),
+        ],
         env=env_of(settings),
         cwd=ROOT,
     )
