@@ -35,7 +35,7 @@ from hub.api.audit import audit_router
 from hub.api.docs import docs_router
 from hub.api.progress import progress_router
 from hub.api.reuse import reuse_router
-from hub.api.schemas import DossierView, EventResult, IngestResponse, Problem
+from hub.api.schemas import DossierView, IngestResponse, Problem
 from hub.api.security_headers import SecurityHeaders
 from hub.auth.bearer import MalformedAuthorizationError, bearer_token
 from hub.auth.credentials import Principal, Role
@@ -194,7 +194,7 @@ def create_app(
     )
     async def post_events(
         request: Request, who: Annotated[Principal, Depends(publisher)]
-    ) -> JSONResponse:
+    ) -> Response:
         request_id = uuid.uuid4().hex
         body = await _read_limited(request, settings.api_max_request_bytes)
         try:
@@ -236,18 +236,13 @@ def create_app(
         ]
         if refused:
             await run_in_threadpool(rejects.publish, refused)
-        answer = IngestResponse(
-            accepted=sum(o.status == "accepted" for o in outcomes),
-            duplicate=sum(o.status == "duplicate" for o in outcomes),
-            rejected=len(refused),
-            results=[EventResult.of(i, o) for i, o in enumerate(outcomes)],
-        )
+        answer = IngestResponse.of(outcomes)
         status = 200
         if all(o.reason is RejectReason.UNIT_NOT_AUTHORISED for o in outcomes):
             status = 403
         elif single and answer.rejected:
             status = 422
-        return JSONResponse(answer.model_dump(mode="json"), status_code=status)
+        return Response(answer.model_dump_json(), status_code=status, media_type="application/json")
 
     @app.get(
         "/v1/dossiers/{code}",

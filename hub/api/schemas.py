@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
@@ -24,16 +25,38 @@ class EventResult(BaseModel):
     message: str | None = None
     field: str | None = None
 
-    @classmethod
-    def of(cls, index: int, outcome: Outcome) -> EventResult:
-        return cls(index=index, **asdict(outcome))
-
 
 class IngestResponse(BaseModel):
     accepted: int
     duplicate: int
     rejected: int
     results: list[EventResult]
+
+    @classmethod
+    def of(cls, outcomes: Sequence[Outcome]) -> IngestResponse:
+        """The answer to a request whose events had ``outcomes``, in order. Validated from
+        plain values in one call (building a model per event, through ``asdict``'s deep
+        copies, cost 25 µs per event: more than a tenth of a large batch's time)."""
+        counts = Counter(outcome.status for outcome in outcomes)
+        return cls.model_validate(
+            {
+                "accepted": counts["accepted"],
+                "duplicate": counts["duplicate"],
+                "rejected": counts["rejected"],
+                "results": [
+                    {
+                        "index": index,
+                        "status": outcome.status,
+                        "event_id": outcome.event_id,
+                        "dossier_code": outcome.dossier_code,
+                        "reason": outcome.reason,
+                        "message": outcome.message,
+                        "field": outcome.field,
+                    }
+                    for index, outcome in enumerate(outcomes)
+                ],
+            }
+        )
 
 
 class Problem(BaseModel):

@@ -467,7 +467,8 @@ def test_the_embedded_bus_reads_larger_pages_while_behind_and_small_ones_once_ca
     source.start(lambda parts: {})
     no_wait = threading.Event()
     no_wait.set()
-    sizes, positions = [], []
+    sizes: list[int] = []
+    positions: list[int] = []
     while batch := source.poll(no_wait):
         sizes.append(len(batch))
         positions.extend(delivery.position for delivery in batch)
