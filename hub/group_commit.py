@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
@@ -31,11 +31,21 @@ from hub.metrics import GROUP_REQUESTS
 logger = structlog.get_logger(__name__)
 
 
+Items = Sequence[DossierEvent | Outcome]
+
+
 @dataclass
 class _Request:
-    items: Sequence[DossierEvent | Outcome]
+    items: Items | Callable[[], Items]  # admitted, or admitted by the writer
     publishers: Sequence[Publisher]
     answer: Future[list[Outcome]] = field(default_factory=Future)
+
+    def admitted(self) -> Items:
+        if callable(self.items):
+            self.items = self.items()
+            if len(self.items) != len(self.publishers):
+                raise ValueError("one publisher per item")
+        return self.items
 
 
 class GroupCommitter:
@@ -49,10 +59,14 @@ class GroupCommitter:
         self._lock = threading.Lock()
 
     def submit(
-        self, items: Sequence[DossierEvent | Outcome], publishers: Sequence[Publisher]
+        self, items: Items | Callable[[], Items], publishers: Sequence[Publisher]
     ) -> Future[list[Outcome]]:
-        """Queue a request's admitted items; its outcomes once its group is durable."""
-        if len(items) != len(publishers):
+        """Queue a request's admitted items; its outcomes once its group is durable.
+
+        ``items`` may also be a function that admits them (parses and authorises), called
+        on the writer's thread: a large request is then parsed by the thread that writes it
+        rather than by another one taking turns with it on the interpreter lock."""
+        if not callable(items) and len(items) != len(publishers):
             raise ValueError("one publisher per item")
         request = _Request(items, publishers)
         with self._lock:
@@ -82,7 +96,7 @@ class GroupCommitter:
             first = self._waiting.get()
             if first is None:
                 return
-            group, count, last = [first], len(first.items), False
+            group, count, last = [first], len(first.publishers), False
             while count < self.most_events:
                 try:
                     more = self._waiting.get_nowait()
@@ -92,13 +106,16 @@ class GroupCommitter:
                     last = True
                     break
                 group.append(more)
-                count += len(more.items)
+                count += len(more.publishers)
             self._write(group)
             if last:
                 return
 
     def _write(self, group: list[_Request]) -> None:
-        items = [item for request in group for item in request.items]
+        group = [request for request in group if self._admit(request)]
+        if not group:
+            return
+        items = [item for request in group for item in request.admitted()]
         publishers = [by for request in group for by in request.publishers]
         try:
             outcomes = self.ingestor.submit_items(items, publishers)
@@ -113,7 +130,17 @@ class GroupCommitter:
         GROUP_REQUESTS.observe(len(group))
         start = 0
         for request in group:
-            end = start + len(request.items)
+            end = start + len(request.publishers)
             request.answer.set_result(outcomes[start:end])
             start = end
         logger.debug("ingest.group_written", requests=len(group), events=len(items))
+
+    @staticmethod
+    def _admit(request: _Request) -> bool:
+        """Admit ``request``'s items if the writer is to; a failure is its answer alone."""
+        try:
+            request.admitted()
+        except Exception as error:
+            request.answer.set_exception(error)
+            return False
+        return True

@@ -8,6 +8,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Annotated, Any
 
 import orjson
@@ -44,7 +45,7 @@ from hub.board.pages import BoardError, board_router, error_page
 from hub.bootstrap import Hub
 from hub.bus.rejects import Reject, RejectSink
 from hub.domain.ownership import Transport
-from hub.group_commit import GroupCommitter
+from hub.group_commit import GroupCommitter, Items
 from hub.ingest import Outcome, admit, publisher_of
 from hub.log_reader import last_position
 from hub.supervisor import Readiness
@@ -222,11 +223,11 @@ def create_app(
         if committer is None:
             outcomes = await run_in_threadpool(hub.ingestor.submit_bytes, raws, who, Transport.HTTP)
         else:
-            if len(raws) <= INLINE_EVENTS:  # a few events: checked at once, no thread hop
-                admitted = [admit(raw, who) for raw in raws]
-            else:
-                admitted = await run_in_threadpool(lambda: [admit(raw, who) for raw in raws])
             by = publisher_of(who, Transport.HTTP)
+            if len(raws) <= INLINE_EVENTS:  # a few events: checked at once, no thread hop
+                admitted: Items | Callable[[], Items] = [admit(raw, who) for raw in raws]
+            else:  # checked by the writer, which then writes them
+                admitted = partial(_admit_all, raws, who)
             outcomes = await asyncio.wrap_future(committer.submit(admitted, [by] * len(raws)))
         metrics.count("http", outcomes)
         refused = [
@@ -367,6 +368,10 @@ def _is_board(request: Request) -> bool:
     return not path.startswith(("/v1/", "/docs", "/redoc", "/openapi", "/metrics")) and (
         path not in ("/healthz", "/readyz")
     )
+
+
+def _admit_all(raws: list[bytes], who: Principal) -> list[DossierEvent | Outcome]:
+    return [admit(raw, who) for raw in raws]
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:

@@ -98,3 +98,41 @@ def test_stopping_writes_what_waits_and_a_later_request_starts_it_again() -> Non
     nothing: list[Any] = []
     with pytest.raises(ValueError, match="one publisher per item"):
         committer.submit(nothing, [OPERATOR])
+
+
+def test_a_request_may_leave_its_admission_to_the_writer_and_its_failure_is_its_own() -> None:
+    """A large request hands over a function that admits its items: the writer calls it on
+    its own thread, before the group is written; if it fails, that request gets the error
+    and the rest of the group is stored."""
+    ingestor = RecordingIngestor()
+    committer = GroupCommitter(ingestor)  # type: ignore[arg-type]
+    first = ask(committer, "a")
+    assert ingestor.entered.wait(5)
+    threads: list[str] = []
+
+    def admit() -> list[Any]:
+        threads.append(threading.current_thread().name)
+        return ["b.1", "b.2"]
+
+    def broken() -> list[Any]:
+        raise ValueError("not JSON after all")
+
+    lazy = committer.submit(admit, [OPERATOR] * 2)
+    failing = committer.submit(broken, [OPERATOR] * 3)
+
+    def short_of_one() -> list[Any]:
+        return ["c.1"]
+
+    short = committer.submit(short_of_one, [OPERATOR] * 2)  # fewer items than publishers
+    after = ask(committer, "d")
+    ingestor.gate.set()
+    assert [o.dossier_code for o in first.result(5)] == ["a"]
+    assert [o.dossier_code for o in lazy.result(5)] == ["b.1", "b.2"]
+    with pytest.raises(ValueError, match="not JSON after all"):
+        failing.result(5)
+    with pytest.raises(ValueError, match="one publisher per item"):
+        short.result(5)
+    assert [o.dossier_code for o in after.result(5)] == ["d"]
+    assert threads == ["group-commit"]
+    assert ingestor.batches[1] == ["b.1", "b.2", "d"]
+    committer.stop()
