@@ -143,11 +143,23 @@ class Ingestor:
     def _submit(
         self, items: Sequence[DossierEvent | Outcome], publishers: Sequence[Publisher]
     ) -> list[Outcome]:
+        try:
+            return self._decide_and_save(items, publishers, optimistic=True)
+        except IntegrityError:
+            # Most often a guess was wrong (an opening event of a dossier stored but not
+            # cached, as when a file is sent again): decided again at once from the store.
+            # Only a writer racing this one makes that fail too; then wait a little.
+            if self.attempts <= 1:
+                raise
         for attempt in stamina.retry_context(
-            on=IntegrityError, attempts=self.attempts, wait_initial=0.01, wait_max=1.0
+            on=IntegrityError,
+            attempts=max(1, self.attempts - 1),
+            wait_initial=0.01,
+            wait_max=1.0,
+            wait_jitter=0.05,
         ):
             with attempt:
-                return self._decide_and_save(items, publishers, optimistic=attempt.num == 1)
+                return self._decide_and_save(items, publishers, optimistic=False)
         raise AssertionError("unreachable: stamina re-raises after the last attempt")
 
     def _decide_and_save(

@@ -162,19 +162,32 @@ def test_postgres_stores_events_as_json_readable_in_sql(
 def test_an_opening_event_for_an_uncached_stored_dossier_is_still_a_duplicate(
     settings: HubSettings,
 ) -> None:
-    """A fresh writer guesses a 'received' opens a new dossier; the store proves it wrong."""
+    """A fresh writer guesses a 'received' opens a new dossier; the store proves it wrong,
+    and the batch is decided again from the store at once: no retry is scheduled, no wait
+    (a file sent again is made of such batches)."""
+    from stamina.instrumentation import RetryDetails, get_on_retry_hooks, set_on_retry_hooks
+
     sent = event("dossier.received")
     first = bootstrap(settings, configure_logs=False)
     first.ingestor.submit_json([sent, event("dossier.resolved", when="2021-03-16 09:00")])
     first.close()
     fresh = bootstrap(settings, configure_logs=False)
+    scheduled: list[RetryDetails] = []
+    hooks = get_on_retry_hooks()
+
+    def record(details: RetryDetails) -> None:
+        scheduled.append(details)
+
+    set_on_retry_hooks([record])
     try:
         other = event("dossier.received", code="000.00.01.H12-210315-0002")
         outcomes = fresh.ingestor.submit_json([other, sent])
         assert statuses(outcomes) == ["accepted", "duplicate"]
+        assert scheduled == []
         assert len(dossier_history(fresh.store, CODE)) == 2
         assert len(dossier_history(fresh.store, other["dossier_code"])) == 1
     finally:
+        set_on_retry_hooks(hooks)
         fresh.close()
 
 
