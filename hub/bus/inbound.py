@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from typing import Any
 
 import structlog
 from eventsourcing.persistence import PersistenceError
@@ -33,6 +34,7 @@ from events.models import DossierEvent
 from events.reasons import RejectReason
 from hub import metrics
 from hub.auth.bearer import MalformedAuthorizationError, bearer_token
+from hub.auth.credentials import Principal
 from hub.auth.store import AuthenticationError, CredentialStore
 from hub.bus.backoff import Backoff
 from hub.bus.rejects import Reject
@@ -108,7 +110,8 @@ class InboundConsumer:
         return self.consumer
 
     def _handle(self, records: list[ConsumerRecord]) -> None:
-        admitted = [self._admit(record) for record in records]
+        known: dict[tuple[Any, ...], Principal | Exception] = {}  # one check per credential
+        admitted = [self._admit(record, known) for record in records]
         outcomes = self.ingestor.submit_items(
             [item for item, _ in admitted], [by for _, by in admitted]
         )
@@ -137,14 +140,22 @@ class InboundConsumer:
         producer.commit_transaction()
         self._report_lag()
 
-    def _admit(self, record: ConsumerRecord) -> tuple[DossierEvent | Outcome, Publisher]:
-        values = [v for k, v in record.headers or [] if k.lower() == AUTHORIZATION_HEADER]
-        try:
-            principal = self.credentials.authenticate(bearer_token(values))
-        except (AuthenticationError, MalformedAuthorizationError) as error:
+    def _admit(
+        self, record: ConsumerRecord, known: dict[tuple[Any, ...], Principal | Exception]
+    ) -> tuple[DossierEvent | Outcome, Publisher]:
+        """Authenticate and parse one record; ``known`` keeps the batch's answers per
+        authorisation header (the records of a batch mostly share one)."""
+        values = tuple(v for k, v in record.headers or [] if k.lower() == AUTHORIZATION_HEADER)
+        if values not in known:
+            try:
+                known[values] = self.credentials.authenticate(bearer_token(list(values)))
+            except (AuthenticationError, MalformedAuthorizationError) as error:
+                known[values] = error
+        principal = known[values]
+        if isinstance(principal, Exception):
             refusal = EventRejected(
                 RejectReason.UNAUTHENTICATED,
-                f"{error}; send one header '{AUTHORIZATION_HEADER}: Bearer <API key>'",
+                f"{principal}; send one header '{AUTHORIZATION_HEADER}: Bearer <API key>'",
             )
             return Outcome.rejected(refusal), publisher_of(None, Transport.KAFKA)
         item = admit(record.value or b"", principal)
