@@ -44,6 +44,8 @@ def log_page(store: DossierStore, start: int, limit: int) -> list[LoggedEvent]:
             event = store.mapper.to_domain_event(notification)
             if not isinstance(event, Dossier.Opened | Dossier.Recorded):
                 raise TypeError(f"not a dossier event: {type(event).__name__}")
+            if not isinstance(event.record, dict) or not isinstance(event.transition, dict):
+                raise TypeError("record and transition are not objects")
             page.append(LoggedEvent(notification.id, event.record, event.transition))
         except Exception as error:
             logger.error(
@@ -78,6 +80,31 @@ def stored_page(
             logger.error("log.unreadable_event", position=position, error_type="UnknownTopic")
             page.append((position, LoggedEvent(position, {}, {})))
     return page
+
+
+def decoded_page(store: DossierStore, start: int, limit: int) -> list[LoggedEvent]:
+    """:func:`log_page`, read as the stored JSON (:func:`stored_page`) and decoded with
+    orjson alone, without building the library's domain events (which took most of the
+    relay's time): the same events, and the same empty event for a row that is not one."""
+    stored = stored_page(store, start, limit)
+    if stored is None:
+        return log_page(store, start, limit)
+    return [
+        value if isinstance(value, LoggedEvent) else _decoded(position, value)
+        for position, value in stored
+    ]
+
+
+def _decoded(position: int, state: bytes) -> LoggedEvent:
+    try:
+        data = orjson.loads(state)
+        record, transition = data["record"], data["transition"]
+        if not isinstance(record, dict) or not isinstance(transition, dict):
+            raise TypeError("record and transition are not objects")
+    except (orjson.JSONDecodeError, TypeError, KeyError, AttributeError) as error:
+        logger.error("log.unreadable_event", position=position, error_type=type(error).__name__)
+        return LoggedEvent(position, {}, {})
+    return LoggedEvent(position, record, transition)
 
 
 _DOSSIER_TOPICS = frozenset({get_topic(Dossier.Opened), get_topic(Dossier.Recorded)})

@@ -25,7 +25,7 @@ from hub import metrics
 from hub.application import DossierStore
 from hub.bus.backoff import Backoff
 from hub.bus.published import published_value
-from hub.log_reader import last_position, log_page
+from hub.log_reader import decoded_page, last_position
 from hub.settings import HubSettings
 
 logger = structlog.get_logger("hub.bus.relay")
@@ -69,7 +69,7 @@ class Relay:
     def publish_next(self) -> int:
         """Publish the next batch in one transaction; return how many events it held."""
         assert self.producer is not None
-        events = log_page(self.store, start=self.position + 1, limit=self.batch)
+        events = decoded_page(self.store, start=self.position + 1, limit=self.batch)
         if events:
             self.producer.begin_transaction()
             for event in events:

@@ -436,13 +436,17 @@ def test_the_live_readers_page_is_the_stored_json_of_the_log_in_order(hub: Hub) 
     """The embedded bus hands its readers each event's stored JSON as it is (on PostgreSQL
     read by a binary COPY): byte for byte what the library's reader returns, for any start
     and size; a row of another topic comes as an empty event, in its place."""
-    from hub.log_reader import LoggedEvent, stored_page
+    from hub.log_reader import LoggedEvent, decoded_page, log_page, stored_page
 
     ingest(hub, Workload(date(2021, 3, 1), 12, 20, seed=5).events())
     raw = RawStore(hub)
     last = raw.rows()[-1][0]
     raw.run(f"UPDATE {raw.table} SET topic = ? WHERE {raw.position} = ?", ("x.y:Other", 4))
-    for start, limit in ((1, 10_000), (7, 13), (last - 2, 100), (last + 1, 10)):
+    raw.insert(last + 1, str(uuid4()), 1, b"\xff\xfe not JSON")
+    raw.insert(last + 2, str(uuid4()), 1, b'{"record": [], "transition": {}}')
+    for start, limit in ((1, 10_000), (7, 13), (last - 2, 100), (last + 3, 10)):
+        # The relay's page, decoded from the stored JSON alone: the library reader's events.
+        assert decoded_page(hub.store, start, limit) == log_page(hub.store, start, limit)
         library = hub.store.recorder.select_notifications(start, limit)
         page = stored_page(hub.store, start, limit)
         assert page is not None
