@@ -30,7 +30,14 @@ import psycopg
 from kafka import KafkaConsumer, KafkaProducer
 
 from benchmarks.ingest_postgres import write_workload
-from benchmarks.services import ROOT, child_env, kafka_bootstrap, postgres_url
+from benchmarks.services import (
+    ROOT,
+    child_env,
+    kafka_bootstrap,
+    peak_mib,
+    postgres_url,
+    run_measured,
+)
 from hub.auth.credentials import Role
 from hub.auth.store import CredentialStore
 from hub.bus.topics import ensure_topics
@@ -110,30 +117,19 @@ def wait_for_events(
         consumer.close()
 
 
-def _peak_mib(pid: int) -> float:
-    """A running process's peak resident memory (VmHWM)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def store_only(url: str, bootstrap: str, path: Path, count: int) -> tuple[float, float]:
     """``dvchub ingest``'s rate (its own time, start-up excluded, as the flowing rates of
     the other paths exclude theirs) and its peak memory."""
     settings = fresh_settings(url, bootstrap)
-    process = subprocess.Popen(
+    finished = run_measured(
+        "dvchub ingest",
         [sys.executable, "-m", "hub.cli", "ingest", str(path), "--json"],
-        env=env_of(settings),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
+        env_of(settings),
     )
-    assert process.stdout is not None
-    summary = orjson.loads(process.stdout.read())
-    _, status, usage = os.wait4(process.pid, 0)
-    if status != 0 or summary["accepted"] != count:
-        raise SystemExit(f"dvchub ingest: status {status}, {summary}")
-    return count / summary["seconds"], usage.ru_maxrss / 1024
+    summary = orjson.loads(finished.output)
+    if summary["accepted"] != count:
+        raise SystemExit(f"dvchub ingest: {summary}")
+    return count / summary["seconds"], finished.peak_mib
 
 
 def prepared(url: str, bootstrap: str) -> tuple[HubSettings, str]:
@@ -170,7 +166,7 @@ def kafka_path(url: str, bootstrap: str, lines: list[bytes], inbound: int) -> Ra
     ]
     try:
         first, first_count, last = wait_for_events(settings, len(lines), hubs)
-        peak = max(_peak_mib(hub.pid) for hub in hubs)
+        peak = max(peak_mib(hub.pid) for hub in hubs)
     finally:
         for hub in hubs:
             hub.terminate()
@@ -216,7 +212,7 @@ def http_path(url: str, bootstrap: str, lines: list[bytes]) -> Rates:
                 response = client.post("/v1/events", content=body, headers=headers)
                 response.raise_for_status()
             _, _, last = wait_for_events(settings, len(lines), [hub])
-        peak = _peak_mib(hub.pid)
+        peak = peak_mib(hub.pid)
     finally:
         hub.terminate()
         hub.wait(60)

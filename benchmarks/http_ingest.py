@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import socket
 import statistics
 import subprocess
@@ -32,7 +31,14 @@ import orjson
 import psycopg
 from psycopg import sql
 
-from benchmarks.services import ROOT, child_env, postgres_url, wait_until_ready
+from benchmarks.services import (
+    ROOT,
+    child_env,
+    peak_mib,
+    postgres_url,
+    run_measured,
+    wait_until_ready,
+)
 from hub.auth.roles import ALL_UNITS, Role
 from hub.auth.store import CredentialStore
 from hub.settings import HubSettings, settings_env
@@ -43,13 +49,6 @@ def _port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _peak_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return 0
 
 
 def _shares(events: list[dict[str, Any]], clients: int) -> list[list[dict[str, Any]]]:
@@ -146,7 +145,7 @@ def _run(way: str, grouped: bool, args: argparse.Namespace, events: list[dict[st
         began = time.perf_counter()
         accepted = sum(asyncio.run(everyone()))
         took = time.perf_counter() - began
-        peak = _peak_kib(server.pid)
+        peak = peak_mib(server.pid)
     finally:
         server.terminate()
         server.wait(30)
@@ -155,7 +154,7 @@ def _run(way: str, grouped: bool, args: argparse.Namespace, events: list[dict[st
     print(
         f"{way}: {len(events):,} events in {took:.1f} s: {len(events) / took:,.0f} events/s; "
         f"request p50 {p50:.1f} ms, p99 {p99:.1f} ms; accepted {accepted:,}; "
-        f"server peak memory {peak / 1024:.0f} MiB",
+        f"server peak memory {peak:.0f} MiB",
         flush=True,
     )
     if accepted != len(events):
@@ -177,22 +176,19 @@ def _ingest(events: list[dict[str, Any]]) -> float:
         settings = HubSettings(
             database_url=url, database_schema=schema, data_dir=Path(tmp), log_level="WARNING"
         )
-        process = subprocess.Popen(
+        finished = run_measured(
+            "dvchub ingest",
             [sys.executable, "-m", "hub.cli", "ingest", str(path), "--json"],
-            env=child_env(settings_env(settings)),
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
+            child_env(settings_env(settings)),
         )
-        assert process.stdout is not None
-        summary = orjson.loads(process.stdout.read())
-        _, status, usage = os.wait4(process.pid, 0)
-    if status != 0 or summary["accepted"] != len(events):
-        raise SystemExit(f"dvchub ingest: status {status}, {summary}")
+        summary = orjson.loads(finished.output)
+    if summary["accepted"] != len(events):
+        raise SystemExit(f"dvchub ingest: {summary}")
     rate = len(events) / summary["seconds"]
     print(
         f"dvchub ingest: {len(events):,} events in {summary['seconds']:.1f} s: {rate:,.0f} "
         f"events/s; accepted {summary['accepted']:,}; peak memory "
-        f"{usage.ru_maxrss / 1024:.0f} MiB",
+        f"{finished.peak_mib:.0f} MiB",
         flush=True,
     )
     return float(rate)

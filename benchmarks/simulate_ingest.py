@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 
-from benchmarks.services import ROOT, child_env
+from benchmarks.services import ROOT, child_env, run_measured
 
 DEFAULT_SCENARIO = ROOT / "scenarios" / "camau-2021h1.yaml"
 
@@ -62,16 +60,9 @@ def prepare(scenario: Path, data_dir: Path, events_file: Path | None) -> None:
 
 def run_phase(name: str, command: list[str], data_dir: Path) -> Phase:
     env = child_env({"DVCHUB_DATA_DIR": str(data_dir), "DVCHUB_LOG_LEVEL": "WARNING"})
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, cwd=ROOT)
-    assert process.stdout is not None
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    if status != 0:
-        raise SystemExit(f"{name} failed with status {status}: {output.decode()}")
+    finished = run_measured(name, command, env)
     events, _ = log_digest(data_dir)
-    return Phase(name, seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, events)
+    return Phase(name, finished.seconds, finished.cpu_seconds, finished.peak_mib, events)
 
 
 def log_digest(data_dir: Path) -> tuple[int, str]:
