@@ -96,15 +96,24 @@ def decoded_page(store: DossierStore, start: int, limit: int) -> list[LoggedEven
 
 
 def _decoded(position: int, state: bytes) -> LoggedEvent:
+    found = record_and_transition(state)
+    if found is None:
+        logger.error("log.unreadable_event", position=position, error_type="NotAStoredEvent")
+        return LoggedEvent(position, {}, {})
+    return LoggedEvent(position, *found)
+
+
+def record_and_transition(state: bytes) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The contract record and the transition of a stored event's JSON; None for bytes that
+    are not one (not JSON, or either of the two missing or not an object)."""
     try:
         data = orjson.loads(state)
         record, transition = data["record"], data["transition"]
-        if not isinstance(record, dict) or not isinstance(transition, dict):
-            raise TypeError("record and transition are not objects")
-    except (orjson.JSONDecodeError, TypeError, KeyError, AttributeError) as error:
-        logger.error("log.unreadable_event", position=position, error_type=type(error).__name__)
-        return LoggedEvent(position, {}, {})
-    return LoggedEvent(position, record, transition)
+    except (orjson.JSONDecodeError, TypeError, KeyError):
+        return None
+    if not isinstance(record, dict) or not isinstance(transition, dict):
+        return None
+    return record, transition
 
 
 _DOSSIER_TOPICS = frozenset({get_topic(Dossier.Opened), get_topic(Dossier.Recorded)})

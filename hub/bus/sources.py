@@ -16,12 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import orjson
 import structlog
 
 from hub.adapters.sql import database_errors
 from hub.application import DossierStore
-from hub.log_reader import LoggedEvent, log_page, stored_page
+from hub.log_reader import LoggedEvent, log_page, record_and_transition, stored_page
 
 logger = structlog.get_logger("hub.bus.sources")
 
@@ -52,14 +51,7 @@ class Delivery:
         park or quarantine it and go on, as they do an event they cannot use."""
         if isinstance(self.value, LoggedEvent):
             return self.value.record, self.value.transition
-        try:
-            data = orjson.loads(self.value)
-            record, transition = data["record"], data["transition"]
-        except (orjson.JSONDecodeError, TypeError, KeyError):
-            return {}, {}
-        if not isinstance(record, dict) or not isinstance(transition, dict):
-            return {}, {}
-        return record, transition
+        return record_and_transition(self.value) or ({}, {})
 
 
 class Source(Protocol):
