@@ -1,8 +1,10 @@
 """The hub's one settings object.
 
 Read from environment variables prefixed ``DVCHUB_`` and, when ``DVCHUB_ENV_FILE`` names
-one, from that dotenv file (the environment wins). The defaults give the embedded mode:
-SQLite files under ``./var``, no external service.
+one, from that dotenv file (the environment wins), and when ``DVCHUB_SECRETS_DIR`` names a
+directory, from the files in it named as the variables (``dvchub_database_password``: the
+way Docker and Compose hand secrets to a container, under ``/run/secrets``). The defaults
+give the embedded mode: SQLite files under ``./var``, no external service.
 """
 
 from __future__ import annotations
@@ -14,10 +16,16 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import quote, unquote
 
 from dotenv import dotenv_values
-from pydantic import Field, PostgresDsn, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, PostgresDsn, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
 
 from hub.domain.supplement import SupplementRule
 
@@ -32,6 +40,11 @@ class HubSettings(BaseSettings):
     database_url: PostgresDsn | None = Field(
         None,
         description="postgresql://user:password@host:port/dbname; unset: SQLite in data_dir",
+    )
+    database_password: SecretStr | None = Field(
+        None,
+        description="The password of database_url's user, when the URL has none (e.g. from "
+        "a secret file, see DVCHUB_SECRETS_DIR)",
     )
     database_schema: str = Field(
         "public",
@@ -216,6 +229,13 @@ class HubSettings(BaseSettings):
     # The HTTP API.
     api_host: str = Field("127.0.0.1", description="Where the API listens")
     api_port: int = Field(8000, ge=0, le=65_535, description="The API's port")
+    probe_port: int | None = Field(
+        None,
+        ge=1,
+        le=65_535,
+        description="A process without the API answers /healthz, /readyz and /metrics on this "
+        "port (at api_host); unset: it answers none",
+    )
     board_lookup_rate: str = Field(
         "30/minute",
         pattern=r"^\d+ ?(/|per) ?(second|minute|hour|day)$",
@@ -237,6 +257,42 @@ class HubSettings(BaseSettings):
     api_group_commit_events: int = Field(
         5_000, ge=1, description="The most events one group commit writes"
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment, the env file and the secret files."""
+        secrets = os.environ.get("DVCHUB_SECRETS_DIR")
+        if secrets:
+            if not Path(secrets).is_dir():
+                raise ValueError(f"DVCHUB_SECRETS_DIR {secrets} is not a directory")
+            file_secret_settings = SecretsSettingsSource(settings_cls, secrets_dir=secrets)
+        return init_settings, env_settings, dotenv_settings, file_secret_settings
+
+    @model_validator(mode="after")
+    def _password_in_url(self) -> HubSettings:
+        """The password given apart goes into the database URL (which then carries it)."""
+        if self.database_password is None or self.database_url is None:
+            return self
+        password = self.database_password.get_secret_value()
+        host = self.database_url.hosts()[0]
+        if host["password"] is not None:
+            if unquote(host["password"]) != password:
+                raise ValueError("database_url has a password and database_password another")
+            return self
+        netloc = f"{quote(host['username'] or '', safe='')}:{quote(password, safe='')}@"
+        netloc += f"{host['host'] or ''}" + (f":{host['port']}" if host["port"] else "")
+        url = str(self.database_url).split("://", 1)
+        rest = url[1].split("/", 1)
+        rebuilt = f"{url[0]}://{netloc}" + (f"/{rest[1]}" if len(rest) == 2 else "")
+        object.__setattr__(self, "database_url", PostgresDsn(rebuilt))  # frozen: set once here
+        return self
 
     @field_validator("office_hours")
     @classmethod
@@ -294,6 +350,7 @@ NOT_SETTINGS = frozenset(
         "DVCHUB_KAFKA_CACHE",
         "DVCHUB_KAFKA_START_SECONDS",
         "DVCHUB_ASYNCAPI_CACHE",
+        "DVCHUB_SECRETS_DIR",  # where secret files are read from (HubSettings)
     }
 )
 NOT_SETTINGS_PREFIXES = ("DVCHUB_TEST_", "DVCHUB_BENCH_")

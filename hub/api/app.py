@@ -20,7 +20,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import TypeAdapter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -31,9 +30,9 @@ from events.errors import EventRejected
 from events.models import DossierEvent
 from events.reasons import RejectReason
 from hub import metrics
-from hub.adapters import parked
 from hub.api.audit import audit_router
 from hub.api.docs import docs_router
+from hub.api.probes import Dependencies, add_probes
 from hub.api.progress import progress_router
 from hub.api.reuse import reuse_router
 from hub.api.schemas import DossierView, IngestResponse, Problem
@@ -47,7 +46,6 @@ from hub.bus.rejects import Reject, RejectSink
 from hub.domain.ownership import Transport
 from hub.group_commit import GroupCommitter, Items
 from hub.ingest import Outcome, admit, publisher_of
-from hub.log_reader import last_position
 from hub.supervisor import Readiness
 from projections.periods import Period, PeriodError
 from projections.read_models import ReadModels
@@ -299,52 +297,16 @@ def create_app(
                 raise _problem(404, "not_found", f"the connector has not seen dossier {code}")
             return found
 
-    @app.get("/healthz", summary="Liveness: the process answers")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get(
-        "/readyz",
-        summary="Readiness: the store and the bus answer, every service runs and none is stuck",
+    add_probes(
+        app,
+        Dependencies(
+            hub.store,
+            bus=readiness,
+            services=services,
+            read_models=read_models,
+            writer_alive=None if committer is None else (lambda: committer.alive),
+        ),
     )
-    def readyz() -> JSONResponse:
-        body: dict[str, Any] = {}
-        problems: list[str] = []
-        try:
-            body["store_position"] = last_position(hub.store)
-        except Exception as error:  # the reason is logged, never shown
-            logger.warning("api.not_ready", dependency="store", error_type=type(error).__name__)
-            problems.append("the store does not answer")
-        if readiness is not None:
-            try:
-                readiness()
-            except Exception as error:
-                logger.warning("api.not_ready", dependency="bus", error_type=type(error).__name__)
-                problems.append("the bus does not answer")
-        if committer is not None and not committer.alive:
-            problems.append("the group commit writer has stopped")
-        if services is not None:
-            state = services()
-            body["services"] = state.services
-            if not state.ready and state.reason is not None:
-                problems.append(state.reason)
-        if read_models is not None:
-            try:
-                body["parked_events"] = parked.counts(read_models.db())
-            except Exception as error:
-                logger.warning(
-                    "api.not_ready", dependency="read models", error_type=type(error).__name__
-                )
-                problems.append("the read models do not answer")
-        if problems:
-            return JSONResponse(
-                {"status": "unavailable", "problems": problems, **body}, status_code=503
-            )
-        return JSONResponse({"status": "ready", **body})
-
-    @app.get("/metrics", include_in_schema=False)
-    def prometheus() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -42,3 +42,32 @@ def test_every_setting_is_a_known_variable(monkeypatch: pytest.MonkeyPatch) -> N
     for name in HubSettings.model_fields:
         monkeypatch.setenv(f"DVCHUB_{name.upper()}", "x")
     assert unknown_variables(dict(os.environ)) == {}
+
+
+def test_secrets_are_read_from_files_named_as_their_variables(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "dvchub_database_password").write_text("s3cr:t/@pass\n")  # as Compose mounts it
+    (tmp_path / "dvchub_dvcqg_password").write_text("portal")
+    monkeypatch.setenv("DVCHUB_SECRETS_DIR", str(tmp_path))
+    settings = HubSettings(database_url="postgresql://dvchub@postgres:5432/dvchub")
+    import psycopg.conninfo
+
+    parts = psycopg.conninfo.conninfo_to_dict(str(settings.database_url))
+    assert (parts["user"], parts["host"]) == ("dvchub", "postgres")
+    assert parts["password"] == "s3cr:t/@pass"
+    assert settings.dvcqg_password.get_secret_value() == "portal"
+    monkeypatch.setenv("DVCHUB_DVCQG_PASSWORD", "from-env")  # the environment wins
+    assert HubSettings().dvcqg_password.get_secret_value() == "from-env"
+
+
+def test_a_password_given_twice_differently_or_a_missing_secrets_dir_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with pytest.raises(ValueError, match="database_url has a password and database_password"):
+        HubSettings(database_url="postgresql://u:one@h/db", database_password="two")
+    same = HubSettings(database_url="postgresql://u:one@h/db", database_password="one")
+    assert str(same.database_url) == "postgresql://u:one@h/db"
+    monkeypatch.setenv("DVCHUB_SECRETS_DIR", str(tmp_path / "absent"))
+    with pytest.raises(ValueError, match=r"DVCHUB_SECRETS_DIR .*absent is not a directory"):
+        HubSettings()
