@@ -46,6 +46,11 @@ class HubSettings(BaseSettings):
         description="The password of database_url's user, when the URL has none (e.g. from "
         "a secret file, see DVCHUB_SECRETS_DIR)",
     )
+    db_auto_upgrade: bool = Field(
+        True,
+        description="dvchub serve brings the hub's tables to this release at start (as dvchub "
+        "db upgrade does); off: it refuses to start on an older database",
+    )
     database_schema: str = Field(
         "public",
         pattern=r"^[a-z_][a-z0-9_]{0,62}$",

@@ -7,10 +7,12 @@ portal connector.
 
 from hub.cli import (  # noqa: F401 - each module adds its commands to the root
     audit,
+    backup,
     catalogue,
     connector,
     contract,
     credentials,
+    db,
     demo,
     events,
     projections,

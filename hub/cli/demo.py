@@ -60,9 +60,11 @@ def demo(
     if not serve_board:
         hub.close()
         return
+    from hub.cli.serve import schema_or_exit
     from hub.serve import Parts
     from hub.serve import serve as run_services
 
+    schema_or_exit(hub)
     host, chosen = hub.settings.api_host, hub.settings.api_port if port is None else port
     console.print(f"[bold]Board: http://{host}:{chosen}/[/]  (API: http://{host}:{chosen}/docs)")
     console.print(f"{len(coming)} more demo events arrive as their time comes; Ctrl-C stops.")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from hub.cli.common import err_console, hub_or_exit
 from hub.cli.root import app
 from hub.roles import Role
+
+if TYPE_CHECKING:
+    from hub.bootstrap import Hub
 
 
 @app.command()
@@ -69,6 +72,7 @@ def serve(
         hub.close()
         err_console.print("[bold red]error:[/] the connector needs DVCHUB_DVCQG_URL")
         raise typer.Exit(2)
+    schema_or_exit(hub)
     from hub.serve import serve as run_services
 
     run_services(
@@ -78,3 +82,17 @@ def serve(
         settings.api_port if port is None else port,
         probe_port=settings.probe_port if probe_port is None else probe_port,
     )
+
+
+def schema_or_exit(hub: Hub) -> None:
+    """The hub's tables at this release's revision (:func:`hub.migrations.ensure`), or exit."""
+    import sqlalchemy.exc
+
+    from hub import migrations
+
+    try:
+        migrations.ensure(hub.settings)
+    except (migrations.SchemaBehind, sqlalchemy.exc.SQLAlchemyError) as error:
+        hub.close()
+        err_console.print(f"[bold red]error:[/] {error}")
+        raise typer.Exit(2) from None

@@ -72,7 +72,9 @@ def _hub_services(project: Any) -> dict[str, Any]:
 
 def test_there_is_a_service_per_role_and_each_runs_its_role_alone(project: Any) -> None:
     services = project["services"]
-    assert set(services) == DATA_SERVICES | HUB_ROLES | {"cli"}
+    assert set(services) == DATA_SERVICES | HUB_ROLES | {"cli", "migrate"}
+    assert services["migrate"]["command"] == ["db", "upgrade"]
+    assert services["migrate"]["restart"] == "no"
     for role in HUB_ROLES:
         command = services[role]["command"]
         assert command[:3] == ["serve", "--role", role], (role, command)
@@ -96,7 +98,7 @@ def test_every_hub_service_runs_the_one_image(project: Any) -> None:
 def test_every_long_running_service_has_a_health_check_on_readyz(project: Any) -> None:
     for name, service in project["services"].items():
         check = service.get("healthcheck")
-        if name == "cli":
+        if name in ("cli", "migrate"):  # commands run to their end
             assert check == {"disable": True}
             continue
         assert check, f"{name} has no health check"
@@ -108,6 +110,11 @@ def test_every_long_running_service_has_a_health_check_on_readyz(project: Any) -
         assert service["restart"] == "unless-stopped"
         assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
         assert service["depends_on"]["kafka"]["condition"] == "service_healthy"
+        # The tables are at this release's revision before any role starts, and no role
+        # upgrades them itself (two releases at once during an upgrade).
+        migrated = service["depends_on"]["migrate"]["condition"]
+        assert migrated == "service_completed_successfully", name
+        assert service["environment"]["DVCHUB_DB_AUTO_UPGRADE"] == "false", name
 
 
 def _mounts(service: Any) -> dict[str, str]:
