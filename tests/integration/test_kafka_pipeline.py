@@ -39,7 +39,7 @@ from hub.settings import HubSettings
 from hub.simulation.publish import KafkaSink, NotAcknowledged, PublishReport
 from hub.simulation.workload import Workload
 from tests.conftest import Broker
-from tests.processes import CliProcess, cli_result, run_cli, table_rows
+from tests.processes import CliProcess, alive, cli_result, run_cli, table_rows
 from tests.services import OwnPostgres
 from tests.topics import read_committed
 from tests.waiting import eventually
@@ -288,13 +288,19 @@ def test_a_hub_started_while_the_broker_is_away_waits_for_it(
     kafka.stop()
     try:
         hub_process.start()
-        with ThreadPoolExecutor(1) as operator:  # meanwhile, an operator asks for the lag
-            status = operator.submit(cli_result, settings, "projections", "status")
-            time.sleep(40)  # the outage outlasts the clients' own 30 s of trying
-            assert hub_process.running, "the hub gave up on the broker:\n" + _hub_warnings(
-                hub_process.log
-            )
-            away = status.result()
+        # Meanwhile an operator asks for the lag: answered once the client gives up.
+        away = cli_result(settings, "projections", "status")
+        # The outage outlasts the hub's own clients' trying (30 s): they give up, the hub
+        # says so and carries on waiting.
+        eventually(
+            lambda: "kafka.unavailable" in hub_process.log.read_text(errors="replace"),
+            timeout=120,
+            what="the hub's clients to give up on the broker once",
+            alive=alive(hub_process),
+        )
+        assert hub_process.running, "the hub gave up on the broker:\n" + _hub_warnings(
+            hub_process.log
+        )
     finally:
         kafka.start()
     assert away.returncode == 0, away.stderr

@@ -5,10 +5,6 @@ to upgrade it."""
 
 from __future__ import annotations
 
-import io
-import subprocess
-import sys
-import tarfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -27,13 +23,10 @@ from projections.progress import tables as progress
 from projections.reuse import lookups
 from projections.reuse import tables as reuse
 from tests.conftest import ROOT
-from tests.processes import child_env, cli_result
+from tests.processes import cli_result
+from tests.releases import PREVIOUS_RELEASE, extract, run_release
 
 pytestmark = pytest.mark.process
-
-#: The last release that made its tables itself, without a recorded revision.
-PREVIOUS_RELEASE = "084bda8acd53badb19a6041bd6ff58d4b658f33f"
-OLD_SETTINGS = {"DVCHUB_DATA_DIR", "DVCHUB_DATABASE_URL", "DVCHUB_DATABASE_SCHEMA"}
 
 
 def _make_every_table_as_the_hub_does(db: ReadModelDatabase) -> None:
@@ -116,47 +109,14 @@ def test_the_migrated_tables_are_exactly_the_ones_the_hub_makes(
 
 @pytest.fixture(scope="module")
 def previous_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The previous release's code, from the repository's history."""
-    archive = subprocess.run(
-        [
-            "git",
-            "-C",
-            str(ROOT),
-            "archive",
-            PREVIOUS_RELEASE,
-            "hub",
-            "events",
-            "projections",
-            "connectors",
-            "verifier",
-        ],
-        capture_output=True,
-        check=True,
-        timeout=120,
-    ).stdout
-    where = tmp_path_factory.mktemp("previous-release")
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(where, filter="data")
-    return where
+    return extract(PREVIOUS_RELEASE, tmp_path_factory.mktemp("previous-release"))
 
 
 def _run(settings: HubSettings, code: Path, *args: str) -> str:
-    """``dvchub ARGS`` of the release whose code is at ``code``, to the end (an older
-    release is given only the settings it knows: it refuses the others)."""
-    if code == ROOT:  # this release: in this process, without an interpreter's start-up
-        done = cli_result(settings, *args)
-        assert done.returncode == 0, f"{args}: {done.stderr[-3000:]}"
-        return done.stdout
-    env = child_env(settings)
-    env = {k: v for k, v in env.items() if not k.startswith("DVCHUB_") or k in OLD_SETTINGS}
-    done = subprocess.run(
-        [sys.executable, "-m", "hub.cli", *args],
-        cwd=code,
-        env={**env, "PYTHONPATH": str(code)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    """``dvchub ARGS`` of the release whose code is at ``code``, to the end."""
+    if code != ROOT:
+        return run_release(settings, code, *args)
+    done = cli_result(settings, *args)  # this release: in this process, no start-up
     assert done.returncode == 0, f"{args}: {done.stderr[-3000:]}"
     return done.stdout
 
