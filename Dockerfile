@@ -4,7 +4,9 @@
 # and the hub are installed into a virtual environment, which alone is copied into the
 # image that runs, as an unprivileged user.
 #   docker build -t dvchub:local .
-ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+# Debian trixie: its postgresql-client (17) backs up the compose file's PostgreSQL (17);
+# pg_dump refuses a server newer than itself.
+ARG PYTHON_IMAGE=python:3.11-slim-trixie
 
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
@@ -23,6 +25,10 @@ RUN /opt/dvchub/bin/pip install --no-deps --no-build-isolation . \
     && /opt/dvchub/bin/python -m compileall -q /opt/dvchub/lib
 
 FROM ${PYTHON_IMAGE}
+# pg_dump and pg_restore, for dvchub backup and restore.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 dvchub \
     && useradd --system --uid 10001 --gid dvchub --home-dir /var/lib/dvchub \
        --no-create-home --shell /usr/sbin/nologin dvchub \

@@ -298,3 +298,19 @@ def test_roles_that_cannot_run_are_refused_at_once(settings: HubSettings) -> Non
     done = cli_result(settings, "serve", "--role", "everything")
     assert done.returncode == 2
     assert "everything" in done.stderr
+
+
+#: The PostgreSQL client each Debian release of the hub image's base ships.
+DEBIAN_POSTGRES_CLIENT = {"bookworm": 15, "trixie": 17}
+
+
+def test_the_image_can_back_up_the_compose_files_database(project: Any) -> None:
+    """pg_dump refuses a server newer than itself: the image's client is not older than the
+    PostgreSQL compose.yaml runs."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    base = re.search(r"^ARG PYTHON_IMAGE=\S+-slim-(\w+)$", dockerfile, re.M)
+    assert base is not None, "the base image names no Debian release"
+    assert "postgresql-client" in dockerfile[dockerfile.rindex("\nFROM ") :]
+    server = re.fullmatch(r"postgres:(\d+)(\..*)?", project["services"]["postgres"]["image"])
+    assert server is not None
+    assert int(server.group(1)) <= DEBIAN_POSTGRES_CLIENT[base.group(1)]
