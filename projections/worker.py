@@ -99,6 +99,7 @@ class ProjectionWorker:
                 checkpoints.advance(
                     self.db, self.name, self.source.name, part, position, delivery.offset
                 )
+        self.source.acknowledge(batch)
         result.applied = len(fresh) - result.parked
         self.applied_total += result.applied
         metrics.EVENTS.labels(self.name, "applied").inc(result.applied)

@@ -89,6 +89,7 @@ class Intake:
             outbox.enqueue(self.db, mapped.updates)
             for part, position, offset in mapped.checkpoints:
                 outbox.advance(self.db, self.source.name, part, position, offset)
+        self.source.acknowledge(batch)
         self.enqueued += len(mapped.updates)
         return len(mapped.updates)
 

@@ -1,6 +1,11 @@
 """The events topic as a :class:`~hub.bus.sources.Source`: a consumer group whose offsets
 live with the read model. Apart from :mod:`hub.bus.sources` so that an embedded hub never
-loads the Kafka client."""
+loads the Kafka client.
+
+Reading resumes from the checkpoints stored with the read model (exactly once). Once a
+batch is stored, the group's offsets on the broker are moved too, for monitoring alone:
+``kafka-consumer-groups --describe`` then shows each group's lag as Kafka's own tools do,
+past the relay's transaction markers, and a failed commit there loses nothing."""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from typing import Any
 
 import orjson
 import structlog
-from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
+from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
 from events.bus import POSITION_HEADER
@@ -40,6 +45,10 @@ class KafkaSource:
             "client_id": client_id,
         }
         self._consumer: KafkaConsumer | None = None
+        # Each partition's next offset after what polls handed out (past transaction
+        # markers, which a consumer's position skips and records' offsets do not).
+        self._fetched: dict[int, int] = {}
+        self._acknowledged: dict[TopicPartition, OffsetAndMetadata] = {}
 
     def start(self, resume: Resume) -> None:
         self._resume = resume
@@ -54,8 +63,32 @@ class KafkaSource:
         return self._consumer
 
     def poll(self, stop: threading.Event) -> list[Delivery]:
-        polled = self.consumer.poll(timeout_ms=500)
+        consumer = self.consumer
+        polled = consumer.poll(timeout_ms=500)
+        for tp in polled:
+            self._fetched[tp.partition] = consumer.position(tp)
         return [_delivery(r) for batch in polled.values() for r in batch]
+
+    def acknowledge(self, batch: list[Delivery]) -> None:
+        """Commit the batch's partitions' offsets to the group, asynchronously: monitoring
+        only (reading resumes from the stored checkpoints)."""
+        if self._consumer is None or not batch:
+            return
+        consumer = self._consumer
+        offsets: dict[int, int] = {}
+        for delivery in batch:
+            offsets[delivery.part] = max(delivery.offset, self._fetched.get(delivery.part, 0))
+        try:
+            assigned = {tp.partition for tp in consumer.assignment()}
+            commit = {
+                TopicPartition(self.topic, part): OffsetAndMetadata(offset, "", -1)
+                for part, offset in offsets.items()
+                if part in assigned  # a partition given away meanwhile is its new owner's
+            }
+            self._acknowledged.update(commit)
+            consumer.commit_async(commit, callback=_committed)
+        except Exception as error:  # monitoring must never stop a worker
+            logger.warning("bus.offsets_not_committed", topic=self.topic, error=repr(error))
 
     def restart(self) -> None:
         if self._consumer is not None:
@@ -64,6 +97,8 @@ class KafkaSource:
     def rewind(self, batch: list[Delivery]) -> None:
         if self._consumer is None:
             return
+        for delivery in batch:
+            self._fetched.pop(delivery.part, None)
         first: dict[int, int] = {}
         for delivery in batch:
             first.setdefault(delivery.part, delivery.offset - 1)
@@ -96,8 +131,16 @@ class KafkaSource:
 
     def close(self) -> None:
         if self._consumer is not None:
-            self._consumer.close()
-            self._consumer = None
+            consumer, self._consumer = self._consumer, None
+            assigned = set(consumer.assignment()) if self._acknowledged else set()
+            last = {tp: o for tp, o in self._acknowledged.items() if tp in assigned}
+            if last:  # what an asynchronous commit still had on its way
+                try:
+                    consumer.commit(last)
+                except Exception as error:  # monitoring only: the checkpoints hold
+                    logger.info("bus.offsets_not_committed", topic=self.topic, error=repr(error))
+            self._acknowledged.clear()
+            consumer.close()
 
 
 class _Seeker(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -109,6 +152,11 @@ class _Seeker(ConsumerRebalanceListener):  # type: ignore[misc]
 
     def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         self.source.seek(sorted(tp.partition for tp in assigned))
+
+
+def _committed(offsets: dict[TopicPartition, OffsetAndMetadata], result: object) -> None:
+    if isinstance(result, Exception):
+        logger.info("bus.offsets_not_committed", error=repr(result), partitions=len(offsets))
 
 
 def _delivery(record: ConsumerRecord) -> Delivery:

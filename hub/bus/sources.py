@@ -68,6 +68,10 @@ class Source(Protocol):
     def rewind(self, batch: list[Delivery]) -> None:
         """Read ``batch`` again (it was not applied)."""
 
+    def acknowledge(self, batch: list[Delivery]) -> None:
+        """``batch`` is applied and its checkpoint stored: tell the bus, for monitoring only
+        (the stored checkpoint is where reading resumes). Never raises."""
+
     def close(self) -> None: ...
 
 
@@ -129,6 +133,9 @@ class LogSource:
     def rewind(self, batch: list[Delivery]) -> None:
         if batch:
             self._after = min(self._after, batch[0].position - 1)
+
+    def acknowledge(self, batch: list[Delivery]) -> None:
+        """The store's log has no readers to tell."""
 
     def close(self) -> None:
         """Nothing to release: the store belongs to the caller."""
