@@ -61,16 +61,18 @@ def serve(
     )
     hub = hub_or_exit()
     settings = hub.settings
-    if hub.bus.embedded and not (parts.api or parts.projections or parts.sealer or parts.connector):
-        hub.close()
-        err_console.print(
-            "[bold red]error:[/] without DVCHUB_KAFKA_BOOTSTRAP there is no inbound consumer "
-            "or relay: run the API, the projections, the sealer or the connector"
-        )
-        raise typer.Exit(2)
     if role and Role.CONNECTOR in role and not settings.dvcqg_url:
         hub.close()
         err_console.print("[bold red]error:[/] the connector needs DVCHUB_DVCQG_URL")
+        raise typer.Exit(2)
+    connector_runs = parts.connector and bool(settings.dvcqg_url)
+    if hub.bus.embedded and not (parts.api or parts.projections or parts.sealer or connector_runs):
+        hub.close()
+        err_console.print(
+            "[bold red]error:[/] without DVCHUB_KAFKA_BOOTSTRAP there is no inbound consumer "
+            "or relay: run the API, the projections, the sealer or the connector (with "
+            "DVCHUB_DVCQG_URL)"
+        )
         raise typer.Exit(2)
     schema_or_exit(hub)
     from hub.serve import serve as run_services
