@@ -9,12 +9,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
 from hub.adapters.sql import ReadModelDatabase
 from hub.settings import HubSettings
 from tests.processes import cli_result
+from tests.workload_files import REPORT, figures, halves
 
 
 def _ok(settings: HubSettings, *args: str) -> str:
@@ -24,20 +24,7 @@ def _ok(settings: HubSettings, *args: str) -> str:
 
 
 def _figures(settings: HubSettings, catch_up: bool = True) -> Any:
-    args = ["report", "--period", "2021-01", "--format", "json"]
-    report = orjson.loads(_ok(settings, *args, *([] if catch_up else ["--no-catch-up"])))
-    del report["generated_at"]
-    return report
-
-
-def _halves(tmp_path: Path, settings: HubSettings) -> tuple[Path, Path]:
-    whole = tmp_path / "w.jsonl"
-    _ok(settings, "workload", "generate", str(whole), "--days", "20", "--per-day", "6")
-    lines = whole.read_bytes().splitlines(keepends=True)
-    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
-    first.write_bytes(b"".join(lines[: len(lines) // 2]))
-    second.write_bytes(b"".join(lines[len(lines) // 2 :]))
-    return first, second
+    return figures(_ok(settings, *REPORT, *([] if catch_up else ["--no-catch-up"])))
 
 
 def _wipe(settings: HubSettings) -> None:
@@ -59,7 +46,7 @@ def _other(settings: HubSettings, tmp_path: Path, name: str) -> HubSettings:
 def test_a_backup_restored_into_an_empty_deployment_gives_the_same_hub(
     settings: HubSettings, tmp_path: Path
 ) -> None:
-    first, second = _halves(tmp_path, settings)
+    first, second = halves(tmp_path)
     _ok(settings, "ingest", str(first), "--strict")
     before = _figures(settings)
     _ok(settings, "audit", "seal")
@@ -102,7 +89,7 @@ def test_a_backup_restored_into_an_empty_deployment_gives_the_same_hub(
 def test_a_restore_checks_the_backup_before_it_writes_anything(
     settings: HubSettings, tmp_path: Path
 ) -> None:
-    first, _ = _halves(tmp_path, settings)
+    first, _ = halves(tmp_path)
     _ok(settings, "ingest", str(first), "--strict")
     _ok(settings, "audit", "seal")
     backup = tmp_path / "backup"
@@ -127,7 +114,7 @@ def test_a_restore_checks_the_backup_before_it_writes_anything(
 def test_a_backup_of_one_kind_of_database_is_not_restored_into_another(
     settings: HubSettings, tmp_path: Path, postgres_url: str, postgres_schema: str
 ) -> None:
-    first, _ = _halves(tmp_path, settings)
+    first, _ = halves(tmp_path)
     _ok(settings, "ingest", str(first), "--strict")
     _ok(settings, "backup", str(tmp_path / "backup"))
     other = HubSettings(

@@ -9,7 +9,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
 from hub import migrations
@@ -25,6 +24,7 @@ from projections.reuse import tables as reuse
 from tests.conftest import ROOT
 from tests.processes import cli_result
 from tests.releases import PREVIOUS_RELEASE, extract, run_release
+from tests.workload_files import REPORT, figures, halves
 
 pytestmark = pytest.mark.process
 
@@ -122,27 +122,13 @@ def _run(settings: HubSettings, code: Path, *args: str) -> str:
 
 
 def _figures(settings: HubSettings, code: Path, catch_up: bool) -> Any:
-    """The report of January 2021, without the moment it was made."""
-    args = ["report", "--period", "2021-01", "--format", "json"]
-    report = orjson.loads(_run(settings, code, *args, *([] if catch_up else ["--no-catch-up"])))
-    del report["generated_at"]
-    return report
-
-
-def _halves(tmp_path: Path, settings: HubSettings) -> tuple[Path, Path]:
-    whole = tmp_path / "w.jsonl"
-    _run(settings, ROOT, "workload", "generate", str(whole), "--days", "20", "--per-day", "6")
-    lines = whole.read_bytes().splitlines(keepends=True)
-    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
-    first.write_bytes(b"".join(lines[: len(lines) // 2]))
-    second.write_bytes(b"".join(lines[len(lines) // 2 :]))
-    return first, second
+    return figures(_run(settings, code, *REPORT, *([] if catch_up else ["--no-catch-up"])))
 
 
 def test_a_database_of_the_previous_release_upgrades_and_gives_the_same_figures(
     settings: HubSettings, previous_release: Path, tmp_path: Path
 ) -> None:
-    first, second = _halves(tmp_path, settings)
+    first, second = halves(tmp_path)
     # The previous release ingests, folds its read models and seals the log.
     _run(settings, previous_release, "ingest", str(first), "--strict")
     before = _figures(settings, previous_release, catch_up=True)
