@@ -276,19 +276,19 @@ def _empty(settings: HubSettings, manifest: Manifest) -> None:
                 f"{settings.data_dir} has databases ({', '.join(present)}): a backup is "
                 "restored into an empty deployment"
             )
-    places = _places(settings)
     for kept in manifest.files.values():
-        target = _target(places, kept)
+        target = _target(settings, kept)
         if target.exists():
             raise BackupError(f"{target} exists: a backup is restored into an empty deployment")
 
 
-def _target(places: dict[Place, Path], kept: KeptFile) -> Path:
-    root = places.get(kept.place)
-    if root is None:  # kept outside the data directory then, inside it now
-        root = places["data"] / ("audit" if kept.place == "audit" else "audit/signing-key.pem")
-    target = root / kept.path if kept.path else root
-    if kept.path and not target.resolve().is_relative_to(root.resolve()):
+def _target(settings: HubSettings, kept: KeptFile) -> Path:
+    """Where a kept file goes in the deployment ``settings`` describe."""
+    if kept.place == "signing-key":
+        return settings.audit_key_path
+    root = settings.data_dir if kept.place == "data" else settings.audit_dir
+    target = root / kept.path
+    if not kept.path or not target.resolve().is_relative_to(root.resolve()):
         raise BackupError(f"the backup names a file outside its place: {kept.path}")
     return target
 
@@ -326,9 +326,8 @@ def restore(settings: HubSettings, directory: Path) -> Summary:
     else:
         for name in manifest.database:
             shutil.copyfile(directory / name, settings.data_dir / Path(name).name)
-    places = _places(settings)
     for name, kept in manifest.files.items():
-        target = _target(places, kept)
+        target = _target(settings, kept)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(directory / "files" / name, target)
         target.chmod(kept.mode)

@@ -29,7 +29,7 @@ from hub.auth.store import CredentialStore
 from hub.bootstrap import Hub
 from hub.bus.rejects import RejectSink
 from hub.bus.sources import Source
-from hub.roles import Role
+from hub.service_roles import ServiceRole
 from hub.supervisor import Service, Supervisor, Task
 from projections import registry
 from projections.read_models import ReadModels
@@ -47,13 +47,9 @@ class Parts:
     connector: bool = True  # when DVCHUB_DVCQG_URL is set
 
     @classmethod
-    def only(cls, roles: Collection[Role]) -> Parts:
+    def only(cls, roles: Collection[ServiceRole]) -> Parts:
         """The roles given, and no other."""
-        return cls(**{role.value: role in roles for role in Role})
-
-    @property
-    def roles(self) -> list[Role]:
-        return [role for role in Role if getattr(self, role.value)]
+        return cls(**{role.value: role in roles for role in ServiceRole})
 
 
 @dataclass

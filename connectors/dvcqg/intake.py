@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 import structlog
 
-from connectors.dvcqg import outbox
+from connectors.dvcqg import outbox, status
 from connectors.dvcqg.mapping import (
     SyncState,
     carry_over,
@@ -90,6 +91,9 @@ class Intake:
             for part, position, offset in mapped.checkpoints:
                 outbox.advance(self.db, self.source.name, part, position, offset)
         self.source.acknowledge(batch)
+        lag: Callable[[], int] | None = getattr(self.source, "lag", None)
+        if lag is not None:
+            status.INTAKE_LAG.set(lag())
         self.enqueued += len(mapped.updates)
         return len(mapped.updates)
 

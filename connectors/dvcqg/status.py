@@ -14,6 +14,10 @@ from hub.adapters.sql import ReadModelDatabase
 
 PENDING = Gauge("dvchub_dvcqg_pending_updates", "Updates not yet acknowledged by the portal")
 PARKED_NOW = Gauge("dvchub_dvcqg_parked_updates", "Updates parked, waiting for an operator")
+INTAKE_LAG = Gauge(
+    "dvchub_dvcqg_intake_lag_records",
+    "Events of the bus the connector's intake has not read yet (its assigned partitions)",
+)
 OLDEST = Gauge("dvchub_dvcqg_oldest_pending_seconds", "Age of the oldest update not yet sent")
 
 

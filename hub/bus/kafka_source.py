@@ -136,7 +136,7 @@ class KafkaSource:
             last = {tp: o for tp, o in self._acknowledged.items() if tp in assigned}
             if last:  # what an asynchronous commit still had on its way
                 try:
-                    consumer.commit(last)
+                    consumer.commit(last, timeout_ms=5_000)  # a broker away: stop anyway
                 except Exception as error:  # monitoring only: the checkpoints hold
                     logger.info("bus.offsets_not_committed", topic=self.topic, error=repr(error))
             self._acknowledged.clear()

@@ -20,7 +20,13 @@ import structlog
 
 from hub.adapters.sql import database_errors
 from hub.application import DossierStore
-from hub.log_reader import LoggedEvent, log_page, record_and_transition, stored_page
+from hub.log_reader import (
+    LoggedEvent,
+    last_position,
+    log_page,
+    record_and_transition,
+    stored_page,
+)
 
 logger = structlog.get_logger("hub.bus.sources")
 
@@ -136,6 +142,10 @@ class LogSource:
 
     def acknowledge(self, batch: list[Delivery]) -> None:
         """The store's log has no readers to tell."""
+
+    def lag(self) -> int:
+        """Events of the log after the last one this source handed out."""
+        return max(0, last_position(self.store) - self._after)
 
     def close(self) -> None:
         """Nothing to release: the store belongs to the caller."""

@@ -8,7 +8,7 @@ import typer
 
 from hub.cli.common import err_console, hub_or_exit
 from hub.cli.root import app
-from hub.roles import Role
+from hub.service_roles import ServiceRole
 
 if TYPE_CHECKING:
     from hub.bootstrap import Hub
@@ -28,7 +28,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help="API address (default: settings)")] = None,
     port: Annotated[int | None, typer.Option(help="API port (default: settings)")] = None,
     role: Annotated[
-        list[Role] | None,
+        list[ServiceRole] | None,
         typer.Option(
             help="Run this role alone (repeat for several); the --no-… switches are then unused"
         ),
@@ -61,7 +61,7 @@ def serve(
     )
     hub = hub_or_exit()
     settings = hub.settings
-    if role and Role.CONNECTOR in role and not settings.dvcqg_url:
+    if role and ServiceRole.CONNECTOR in role and not settings.dvcqg_url:
         hub.close()
         err_console.print("[bold red]error:[/] the connector needs DVCHUB_DVCQG_URL")
         raise typer.Exit(2)

@@ -101,11 +101,11 @@ def _connection(settings: HubSettings, lock: bool) -> Iterator[Connection]:
         )
         try:
             with engine.begin() as connection:
-                if lock:
+                if lock:  # an upgrade: others wait, and a new deployment's schema is made
                     connection.execute(
                         sqlalchemy.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY}
                     )
-                connection.execute(sqlalchemy.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+                    connection.execute(sqlalchemy.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
                 yield connection
         finally:
             engine.dispose()

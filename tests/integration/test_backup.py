@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from hub.adapters.sql import ReadModelDatabase
@@ -123,3 +124,23 @@ def test_a_backup_of_one_kind_of_database_is_not_restored_into_another(
     done = cli_result(other, "restore", str(tmp_path / "backup"))
     assert done.returncode == 2
     assert "the backup is of a sqlite deployment" in done.stderr
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+def test_a_manifest_naming_a_file_outside_the_deployment_is_refused(
+    settings: HubSettings, tmp_path: Path
+) -> None:
+    first, _ = halves(tmp_path)
+    _ok(settings, "ingest", str(first), "--strict")
+    _ok(settings, "audit", "seal")
+    backup = tmp_path / "backup"
+    _ok(settings, "backup", str(backup))
+    manifest = orjson.loads((backup / "manifest.json").read_bytes())
+    name = next(iter(manifest["files"]))
+    manifest["files"][name]["path"] = "../../escaped"
+    (backup / "manifest.json").write_bytes(orjson.dumps(manifest))
+    empty = _other(settings, tmp_path, "empty")
+    done = cli_result(empty, "restore", str(backup))
+    assert done.returncode == 2
+    assert "names a file outside its place: ../../escaped" in done.stderr
+    assert not (tmp_path / "escaped").exists()

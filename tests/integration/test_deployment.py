@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.roles import Role
+from hub.service_roles import ServiceRole
 from hub.settings import NOT_SETTINGS, HubSettings, known_variables
 from tests.conftest import ROOT
 from tests.processes import CliProcess, alive, cli_result
@@ -27,7 +27,7 @@ from tests.waiting import eventually
 pytestmark = pytest.mark.process
 
 CHECKER = ROOT / "tests" / "deploy" / "deploycheck"
-HUB_ROLES = {role.value for role in Role}
+HUB_ROLES = {role.value for role in ServiceRole}
 DATA_SERVICES = {"postgres", "kafka"}
 PROBE_PORT = 8000  # every hub container answers /readyz there (compose.yaml)
 

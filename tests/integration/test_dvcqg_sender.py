@@ -552,3 +552,23 @@ def test_the_sync_routes_answers_are_their_documented_models(
     finally:
         models.close()
         credentials.close()
+
+
+def test_the_intakes_lag_is_exported_as_it_reads(stored: tuple[Hub, CatalogueStore]) -> None:
+    """``dvchub_dvcqg_intake_lag_records``: the events it has yet to read, 0 once through."""
+    from prometheus_client import REGISTRY
+
+    from hub.log_reader import last_position
+
+    hub, catalogue = stored
+    db = ReadModelDatabase(hub.settings)
+    intake = Intake(db, LogSource(hub.store, page=100, max_page=100), catalogue)
+    intake.start()
+    never = threading.Event()
+    intake.handle(intake.source.poll(never))
+    end = last_position(hub.store)
+    assert REGISTRY.get_sample_value("dvchub_dvcqg_intake_lag_records") == end - 100
+    while polled := intake.source.poll(never):
+        intake.handle(polled)
+    assert REGISTRY.get_sample_value("dvchub_dvcqg_intake_lag_records") == 0
+    db.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 
-class Role(StrEnum):
+class ServiceRole(StrEnum):
     API = "api"  # the HTTP API and the board
     INBOUND = "inbound"  # consumes agencies' actions from Kafka
     RELAY = "relay"  # publishes accepted events to Kafka
