@@ -18,7 +18,7 @@ from hub.adapters.sql import ReadModelDatabase
 from hub.application import DossierStore
 from hub.audit.checkpoints import SignedCheckpoint, Signer
 from hub.audit.merkle import RootAccumulator
-from hub.audit.seals import CHECKPOINTS, SEALS, prepare
+from hub.audit.seals import CHECKPOINTS, SEALS, SealGapError, prepare
 from hub.audit.stored import StoredEvent
 from verifier.dvchub_verify import CHAIN_START, chain_hash
 
@@ -143,10 +143,13 @@ class Sealer:
     def _tail(self) -> tuple[int, int]:
         """How many events are sealed, and the position of the last."""
         if self._size < 0:
-            (count, position) = self.db.query(
-                f"SELECT COUNT(*), COALESCE(MAX(position), 0) FROM {SEALS}"
+            # One past the last leaf, not a count: a seal removed from the middle must not
+            # make the next event take a leaf index already used.
+            (last_leaf, position) = self.db.query(
+                f"SELECT MAX(leaf_index), COALESCE(MAX(position), 0) FROM {SEALS}"
             )[0]
-            self._size, self._last = int(count), int(position)
+            self._size = 0 if last_leaf is None else int(last_leaf) + 1
+            self._last = int(position)
         return self._size, self._last
 
     def lock(self) -> bool:
@@ -170,12 +173,18 @@ class Sealer:
             size, frontier = (int(last[0][0]), orjson.loads(last[0][1])) if last else (0, [])
             accumulator = RootAccumulator.resume(size, [bytes.fromhex(h) for h in frontier])
             fresh = self.db.query(
-                f"SELECT leaf_hash FROM {SEALS} WHERE leaf_index >= ? ORDER BY leaf_index",
+                f"SELECT leaf_index, leaf_hash FROM {SEALS} WHERE leaf_index >= ? "
+                "ORDER BY leaf_index",
                 (size,),
             )
             if not fresh and last:
                 return None
-            for (leaf,) in fresh:
+            for index, leaf in fresh:
+                if index != accumulator.size:  # never sign a tree with a leaf left out
+                    raise SealGapError(
+                        f"the seal of leaf {accumulator.size} is missing: no checkpoint can "
+                        "be signed (dvchub audit verify names what is wrong)"
+                    )
                 accumulator.append(bytes(leaf))
             signed = self.signer.sign(accumulator.size, accumulator.root(), at or datetime.now(UTC))
             self.db.execute(

@@ -119,8 +119,33 @@ def leaf_hashes(db: ReadModelDatabase, upto: int | None = None) -> list[bytes]:
 
 
 def sealed_size(db: ReadModelDatabase) -> int:
-    (count,) = db.query(f"SELECT COUNT(*) FROM {SEALS}")[0]
-    return int(count)
+    """The size of the sealed log: one past the last leaf index (seals missing in the middle
+    leave it as it was; :func:`missing_leaves` finds them)."""
+    (last,) = db.query(f"SELECT MAX(leaf_index) FROM {SEALS}")[0]
+    return 0 if last is None else int(last) + 1
+
+
+def missing_leaves(db: ReadModelDatabase, upto: int | None = None) -> list[tuple[int, int]]:
+    """Runs of leaf indexes with no seal below ``upto`` (default: the sealed size), as
+    (first, last) pairs: a seal row removed from the middle of the log."""
+    query = f"SELECT leaf_index FROM {SEALS}"
+    params: tuple[int, ...] = ()
+    if upto is not None:
+        query += " WHERE leaf_index < ?"
+        params = (upto,)
+    gaps: list[tuple[int, int]] = []
+    expected = 0
+    for (index,) in db.query(query + " ORDER BY leaf_index", params):
+        if index > expected:
+            gaps.append((expected, index - 1))
+        expected = index + 1
+    if upto is not None and expected < upto:
+        gaps.append((expected, upto - 1))
+    return gaps
+
+
+class SealGapError(RuntimeError):
+    """Seals are missing from the middle of the log: no root can be computed over it."""
 
 
 @dataclass(frozen=True)

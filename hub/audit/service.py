@@ -73,7 +73,13 @@ def prove(
     if not dossier_seals:
         raise NotFoundError(f"dossier {code} has no sealed events")
     stored = {e.originator_version: e for e in store.recorder.select_events(originator)}
-    tree = MerkleTree(seal_store.leaf_hashes(db, latest.size))
+    leaves = seal_store.leaf_hashes(db, latest.size)
+    if len(leaves) != latest.size:
+        raise seal_store.SealGapError(
+            f"{latest.size - len(leaves)} of the log's first {latest.size} seals are missing: "
+            "no proof can be made (dvchub audit verify names them)"
+        )
+    tree = MerkleTree(leaves)
     proven = []
     for seal in dossier_seals:
         if seal.leaf_index >= latest.size:

@@ -56,6 +56,7 @@ FindingKind = Literal[
     "inserted",
     "chain_broken",
     "truncated",
+    "seal_missing",
     "checkpoint_mismatch",
     "bad_checkpoint",
 ]
@@ -241,6 +242,10 @@ def verify(
         blob = bytes(shard.leaves)
         for i, index in enumerate(shard.leaf_indexes):
             leaves[index] = blob[32 * i : 32 * i + 32]
+    for first, last in seal_store.missing_leaves(db, size):
+        which = f"leaf {first}" if first == last else f"leaves {first} to {last}"
+        where = f"from leaf {first - 1} to {last + 1}" if first else f"to leaf {last + 1}"
+        run.add("seal_missing", f"the seal of {which} is missing: the seals skip {where}")
     _report_moves([pair for shard in shards for pair in shard.moved], run)
     run.findings.sort(key=lambda f: (f.position is None, f.position or 0, f.kind))
     checked = _checkpoints(db, key, extra_checkpoints or {}, run)
@@ -369,7 +374,8 @@ def _check_roots(
         if missing_at is not None and missing_at < checkpoint.size:
             run.add(
                 "checkpoint_mismatch",
-                f"{checkpoint.label}: cannot be recomputed, leaf {missing_at} is missing",
+                f"{checkpoint.label}: cannot be recomputed, leaf {missing_at} is missing or "
+                "its event is",
             )
             continue
         if accumulator.root() != checkpoint.root:

@@ -208,6 +208,7 @@ def prove(
 
     from hub.adapters.sql import ReadModelDatabase
     from hub.audit import service
+    from hub.audit.seals import SealGapError
 
     hub = _hub()
     try:
@@ -215,6 +216,8 @@ def prove(
         bundle = service.prove(hub.store, db, code, since)
         db.close()
     except service.NotFoundError as error:
+        raise fail(str(error), 1) from None
+    except SealGapError as error:
         raise fail(str(error), 1) from None
     finally:
         hub.close()

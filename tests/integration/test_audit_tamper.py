@@ -193,3 +193,45 @@ def test_rows_that_are_not_json_written_behind_the_hubs_back_are_sealed_and_veri
 
     sealed.raw.set_state(garbage, 1, b"\xff\xfe changed")
     assert ("changed", "?", 1) in _named(sealed.verify())
+
+
+def test_a_seal_deleted_from_the_middle_is_a_finding_never_a_crash(sealed: Sealed) -> None:
+    """The log's size comes from its last leaf, not from a count of seals: a seal removed
+    from the middle is named, the sealer neither reuses its index nor signs over the gap,
+    and no proof is made across it."""
+    from hub.audit.seals import SealGapError
+    from hub.audit.service import prove
+
+    (size,) = sealed.db.query(f"SELECT COUNT(*) FROM {seals.SEALS}")[0]
+    middle = size // 2
+    (code,) = sealed.db.query(
+        f"SELECT dossier_code FROM {seals.SEALS} WHERE leaf_index = ?", (middle,)
+    )[0]
+    sealed.db.execute(f"DELETE FROM {seals.SEALS} WHERE leaf_index IN (?, ?)", (3, middle))
+    report = sealed.verify()
+    missing = [f for f in report.findings if f.kind == "seal_missing"]
+    assert [f.detail for f in missing] == [
+        "the seal of leaf 3 is missing: the seals skip from leaf 2 to 4",
+        f"the seal of leaf {middle} is missing: the seals skip from leaf {middle - 1} to "
+        f"{middle + 1}",
+    ]
+    assert report.sealed == size
+    assert {f.kind for f in report.findings} == {
+        "seal_missing",
+        "inserted",
+        "chain_broken",
+        "checkpoint_mismatch",
+    }
+
+    worker = sealer(sealed.hub.settings, sealed.hub.store)
+    outcomes = sealed.hub.ingestor.submit_json(Workload(date(2021, 4, 1), 1, 3, seed=9).events())
+    assert worker.seal() == len(outcomes)
+    (last,) = sealed.db.query(f"SELECT MAX(leaf_index) FROM {seals.SEALS}")[0]
+    assert last == size + len(outcomes) - 1, "a new seal took an index already used"
+    # A seal removed after the last checkpoint: the next one is not signed over the gap.
+    sealed.db.execute(f"DELETE FROM {seals.SEALS} WHERE leaf_index = ?", (size + 1,))
+    with pytest.raises(SealGapError, match=f"the seal of leaf {size + 1} is missing"):
+        worker.checkpoint()
+    worker.db.close()
+    with pytest.raises(SealGapError, match="seals are missing"):
+        prove(sealed.hub.store, sealed.db, code)
