@@ -1,33 +1,54 @@
 """Check a DVC Hub proof bundle without the hub: one file, the standard library and
 ``cryptography`` (for Ed25519).
 
-    python verifier/dvchub_verify.py BUNDLE.json --key "VERIFIER KEY"
+    python verifier/dvchub_verify.py BUNDLE.json --key "VERIFIER KEY" [--origin ORIGIN]
 
-A bundle (``dvchub audit prove CODE``) holds a signed checkpoint of the hub's log, a
-dossier's stored events as their canonical bytes, an inclusion proof for each, and
-optionally an older checkpoint with a consistency proof to the newer one. This program
-checks the checkpoints' Ed25519 signatures against the verifier key given on the command line
-(never the one in the bundle), recomputes every event's leaf hash from its bytes, checks each
-inclusion proof against the checkpoint's root, checks the dossier's hash chain, and checks
-that the older checkpoint's tree is a prefix of the newer one's. It exits 0 when all holds.
+A bundle (``dvchub audit prove CODE``) holds a signed checkpoint of the hub's log, one
+dossier's stored events as their canonical bytes with an inclusion proof each, the proof of
+the dossier's head in the checkpoint's map of dossier heads, and optionally an older
+checkpoint with a consistency proof to the newer one. This program checks:
+
+- the checkpoint: a signed note parsed as C2SP (and Go's ``note.Open``) parse it, signed by
+  the verifier key given on the command line (never one in the bundle), of the log named by
+  ``--origin`` (default: the key's name);
+- that every event is of the dossier the bundle names (its id, derived from the code, and
+  the code in its record), versions 1, 2, 3… in log order, each included in the log;
+- that the events are the dossier's whole history as of the checkpoint: the checkpoint's
+  map of dossier heads holds, for this code, the last version, its leaf and the dossier's
+  chain hash, and the events end there and chain to it;
+- that the older checkpoint's log is a prefix of the newer one's.
+
+It prints the dossier's code, each event, and "complete as of checkpoint N" or why
+completeness is not shown. Exit status: 0 verified and complete; 3 the events are verified
+but the checkpoint commits to no map of heads, so completeness is not shown; 1 NOT VERIFIED
+(the reason on standard error); 2 the command line is wrong or a file cannot be read.
 
 Formats:
-- Merkle tree: RFC 9162 section 2.1 (SHA-256; leaf ``H(0x00 || data)``, node
+- Merkle trees: RFC 9162 section 2.1 (SHA-256; leaf ``H(0x00 || data)``, node
   ``H(0x01 || left || right)``); proofs and their verification as in sections 2.1.3 and 2.1.4.
 - Checkpoint: a C2SP ``tlog-checkpoint`` body (origin, tree size, base64 root hash, then
   extension lines) in a C2SP ``signed-note`` with Ed25519 signatures; keys as C2SP verifier
-  keys, ``<name>+<key id hex>+<base64(0x01 || public key)>``.
+  keys, ``<name>+<key id hex>+<base64(0x01 || public key)>``. The hub adds the extension line
+  ``dvchub-heads <count> <base64 root>``: the map of dossier heads.
+- Map of dossier heads: an RFC 9162 tree whose leaves are the dossiers' heads in the byte
+  order of their codes, each leaf's data ``"dvchub-head/1\n" || code || "\n" ||
+  originator id (16 bytes) || version (8 bytes, big-endian) || leaf index in the log (8
+  bytes) || chain hash (32 bytes)``. A head is shown to be the code's only one by the leaves
+  beside it: the one before has a smaller code, the one after a larger.
 - Dossier chain: ``chain(v) = SHA-256(chain(v-1) || leaf hash(v))`` with 32 zero bytes
   before version 1.
+- Dossier id: UUID version 5 of the code in the namespace ``DOSSIER_NAMESPACE``.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import binascii
 import hashlib
 import json
 import sys
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +60,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 CHAIN_START = bytes(32)
 ED25519 = 0x01
+DOSSIER_NAMESPACE = uuid.UUID("5f0c2a8e-7a4b-5d0e-9c55-2d1e0b6f4a10")
+HEADS_LINE = "dvchub-heads"
+HEAD_PREFIX = b"dvchub-head/1\n"
+#: Exit statuses (see the module's doc).
+VERIFIED, NOT_VERIFIED, USAGE, NOT_SHOWN_COMPLETE = 0, 1, 2, 3
 
 
 class VerificationError(Exception):
@@ -195,112 +221,330 @@ class Checkpoint:
         if len(lines) < 4 or lines[-1] != "":
             raise VerificationError("a checkpoint has an origin, a size and a root, one a line")
         origin, size_text, root_text, *extensions = lines[:-1]
-        if not size_text.isdigit() or (size_text != "0" and size_text.startswith("0")):
+        if not origin:
+            raise VerificationError("the checkpoint names no origin")
+        if (
+            not size_text.isascii()
+            or not size_text.isdigit()
+            or (size_text != "0" and size_text.startswith("0"))
+        ):
             raise VerificationError(f"the checkpoint's tree size {size_text!r} is not a number")
-        try:
-            root = base64.b64decode(root_text, validate=True)
-        except ValueError:
-            raise VerificationError("the checkpoint's root hash is not base64") from None
+        root = _base64(root_text, "the checkpoint's root hash")
         if len(root) != 32:
             raise VerificationError("the checkpoint's root hash is not 32 bytes long")
+        if any(not line for line in extensions):
+            raise VerificationError("the checkpoint has an empty extension line")
         return cls(origin, int(size_text), root, tuple(extensions), body)
 
+    def heads(self) -> tuple[int, bytes] | None:
+        """The map of dossier heads the checkpoint commits to: (count, root), or None."""
+        found = [line for line in self.extensions if line.split(" ", 1)[0] == HEADS_LINE]
+        if not found:
+            return None
+        if len(found) > 1:
+            raise VerificationError("the checkpoint names two maps of dossier heads")
+        parts = found[0].split(" ")
+        if len(parts) != 3 or not parts[1].isascii() or not parts[1].isdigit():
+            raise VerificationError(f"the checkpoint's line {found[0]!r} is not a map of heads")
+        root = _base64(parts[2], "the map of heads' root")
+        if len(root) != 32:
+            raise VerificationError("the map of heads' root is not 32 bytes long")
+        return int(parts[1]), root
 
-def open_checkpoint(note: str, key: VerifierKey) -> Checkpoint:
-    """The checkpoint in a signed note, once ``key``'s signature on it is found valid."""
-    body, separator, signatures = note.partition("\n\n")
-    if not separator:
+
+def _base64(text: str, what: str) -> bytes:
+    try:
+        return base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        raise VerificationError(f"{what} is not base64") from None
+
+
+def _valid_name(name: str) -> bool:
+    return bool(name) and not any(c.isspace() for c in name) and "+" not in name
+
+
+def open_checkpoint(note: str, key: VerifierKey, origin: str | None = None) -> Checkpoint:
+    """The checkpoint in a signed note, once ``key``'s signature on it is found valid and its
+    origin is ``origin`` (default: the key's name). The note is read as C2SP ``signed-note``
+    and Go's ``note.Open`` read it: UTF-8 without control characters but newlines, a text
+    ending in a newline, a blank line, then signature lines, each ending in a newline."""
+    if any(ord(c) < 0x20 and c != "\n" for c in note):
+        raise VerificationError("the signed note holds control characters")
+    split = note.rfind("\n\n")
+    if split < 0:
         raise VerificationError("the signed note has no signature block")
-    body += "\n"
+    body, signatures = note[: split + 1], note[split + 2 :]
+    if not signatures or not signatures.endswith("\n"):
+        raise VerificationError("the signed note does not end with a newline")
+    lines = signatures[:-1].split("\n")
+    if len(lines) > 100:
+        raise VerificationError("the signed note has over 100 signatures")
     found = False
-    for line in signatures.splitlines():
+    for line in lines:
         if not line.startswith("\u2014 "):
             raise VerificationError(f"not a signature line: {line!r}")
-        name, _, encoded = line[2:].rpartition(" ")
-        if name != key.name:
-            continue
-        try:
-            raw = base64.b64decode(encoded, validate=True)
-        except ValueError:
-            raise VerificationError("a signature is not base64") from None
-        if raw[:4] != key.key_id:
-            continue
+        name, _, encoded = line[2:].partition(" ")
+        raw = _base64(encoded, "a signature") if encoded else b""
+        if not _valid_name(name) or len(raw) < 5:
+            raise VerificationError(f"not a signature line: {line!r}")
+        if name != key.name or raw[:4] != key.key_id:
+            continue  # another witness's signature: not the one asked for
         if not key.check(body.encode(), raw[4:]):
             raise VerificationError(f"the signature of {key.name} on the checkpoint is invalid")
         found = True
     if not found:
         raise VerificationError(f"the checkpoint is not signed by {key.name}")
-    return Checkpoint.parse_body(body)
+    checkpoint = Checkpoint.parse_body(body)
+    expected = key.name if origin is None else origin
+    if checkpoint.origin != expected:
+        raise VerificationError(
+            f"the checkpoint is of the log {checkpoint.origin!r}, not {expected!r}"
+        )
+    return checkpoint
 
 
-# --- bundles -------------------------------------------------------------------------------
+# --- bundles ------------------------------------------------------------------------------
 
 
-def _hashes(values: Sequence[str]) -> list[bytes]:
-    return [bytes.fromhex(value) for value in values]
+def dossier_uuid(code: str) -> uuid.UUID:
+    return uuid.uuid5(DOSSIER_NAMESPACE, code)
 
 
-def verify_bundle(bundle: dict[str, Any], key: VerifierKey) -> list[str]:
-    """Check a proof bundle; the lines of a report of what was checked."""
+def head_leaf(
+    code: str, originator: uuid.UUID, version: int, leaf_index: int, chain: bytes
+) -> bytes:
+    """A leaf's data in the map of dossier heads."""
+    return (
+        HEAD_PREFIX
+        + code.encode()
+        + b"\n"
+        + originator.bytes
+        + version.to_bytes(8, "big")
+        + leaf_index.to_bytes(8, "big")
+        + chain
+    )
+
+
+def _get(obj: Any, name: str, kind: type, where: str) -> Any:
+    if not isinstance(obj, dict):
+        raise VerificationError(f"{where} is not an object")
+    value = obj.get(name)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise VerificationError(f"{where} has no {name} ({kind.__name__})")
+    return value
+
+
+def _hashes(values: Any, where: str) -> list[bytes]:
+    if not isinstance(values, list):
+        raise VerificationError(f"{where} is not a list of hashes")
+    try:
+        hashes = [bytes.fromhex(value) for value in values]
+    except (TypeError, ValueError):
+        raise VerificationError(f"{where} holds a hash that is not hex") from None
+    if any(len(h) != 32 for h in hashes):
+        raise VerificationError(f"{where} holds a hash that is not 32 bytes long")
+    return hashes
+
+
+@dataclass(frozen=True)
+class Head:
+    code: str
+    originator: uuid.UUID
+    version: int
+    leaf_index: int
+    chain: bytes
+    index: int  # in the map
+    inclusion: list[bytes]
+
+    @classmethod
+    def read(cls, obj: Any, where: str) -> Head:
+        code = _get(obj, "dossier_code", str, where)
+        try:
+            originator = uuid.UUID(_get(obj, "originator_id", str, where))
+        except ValueError:
+            raise VerificationError(f"{where} has an originator id that is not a UUID") from None
+        chain = _hashes([_get(obj, "chain", str, where)], where)[0]
+        version = _get(obj, "version", int, where)
+        leaf_index = _get(obj, "leaf_index", int, where)
+        index = _get(obj, "index", int, where)
+        if min(version, leaf_index, index) < 0 or max(version, leaf_index) >= 2**63:
+            raise VerificationError(f"{where} has a negative or too large number")
+        inclusion = _hashes(obj.get("inclusion"), f"{where}'s inclusion proof")
+        return cls(code, originator, version, leaf_index, chain, index, inclusion)
+
+    def check(self, count: int, root: bytes) -> None:
+        data = head_leaf(self.code, self.originator, self.version, self.leaf_index, self.chain)
+        leaf = leaf_hash(data)
+        try:
+            verify_inclusion(self.index, count, leaf, self.inclusion, root)
+        except VerificationError as error:
+            raise VerificationError(
+                f"the head of {self.code} is not in the checkpoint's map of heads: {error}"
+            ) from None
+
+
+def _check_head(proof: Any, code: str, originator: uuid.UUID, count: int, root: bytes) -> Head:
+    """The dossier's head, proven in the map of heads to be the code's one and only."""
+    head = Head.read(_get(proof, "head", dict, "the head proof"), "the dossier's head")
+    if head.code != code or head.originator != originator:
+        raise VerificationError(f"the head proven is of {head.code}, not of {code}")
+    head.check(count, root)
+    key = code.encode()
+    if head.index > 0:
+        before = Head.read(proof.get("before"), "the head before it in the map")
+        if before.index != head.index - 1 or not before.code.encode() < key:
+            raise VerificationError("the head before it in the map is not the one just before")
+        before.check(count, root)
+    if head.index < count - 1:
+        after = Head.read(proof.get("after"), "the head after it in the map")
+        if after.index != head.index + 1 or not after.code.encode() > key:
+            raise VerificationError("the head after it in the map is not the one just after")
+        after.check(count, root)
+    return head
+
+
+def verify_bundle(
+    bundle: Any, key: VerifierKey, origin: str | None = None
+) -> tuple[list[str], bool]:
+    """Check a proof bundle: the lines of a report of what was checked, and whether the
+    events were shown to be the dossier's whole history as of the checkpoint."""
     report: list[str] = []
-    checkpoint = open_checkpoint(bundle["checkpoint"], key)
+    if _get(bundle, "format", str, "the bundle") != "dvchub-proof/1":
+        raise VerificationError(f"the bundle's format {bundle['format']!r} is not dvchub-proof/1")
+    code = _get(bundle, "dossier_code", str, "the bundle")
+    if not code or not code.isprintable():
+        raise VerificationError("the bundle's dossier code is empty or not printable")
+    originator = dossier_uuid(code)
+    checkpoint = open_checkpoint(_get(bundle, "checkpoint", str, "the bundle"), key, origin)
+    report.append(f"dossier: {code}")
     report.append(
         f"checkpoint: {checkpoint.origin}, {checkpoint.size} events, signed by {key.name}"
     )
+    events = _get(bundle, "events", list, "the bundle")
+    if not events:
+        raise VerificationError("the bundle holds no event")
     chain = CHAIN_START
-    for expected_version, event in enumerate(bundle["events"], start=1):
-        data = base64.b64decode(event["canonical"], validate=True)
-        content = json.loads(data)
+    last_leaf = -1
+    leaf_index = -1
+    for expected_version, event in enumerate(events, start=1):
+        where = f"event {expected_version} of the bundle"
+        try:
+            data = base64.b64decode(_get(event, "canonical", str, where), validate=True)
+            content = json.loads(data)
+        except (binascii.Error, ValueError):
+            raise VerificationError(f"{where} is not base64 of JSON") from None
+        if not isinstance(content, dict):
+            raise VerificationError(f"{where} is not an event")
+        if content.get("originator_id") != str(originator):
+            raise VerificationError(
+                f"{where} is of another dossier (id {content.get('originator_id')}, "
+                f"not {originator}, the id of {code})"
+            )
         version = content.get("originator_version")
         if version != expected_version:
-            raise VerificationError(
-                f"event {expected_version} of the dossier says it is version {version}"
-            )
+            raise VerificationError(f"{where} says it is version {version}")
+        state = content.get("state")
+        record = state.get("record") if isinstance(state, dict) else None
+        if not isinstance(record, dict) or record.get("dossier_code") != code:
+            raise VerificationError(f"{where} does not record dossier {code}")
+        leaf_index = _get(event, "leaf_index", int, where)
+        if leaf_index <= last_leaf:
+            raise VerificationError(f"{where} comes before the one it follows in the log")
+        last_leaf = leaf_index
         leaf = leaf_hash(data)
         verify_inclusion(
-            event["leaf_index"], checkpoint.size, leaf, _hashes(event["inclusion"]), checkpoint.root
+            leaf_index,
+            checkpoint.size,
+            leaf,
+            _hashes(event.get("inclusion"), f"{where}'s inclusion proof"),
+            checkpoint.root,
         )
         chain = chain_hash(chain, leaf)
-        if event.get("chain") is not None and bytes.fromhex(event["chain"]) != chain:
+        given = event.get("chain")
+        if given is not None and _hashes([given], where)[0] != chain:
             raise VerificationError(f"the dossier's hash chain breaks at version {version}")
-        record = content.get("state", {}).get("record", {})
         report.append(
-            f"  version {version} at leaf {event['leaf_index']}: "
+            f"  version {version} at leaf {leaf_index}: "
             f"{record.get('event_type')} by {record.get('unit_code')}, "
             f"occurred {record.get('occurred_at')}: included"
         )
+    heads = checkpoint.heads()
+    complete = False
+    if heads is None:
+        report.append(
+            f"completeness: not shown: checkpoint {checkpoint.size} commits to no map of "
+            "dossier heads"
+        )
+    else:
+        count, root = heads
+        head = _check_head(bundle.get("heads"), code, originator, count, root)
+        if head.version != len(events):
+            raise VerificationError(
+                f"the bundle ends at version {len(events)}; as of checkpoint "
+                f"{checkpoint.size} the dossier's last version is {head.version}"
+            )
+        if head.leaf_index != leaf_index or head.chain != chain:
+            raise VerificationError(
+                f"version {head.version} of the bundle is not the dossier's head in the "
+                "checkpoint's map"
+            )
+        complete = True
+        report.append(
+            f"complete as of checkpoint {checkpoint.size}: versions 1 to {head.version} are "
+            f"the dossier's whole history in the log of {checkpoint.size} events"
+        )
     consistency = bundle.get("consistency")
     if consistency is not None:
-        older = open_checkpoint(consistency["older_checkpoint"], key)
-        if older.origin != checkpoint.origin:
-            raise VerificationError("the two checkpoints are of different logs")
+        older = open_checkpoint(
+            _get(consistency, "older_checkpoint", str, "the consistency proof"),
+            key,
+            checkpoint.origin,
+        )
         verify_consistency(
-            older.size, checkpoint.size, older.root, checkpoint.root, _hashes(consistency["proof"])
+            older.size,
+            checkpoint.size,
+            older.root,
+            checkpoint.root,
+            _hashes(consistency.get("proof"), "the consistency proof"),
         )
         report.append(
             f"consistency: the log of {older.size} events is a prefix of the one of "
             f"{checkpoint.size}"
         )
-    return report
+    return report, complete
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("bundle", help="the JSON file 'dvchub audit prove' wrote")
     parser.add_argument("--key", required=True, help="the hub's verifier key, or @FILE")
+    parser.add_argument(
+        "--origin", help="the log the checkpoint must be of (default: the key's name)"
+    )
     arguments = parser.parse_args(argv)
     key_text = arguments.key
-    if key_text.startswith("@"):
-        key_text = Path(key_text[1:]).read_text(encoding="utf-8")
     try:
-        bundle = json.loads(Path(arguments.bundle).read_text(encoding="utf-8"))
-        lines = verify_bundle(bundle, VerifierKey.parse(key_text))
-    except (VerificationError, KeyError, ValueError) as error:
+        if key_text.startswith("@"):
+            key_text = Path(key_text[1:]).read_text(encoding="utf-8")
+        text = Path(arguments.bundle).read_bytes()
+    except OSError as error:
+        print(f"cannot read: {error}", file=sys.stderr)
+        return USAGE
+    try:
+        try:
+            bundle = json.loads(text.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise VerificationError("the bundle is not JSON in UTF-8") from None
+        lines, complete = verify_bundle(bundle, VerifierKey.parse(key_text), arguments.origin)
+    except VerificationError as error:
         print(f"NOT VERIFIED: {error}", file=sys.stderr)
-        return 1
+        return NOT_VERIFIED
     print("\n".join(lines))
+    if not complete:
+        print("VERIFIED, NOT SHOWN COMPLETE")
+        return NOT_SHOWN_COMPLETE
     print("VERIFIED")
-    return 0
+    return VERIFIED
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.adapters.key_files import create_once
-from verifier.dvchub_verify import ED25519, Checkpoint, VerifierKey, note_key_id
+from verifier.dvchub_verify import ED25519, HEADS_LINE, Checkpoint, VerifierKey, note_key_id
 
 __all__ = ["Checkpoint", "SignedCheckpoint", "Signer", "load_signer", "read_published"]
 
@@ -51,10 +51,17 @@ class Signer:
     def verifier(self) -> VerifierKey:
         return VerifierKey.parse(self.verifier_key)
 
-    def sign(self, size: int, root: bytes, at: datetime) -> SignedCheckpoint:
+    def sign(
+        self, size: int, root: bytes, at: datetime, heads: tuple[int, bytes] | None = None
+    ) -> SignedCheckpoint:
+        """A checkpoint of the log of ``size`` events with ``root``, signed at ``at``; with
+        ``heads``, committing to the map of dossier heads (its size and root)."""
         at = at.astimezone(UTC).replace(microsecond=0)
+        mapped = ""
+        if heads is not None:
+            mapped = f"{HEADS_LINE} {heads[0]} {base64.b64encode(heads[1]).decode()}\n"
         body = (
-            f"{self.name}\n{size}\n{base64.b64encode(root).decode()}\n"
+            f"{self.name}\n{size}\n{base64.b64encode(root).decode()}\n{mapped}"
             f"time {at.isoformat().replace('+00:00', 'Z')}\n"
         )
         signature = base64.b64encode(self.key_id + self._key.sign(body.encode())).decode()

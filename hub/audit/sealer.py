@@ -17,6 +17,9 @@ import structlog
 from hub.adapters.sql import ReadModelDatabase
 from hub.application import DossierStore
 from hub.audit.checkpoints import SignedCheckpoint, Signer
+from hub.audit.heads import Head, HeadsMap
+from hub.audit.heads import current as current_heads
+from hub.audit.heads import save as save_heads
 from hub.audit.merkle import RootAccumulator
 from hub.audit.seals import CHECKPOINTS, SEALS, SealGapError, prepare
 from hub.audit.stored import StoredEvent
@@ -89,6 +92,7 @@ class Sealer:
                 missing = sorted(o for o in originators if o not in self._heads)
                 heads = {**_chain_heads(self.db, missing)} if missing else {}
                 out = []
+                latest: dict[str, Head] = {}
                 for index, row in enumerate(rows, start=size):
                     event = StoredEvent(
                         row.id, row.originator_id, row.originator_version, row.topic, row.state
@@ -105,6 +109,7 @@ class Sealer:
                         )
                     chain = chain_hash(previous, leaf)
                     heads[key] = (event.version, chain)
+                    latest[key] = Head(event.dossier_code(), key, event.version, index, chain)
                     out.append(
                         (
                             index,
@@ -131,6 +136,7 @@ class Sealer:
                     ),
                     out,
                 )
+                save_heads(self.db, latest.values())
             # Committed: only now do the dossiers' new chain heads count.
             if len(self._heads) > _HEADS_KEPT:
                 self._heads.clear()
@@ -186,7 +192,15 @@ class Sealer:
                         "be signed (dvchub audit verify names what is wrong)"
                     )
                 accumulator.append(bytes(leaf))
-            signed = self.signer.sign(accumulator.size, accumulator.root(), at or datetime.now(UTC))
+            # The map of heads as of this size: the sealer seals and signs in turn, so the
+            # kept heads are those of every sealed event.
+            mapped = HeadsMap(current_heads(self.db))
+            signed = self.signer.sign(
+                accumulator.size,
+                accumulator.root(),
+                at or datetime.now(UTC),
+                heads=(mapped.size, mapped.root()),
+            )
             self.db.execute(
                 f"INSERT INTO {CHECKPOINTS} (tree_size, root_hash, signed_at, note, frontier) "
                 "VALUES (?, ?, ?, ?, ?)",

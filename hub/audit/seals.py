@@ -19,6 +19,7 @@ import psycopg
 from psycopg import sql
 
 from hub.adapters.sql import ReadModelDatabase
+from hub.audit import heads
 
 SEALS = "audit_seals"
 CHECKPOINTS = "audit_checkpoints"
@@ -35,11 +36,24 @@ def create_statements(db: ReadModelDatabase) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (tree_size BIGINT PRIMARY KEY, "
         "root_hash TEXT NOT NULL, signed_at TEXT NOT NULL, note TEXT NOT NULL, "
         "frontier TEXT NOT NULL)",
+        *heads.create_statements(db),
     ]
 
 
 def prepare(db: ReadModelDatabase) -> None:
     db.create(create_statements(db))
+    # Seals made before the map of heads was kept: its heads come from them, once.
+    with db.transaction():
+        if not db.query(f"SELECT 1 FROM {heads.HEADS} LIMIT 1") and db.query(
+            f"SELECT 1 FROM {SEALS} LIMIT 1"
+        ):
+            db.execute(
+                f"INSERT INTO {heads.HEADS} (dossier_code, originator_id, version, leaf_index, "
+                f"chain_hash) SELECT s.dossier_code, s.originator_id, s.version, s.leaf_index, "
+                f"s.chain_hash FROM {SEALS} s JOIN (SELECT originator_id, MAX(version) AS v "
+                f"FROM {SEALS} GROUP BY originator_id) m ON s.originator_id = m.originator_id "
+                "AND s.version = m.v"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +156,19 @@ def missing_leaves(db: ReadModelDatabase, upto: int | None = None) -> list[tuple
     if upto is not None and expected < upto:
         gaps.append((expected, upto - 1))
     return gaps
+
+
+def head_rows(db: ReadModelDatabase, below: int) -> list[tuple[str, str, int, int, bytes]]:
+    """(dossier code, originator, version, leaf index, chain hash) of every seal below leaf
+    ``below``: what the map of heads is recomputed from."""
+    return [
+        (str(code), str(originator), int(version), int(index), bytes(chain))
+        for code, originator, version, index, chain in db.query(
+            f"SELECT dossier_code, originator_id, version, leaf_index, chain_hash FROM {SEALS} "
+            "WHERE leaf_index < ?",
+            (below,),
+        )
+    ]
 
 
 class SealGapError(RuntimeError):

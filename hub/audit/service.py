@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -11,10 +12,13 @@ from hub.adapters.sql import ReadModelDatabase
 from hub.application import DossierStore
 from hub.audit import seals as seal_store
 from hub.audit.canonical import canonical_event
+from hub.audit.heads import HeadsMap
+from hub.audit.heads import as_of as heads_as_of
 from hub.audit.history import DossierHistory, history
 from hub.audit.merkle import MerkleTree
 from hub.domain.dossier import dossier_id
 from hub.log_reader import dossier_history as stored_history
+from verifier.dvchub_verify import Checkpoint
 
 
 class NotFoundError(LookupError):
@@ -54,6 +58,9 @@ class ProofBundle(BaseModel):
     dossier_code: str
     checkpoint: str
     events: list[ProvenEvent]
+    #: The dossier's head in the checkpoint's map of heads, with the heads beside it
+    #: (``None`` for a checkpoint signed before the map was kept).
+    heads: dict[str, Any] | None = None
     newer_than_checkpoint: int
     consistency: Consistency | None
 
@@ -97,6 +104,17 @@ def prove(
                 inclusion=[h.hex() for h in tree.inclusion_proof(seal.leaf_index)],
             )
         )
+    head_proof = None
+    checkpoint = Checkpoint.parse_body(latest.note.partition("\n\n")[0] + "\n")
+    committed = checkpoint.heads()
+    if committed is not None:
+        mapped = HeadsMap(heads_as_of(db, latest.size))
+        if (mapped.size, mapped.root()) != committed:
+            raise seal_store.SealGapError(
+                "the kept heads do not give the map the checkpoint signs: no proof can be "
+                "made (dvchub audit verify names what is wrong)"
+            )
+        head_proof = mapped.proof(code)
     consistency = None
     older = _older(signed, latest.size, since)
     if older is not None:
@@ -108,6 +126,7 @@ def prove(
         dossier_code=code,
         checkpoint=latest.note,
         events=proven,
+        heads=head_proof,
         newer_than_checkpoint=len(dossier_seals) - len(proven),
         consistency=consistency,
     )

@@ -37,6 +37,7 @@ from hub.application import DossierStore
 from hub.audit import seals as seal_store
 from hub.audit import stored
 from hub.audit.checkpoints import read_published
+from hub.audit.heads import HeadsMap, from_seals
 from hub.audit.merkle import RootAccumulator
 from hub.settings import HubSettings
 from verifier.dvchub_verify import (
@@ -87,6 +88,7 @@ class _Checked:
     size: int
     root: bytes
     label: str
+    heads: tuple[int, bytes] | None = None  # the map of dossier heads it signs
 
 
 @dataclass
@@ -250,6 +252,7 @@ def verify(
     run.findings.sort(key=lambda f: (f.position is None, f.position or 0, f.kind))
     checked = _checkpoints(db, key, extra_checkpoints or {}, run)
     _check_roots(leaves, checked, size, run)
+    _check_heads(db, checked, size, run)
     return VerifyReport(
         events=sum(shard.events for shard in shards),
         sealed=size,
@@ -348,8 +351,30 @@ def _checkpoints(
         if checkpoint.origin != key.name:
             run.add("bad_checkpoint", f"{label}: of log {checkpoint.origin!r}, not {key.name!r}")
             continue
-        checked.append(_Checked(checkpoint.size, checkpoint.root, label))
+        try:
+            mapped = checkpoint.heads()
+        except VerificationError as error:
+            run.add("bad_checkpoint", f"{label}: {error}")
+            continue
+        checked.append(_Checked(checkpoint.size, checkpoint.root, label, mapped))
     return sorted(checked, key=lambda c: c.size)
+
+
+def _check_heads(db: ReadModelDatabase, checked: list[_Checked], sealed: int, run: _Run) -> None:
+    """The map of dossier heads the newest checkpoint signs, recomputed from the seals
+    (whose match with the events is checked apart). Older checkpoints' maps are not
+    recomputed: each would cost a pass over every dossier."""
+    # A checkpoint beyond the seals is already a finding (truncated).
+    newest = next((c for c in reversed(checked) if c.heads is not None and c.size <= sealed), None)
+    if newest is None or newest.heads is None:
+        return
+    mapped = HeadsMap(from_seals(seal_store.head_rows(db, newest.size), newest.size))
+    if (mapped.size, mapped.root()) != newest.heads:
+        run.add(
+            "checkpoint_mismatch",
+            f"{newest.label}: the map of dossier heads it signs ({newest.heads[0]} dossiers) "
+            f"is not the one the seals give ({mapped.size} dossiers)",
+        )
 
 
 def _check_roots(

@@ -168,8 +168,10 @@ def test_a_rewrite_of_events_and_seals_together_breaks_the_signed_root(sealed: S
             (leaf, chain, originator, version),
         )
     report = sealed.verify()
-    assert [f.kind for f in report.findings] == ["checkpoint_mismatch"]
+    assert [f.kind for f in report.findings] == ["checkpoint_mismatch", "checkpoint_mismatch"]
     assert "do not hash to the root it signs" in report.findings[0].detail
+    # The dossier's head (its chain hash) in the signed map of heads shows it too.
+    assert "the map of dossier heads it signs" in report.findings[1].detail
 
 
 def test_rows_that_are_not_json_written_behind_the_hubs_back_are_sealed_and_verified(
