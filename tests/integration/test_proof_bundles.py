@@ -8,6 +8,11 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import os
+import random
+import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -24,6 +29,7 @@ from hub.audit.publish import sealer
 from hub.bootstrap import bootstrap
 from hub.settings import HubSettings
 from hub.simulation.workload import Workload
+from tests.conftest import ROOT
 from verifier import dvchub_verify as verifier
 
 
@@ -204,3 +210,99 @@ def test_a_checkpoint_without_a_map_of_heads_verifies_the_events_but_not_complet
     assert status == verifier.NOT_SHOWN_COMPLETE, err
     assert f"completeness: not shown: checkpoint {size} commits to no map" in out
     assert out.rstrip().endswith("VERIFIED, NOT SHOWN COMPLETE")
+
+
+# --- against an independent implementation -------------------------------------------------
+
+GOVERIFY = ROOT / "tests" / "audit" / "goverify"
+
+
+@pytest.fixture(scope="module")
+def goverify(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``tests/audit/goverify`` built with this machine's Go: the bundles' rules over Go's
+    sumdb/note, transparency-dev's formats and merkle, and google/uuid."""
+    go = shutil.which("go")
+    assert go is not None, "the Go toolchain is needed for the differential test"
+    binary = tmp_path_factory.mktemp("goverify") / "goverify"
+    subprocess.run(
+        [go, "build", "-o", str(binary), "."],
+        cwd=GOVERIFY,
+        env={**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=readonly"},
+        check=True,
+        timeout=600,
+    )
+    return binary
+
+
+def _mutations(proven: Proven, count: int, seed: int) -> Iterator[tuple[str, Any]]:
+    """Bundles changed at random places: a hash, a number, an event dropped or moved, a
+    character of a note, a field removed."""
+    rng = random.Random(seed)
+    for n in range(count):
+        bundle = copy.deepcopy(rng.choice([proven.bundle, proven.other]))
+        how = rng.choice(["hash", "number", "drop", "swap", "note", "remove", "code"])
+        if how == "hash":
+            holders = [e["inclusion"] for e in bundle["events"] if e["inclusion"]]
+            heads = bundle["heads"]
+            holders += [heads[k]["inclusion"] for k in ("head", "before", "after") if heads[k]]
+            if bundle["consistency"]:
+                holders.append(bundle["consistency"]["proof"])
+            holder = rng.choice([h for h in holders if h])
+            i = rng.randrange(len(holder))
+            value = holder[i]
+            j = rng.randrange(64)
+            holder[i] = value[:j] + ("0" if value[j] != "0" else "1") + value[j + 1 :]
+        elif how == "number":
+            target = rng.choice(
+                [*bundle["events"], *[h for h in bundle["heads"].values() if isinstance(h, dict)]]
+            )
+            field = rng.choice([k for k in ("leaf_index", "index", "version") if k in target])
+            target[field] += rng.choice([-1, 1])
+        elif how == "drop" and len(bundle["events"]) > 1:
+            del bundle["events"][rng.randrange(len(bundle["events"]))]
+        elif how == "swap" and len(bundle["events"]) > 1:
+            i, j = rng.sample(range(len(bundle["events"])), 2)
+            bundle["events"][i], bundle["events"][j] = bundle["events"][j], bundle["events"][i]
+        elif how == "note":
+            note = bundle["checkpoint"]
+            i = rng.randrange(len(note))
+            bundle["checkpoint"] = note[:i] + rng.choice(["", "x", "\n", " "]) + note[i + 1 :]
+        elif how == "remove":
+            bundle["heads"][rng.choice(["before", "after"])] = None
+        elif how == "code":
+            bundle["dossier_code"] = rng.choice([proven.bundle, proven.other])["dossier_code"]
+        yield f"random-{n:03d}-{how}", bundle
+
+
+@pytest.mark.process
+def test_the_verifier_and_an_independent_go_one_agree_on_every_bundle(
+    proven: Proven, goverify: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus: dict[str, Any] = {"as-proven": proven.bundle, "other": proven.other}
+    corpus |= {f"tampered-{how}": _tampered(proven, how) for how in REFUSALS}
+    corpus |= dict(_mutations(proven, 150, seed=2026))
+    python: dict[str, str] = {}
+    for name, bundle in corpus.items():
+        path = tmp_path / f"{re.sub(r'[^a-z0-9-]+', '-', name)}.json"
+        path.write_text(json.dumps(bundle))
+        status = verifier.main([str(path), "--key", proven.key])
+        capsys.readouterr()
+        python[str(path)] = {0: "complete", 3: "incomplete"}.get(status, "refused")
+    origin = proven.bundle["checkpoint"].split("\n")[0]
+    done = subprocess.run(
+        [str(goverify), proven.key, origin, *python],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    go = {line.split(" ")[0]: line.split(" ")[1] for line in done.stdout.splitlines()}
+    disagree = {
+        Path(path).stem: (verdict, go.get(path))
+        for path, verdict in python.items()
+        if go.get(path) != verdict
+    }
+    assert not disagree, disagree
+    verdicts = list(python.values())
+    assert verdicts.count("complete") >= 2
+    assert verdicts.count("refused") > 100
