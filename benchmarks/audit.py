@@ -6,8 +6,11 @@
   and p99 over many dossiers, beside the bare read of the dossier's stored rows (one indexed
   query, nothing decoded) in the same run;
 - ``dvchub audit verify`` over the whole log (every event's leaf recomputed and matched,
-  every chain, the root at every checkpoint): events per second, beside a plain read of every
-  stored event in log order.
+  every chain, the root at every checkpoint, the newest checkpoint's map of dossier heads):
+  events per second, beside a plain read of every stored event in log order;
+- the map of dossier heads: what it adds to signing a checkpoint (the map's root over every
+  dossier's head) beside signing one without it, the share of verify spent recomputing it,
+  and ``dvchub audit prove`` with the head's proof: p50 and p99.
 
 The store is the one :mod:`benchmarks.projections_rebuild` fills (schema
 ``bench_province_year``, about 2.1 million events), filled here too if absent; it is sealed
@@ -21,14 +24,17 @@ import random
 import statistics
 import tempfile
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from benchmarks.projections_rebuild import fill, store_settings
 from hub.adapters.sql import ReadModelDatabase
 from hub.audit import seals
+from hub.audit.checkpoints import Signer
+from hub.audit.heads import HeadsMap, from_seals
+from hub.audit.heads import current as current_heads
 from hub.audit.publish import sealer
-from hub.audit.service import dossier_history
+from hub.audit.service import dossier_history, prove
 from hub.audit.stored import stored_events
 from hub.audit.verify import verify
 from hub.bootstrap import bootstrap
@@ -38,6 +44,23 @@ from verifier.dvchub_verify import VerificationError, open_checkpoint
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(samples) * 1000, statistics.quantiles(samples, n=100)[98] * 1000
+
+
+def _map_costs(db: ReadModelDatabase, signer: Signer) -> None:
+    """A checkpoint's signing with the map of heads, beside the same without it."""
+    size = seals.sealed_size(db)
+    root = seals.checkpoints(db)[-1].root
+    started = time.perf_counter()
+    signer.sign(size, root, datetime.now(UTC))
+    bare = time.perf_counter() - started
+    started = time.perf_counter()
+    mapped = HeadsMap(current_heads(db))
+    signer.sign(size, root, datetime.now(UTC), heads=(mapped.size, mapped.root()))
+    with_map = time.perf_counter() - started
+    print(
+        f"checkpoint with the map of {mapped.size:,} dossier heads: {with_map:.2f} s; "
+        f"baseline: without it (the log's root from its frontier): {bare * 1000:.1f} ms"
+    )
 
 
 def main() -> None:
@@ -62,6 +85,10 @@ def main() -> None:
             print("checkpoints signed by another key: dropped")
             worker.db.execute(f"DELETE FROM {seals.CHECKPOINTS}")
             break
+    stored = seals.checkpoints(worker.db)
+    if stored and open_checkpoint(stored[-1].note, key).heads() is None:
+        print("checkpoints signed before the map of heads was kept: dropped")
+        worker.db.execute(f"DELETE FROM {seals.CHECKPOINTS}")
     started = time.perf_counter()
     sealed = worker.seal()
     worker.checkpoint()
@@ -69,6 +96,7 @@ def main() -> None:
         f"sealing: {sealed:,} new events sealed and a checkpoint signed in "
         f"{time.perf_counter() - started:.1f} s"
     )
+    _map_costs(worker.db, worker.signer)
 
     db = ReadModelDatabase(settings)
     codes = [c for (c,) in db.query(f"SELECT DISTINCT dossier_code FROM {seals.SEALS}")]
@@ -112,6 +140,19 @@ def main() -> None:
         "(target >= 50,000/s)"
     )
     print(f"ratio: verify / plain read = {rate / read_rate:.2f}")
+    size = seals.sealed_size(db)
+    started = time.perf_counter()
+    HeadsMap(from_seals(seals.head_rows(db, size), size)).root()
+    part = time.perf_counter() - started
+    print(f"of which the map of heads recomputed from the seals: {part:.1f} s")
+    timings = []
+    for code in sample[:100]:
+        t0 = time.perf_counter()
+        bundle = prove(hub.store, db, code)
+        timings.append(time.perf_counter() - t0)
+        assert bundle.heads is not None
+    p50, p99 = percentiles(timings)
+    print(f"prove with the head's proof: p50 {p50:.0f} ms, p99 {p99:.0f} ms over 100 dossiers")
     print(f"store size: {events:,} events")
     db.close()
     hub.close()

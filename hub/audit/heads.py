@@ -10,16 +10,67 @@ checkpoint signs the map's root and size on a ``dvchub-heads`` line.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 from hub.adapters.sql import ReadModelDatabase
 from hub.audit.merkle import MerkleTree
-from verifier.dvchub_verify import dossier_uuid, head_leaf, leaf_hash
+from verifier.dvchub_verify import DOSSIER_NAMESPACE, HEAD_PREFIX, node_hash
 
 HEADS = "audit_heads"
+_NAMESPACE = DOSSIER_NAMESPACE.bytes
+_sha256 = hashlib.sha256
+
+
+def _originator_bytes(originator: str) -> bytes:
+    return bytes.fromhex(originator.replace("-", ""))
+
+
+def head_leaf_hash(
+    code: str, originator: str, version: int, leaf_index: int, chain: bytes
+) -> bytes:
+    """The leaf hash of a head in the map: ``H(0x00 || head_leaf(...))`` as the verifier
+    defines it (:func:`verifier.dvchub_verify.head_leaf`), made without its UUID objects:
+    the sealer hashes every dossier's head at each checkpoint."""
+    return _sha256(
+        b"\x00"
+        + HEAD_PREFIX
+        + code.encode()
+        + b"\n"
+        + _originator_bytes(originator)
+        + version.to_bytes(8, "big")
+        + leaf_index.to_bytes(8, "big")
+        + chain
+    ).digest()
+
+
+def is_dossier(code: str, originator: str) -> bool:
+    """Whether ``originator`` is the id of dossier ``code`` (UUID version 5 of the code, as
+    :func:`hub.domain.dossier.dossier_id`), computed without UUID objects."""
+    digest = bytearray(
+        hashlib.sha1(_NAMESPACE + code.encode(), usedforsecurity=False).digest()[:16]
+    )
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    try:
+        return bytes(digest) == _originator_bytes(originator)
+    except ValueError:
+        return False
+
+
+def map_root(leaves: list[bytes]) -> bytes:
+    """The RFC 9162 root over ``leaves`` (hashes), level by level."""
+    if not leaves:
+        return _sha256(b"").digest()
+    level = leaves
+    while len(level) > 1:
+        up = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            up.append(level[-1])
+        level = up
+    return level[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,14 +82,8 @@ class Head:
     chain_hash: bytes
 
     def leaf(self) -> bytes:
-        return leaf_hash(
-            head_leaf(
-                self.dossier_code,
-                UUID(self.originator_id),
-                self.version,
-                self.leaf_index,
-                self.chain_hash,
-            )
+        return head_leaf_hash(
+            self.dossier_code, self.originator_id, self.version, self.leaf_index, self.chain_hash
         )
 
     def document(self, index: int, proof: list[bytes]) -> dict[str, object]:
@@ -59,8 +104,9 @@ class HeadsMap:
     (written behind the hub's back: their id is not their code's) have no place in it."""
 
     def __init__(self, heads: Iterable[Head]) -> None:
-        dossiers = (h for h in heads if h.originator_id == str(dossier_uuid(h.dossier_code)))
-        self.heads = sorted(dossiers, key=lambda h: h.dossier_code.encode())
+        dossiers = (h for h in heads if is_dossier(h.dossier_code, h.originator_id))
+        # UTF-8 keeps code points' order: sorting the strings sorts their bytes.
+        self.heads = sorted(dossiers, key=lambda h: h.dossier_code)
         self._tree = MerkleTree(h.leaf() for h in self.heads)
         self._index = {h.dossier_code: i for i, h in enumerate(self.heads)}
 
@@ -157,3 +203,23 @@ def from_seals(rows: Iterable[tuple[str, str, int, int, bytes]], size: int) -> l
         if known is None or version > known.version:
             latest[originator] = Head(code, originator, version, leaf_index, bytes(chain))
     return list(latest.values())
+
+
+class HeadsKeeper:
+    """The sealer's map of heads between checkpoints: each dossier's leaf hash, loaded once
+    and updated as events are sealed, so that a checkpoint costs a sort and the tree's
+    hashes, not a read and a hash of every dossier's head."""
+
+    def __init__(self, heads: Iterable[Head]) -> None:
+        self._leaves: dict[str, tuple[str, bytes]] = {}
+        self.update(heads)
+
+    def update(self, heads: Iterable[Head]) -> None:
+        for head in heads:
+            if is_dossier(head.dossier_code, head.originator_id):
+                self._leaves[head.originator_id] = (head.dossier_code, head.leaf())
+
+    def signed(self) -> tuple[int, bytes]:
+        """The map's size and root, as a checkpoint signs them."""
+        ordered = sorted(self._leaves.values())
+        return len(ordered), map_root([leaf for _, leaf in ordered])

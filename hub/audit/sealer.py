@@ -17,7 +17,7 @@ import structlog
 from hub.adapters.sql import ReadModelDatabase
 from hub.application import DossierStore
 from hub.audit.checkpoints import SignedCheckpoint, Signer
-from hub.audit.heads import Head, HeadsMap
+from hub.audit.heads import Head, HeadsKeeper
 from hub.audit.heads import current as current_heads
 from hub.audit.heads import save as save_heads
 from hub.audit.merkle import RootAccumulator
@@ -68,6 +68,7 @@ class Sealer:
         self.publish = publish
         self._heads: dict[str, tuple[int, bytes]] = {}  # dossier -> last sealed version, chain
         self._size, self._last = -1, 0  # sealed count and last position; -1: read them
+        self._map: HeadsKeeper | None = None  # the map of heads, once a checkpoint read it
         prepare(db)
 
     def run_once(self) -> SignedCheckpoint | None:
@@ -141,6 +142,8 @@ class Sealer:
             if len(self._heads) > _HEADS_KEPT:
                 self._heads.clear()
             self._heads.update(heads)
+            if self._map is not None:
+                self._map.update(latest.values())
             self._size, self._last = size + len(rows), rows[-1].id
             total += len(rows)
             if len(rows) < self.page:
@@ -168,6 +171,7 @@ class Sealer:
 
     def forget(self) -> None:
         self._heads.clear()
+        self._map = None
         self._size, self._last = -1, 0
 
     def checkpoint(self, at: datetime | None = None) -> SignedCheckpoint | None:
@@ -194,12 +198,13 @@ class Sealer:
                 accumulator.append(bytes(leaf))
             # The map of heads as of this size: the sealer seals and signs in turn, so the
             # kept heads are those of every sealed event.
-            mapped = HeadsMap(current_heads(self.db))
+            if self._map is None:
+                self._map = HeadsKeeper(current_heads(self.db))
             signed = self.signer.sign(
                 accumulator.size,
                 accumulator.root(),
                 at or datetime.now(UTC),
-                heads=(mapped.size, mapped.root()),
+                heads=self._map.signed(),
             )
             self.db.execute(
                 f"INSERT INTO {CHECKPOINTS} (tree_size, root_hash, signed_at, note, frontier) "

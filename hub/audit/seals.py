@@ -159,15 +159,22 @@ def missing_leaves(db: ReadModelDatabase, upto: int | None = None) -> list[tuple
 
 
 def head_rows(db: ReadModelDatabase, below: int) -> list[tuple[str, str, int, int, bytes]]:
-    """(dossier code, originator, version, leaf index, chain hash) of every seal below leaf
-    ``below``: what the map of heads is recomputed from."""
+    """(dossier code, originator, version, leaf index, chain hash) of each dossier's latest
+    seal below leaf ``below``: what the map of heads is recomputed from."""
+    if db.postgres:  # each dossier's latest seal, found by the (dossier, version) index
+        query = (
+            f"SELECT DISTINCT ON (originator_id) dossier_code, originator_id, version, "
+            f"leaf_index, chain_hash FROM {SEALS} WHERE leaf_index < ? "
+            "ORDER BY originator_id, version DESC"
+        )
+    else:  # SQLite gives a MAX() query's other columns from the row of the maximum
+        query = (
+            f"SELECT dossier_code, originator_id, MAX(version), leaf_index, chain_hash FROM "
+            f"{SEALS} WHERE leaf_index < ? GROUP BY originator_id"
+        )
     return [
         (str(code), str(originator), int(version), int(index), bytes(chain))
-        for code, originator, version, index, chain in db.query(
-            f"SELECT dossier_code, originator_id, version, leaf_index, chain_hash FROM {SEALS} "
-            "WHERE leaf_index < ?",
-            (below,),
-        )
+        for code, originator, version, index, chain in db.query(query, (below,))
     ]
 
 
