@@ -28,6 +28,16 @@ def _figures(settings: HubSettings, catch_up: bool = True) -> Any:
     return figures(_ok(settings, *REPORT, *([] if catch_up else ["--no-catch-up"])))
 
 
+def _backed_up(settings: HubSettings, tmp_path: Path) -> Path:
+    """A deployment holding the first half of a workload, sealed, and its backup."""
+    first, _ = halves(tmp_path)
+    _ok(settings, "ingest", str(first), "--strict")
+    _ok(settings, "audit", "seal")
+    backup = tmp_path / "backup"
+    _ok(settings, "backup", str(backup))
+    return backup
+
+
 def _wipe(settings: HubSettings) -> None:
     """The deployment lost: its database and its data directory."""
     if settings.uses_postgres:
@@ -90,11 +100,7 @@ def test_a_backup_restored_into_an_empty_deployment_gives_the_same_hub(
 def test_a_restore_checks_the_backup_before_it_writes_anything(
     settings: HubSettings, tmp_path: Path
 ) -> None:
-    first, _ = halves(tmp_path)
-    _ok(settings, "ingest", str(first), "--strict")
-    _ok(settings, "audit", "seal")
-    backup = tmp_path / "backup"
-    _ok(settings, "backup", str(backup))
+    backup = _backed_up(settings, tmp_path)
     assert cli_result(settings, "backup", str(backup)).returncode == 2  # never over a backup
 
     empty = _other(settings, tmp_path, "empty")
@@ -130,11 +136,7 @@ def test_a_backup_of_one_kind_of_database_is_not_restored_into_another(
 def test_a_manifest_naming_a_file_outside_the_deployment_is_refused(
     settings: HubSettings, tmp_path: Path
 ) -> None:
-    first, _ = halves(tmp_path)
-    _ok(settings, "ingest", str(first), "--strict")
-    _ok(settings, "audit", "seal")
-    backup = tmp_path / "backup"
-    _ok(settings, "backup", str(backup))
+    backup = _backed_up(settings, tmp_path)
     manifest = orjson.loads((backup / "manifest.json").read_bytes())
     name = next(iter(manifest["files"]))
     manifest["files"][name]["path"] = "../../escaped"

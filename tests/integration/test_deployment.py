@@ -21,6 +21,7 @@ import pytest
 from hub.service_roles import ServiceRole
 from hub.settings import NOT_SETTINGS, HubSettings, known_variables
 from tests.conftest import ROOT
+from tests.go_tools import build
 from tests.processes import CliProcess, alive, cli_result
 from tests.waiting import eventually
 
@@ -34,17 +35,7 @@ PROBE_PORT = 8000  # every hub container answers /readyz there (compose.yaml)
 
 @pytest.fixture(scope="module")
 def deploycheck(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    go = shutil.which("go")
-    assert go is not None, "the Go toolchain is needed to read compose.yaml as Compose does"
-    binary = tmp_path_factory.mktemp("deploycheck") / "deploycheck"
-    subprocess.run(
-        [go, "build", "-o", str(binary), "."],
-        cwd=CHECKER,
-        env={**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=readonly"},
-        check=True,
-        timeout=600,
-    )
-    return binary
+    return build(CHECKER, tmp_path_factory)
 
 
 def _load(deploycheck: Path, *profiles: str, env: dict[str, str] | None = None) -> Any:

@@ -8,10 +8,8 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import os
 import random
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from hub.bootstrap import bootstrap
 from hub.settings import HubSettings
 from hub.simulation.workload import Workload
 from tests.conftest import ROOT
+from tests.go_tools import build
 from verifier import dvchub_verify as verifier
 
 
@@ -221,17 +220,7 @@ GOVERIFY = ROOT / "tests" / "audit" / "goverify"
 def goverify(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``tests/audit/goverify`` built with this machine's Go: the bundles' rules over Go's
     sumdb/note, transparency-dev's formats and merkle, and google/uuid."""
-    go = shutil.which("go")
-    assert go is not None, "the Go toolchain is needed for the differential test"
-    binary = tmp_path_factory.mktemp("goverify") / "goverify"
-    subprocess.run(
-        [go, "build", "-o", str(binary), "."],
-        cwd=GOVERIFY,
-        env={**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=readonly"},
-        check=True,
-        timeout=600,
-    )
-    return binary
+    return build(GOVERIFY, tmp_path_factory)
 
 
 def _mutations(proven: Proven, count: int, seed: int) -> Iterator[tuple[str, Any]]:
