@@ -147,15 +147,31 @@ def create_statements(db: ReadModelDatabase) -> list[str]:
     ]
 
 
+_COLUMNS = ("originator_id", "dossier_code", "version", "leaf_index", "chain_hash")
+_TYPES = ("text", "text", "int4", "int8", "bytea")
+_UPSERT = (
+    "ON CONFLICT (originator_id) DO UPDATE SET dossier_code = excluded.dossier_code, "
+    "version = excluded.version, leaf_index = excluded.leaf_index, "
+    "chain_hash = excluded.chain_hash"
+)
+
+
 def save(db: ReadModelDatabase, heads: Iterable[Head]) -> None:
-    """Record ``heads`` as their dossiers' latest (in the open transaction)."""
-    db.executemany(
-        f"INSERT INTO {HEADS} (dossier_code, originator_id, version, leaf_index, chain_hash) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (originator_id) DO UPDATE SET "
-        "dossier_code = excluded.dossier_code, version = excluded.version, "
-        "leaf_index = excluded.leaf_index, chain_hash = excluded.chain_hash",
-        [(h.dossier_code, h.originator_id, h.version, h.leaf_index, h.chain_hash) for h in heads],
-    )
+    """Record ``heads`` as their dossiers' latest (in the open transaction). On PostgreSQL
+    the batch is staged with a binary COPY and upserted in one statement: one upsert per
+    dossier made sealing a province's log several times slower."""
+    rows = [(h.originator_id, h.dossier_code, h.version, h.leaf_index, h.chain_hash) for h in heads]
+    if not rows:
+        return
+    names = ", ".join(_COLUMNS)
+    if db.postgres:
+        stage = f"stage_{HEADS}"
+        db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {HEADS}) ON COMMIT DELETE ROWS")
+        db.execute(f"DELETE FROM {stage}")
+        db.copy_in(stage, _COLUMNS, rows, _TYPES)
+        db.execute(f"INSERT INTO {HEADS} ({names}) SELECT {names} FROM {stage} {_UPSERT}")
+        return
+    db.executemany(f"INSERT INTO {HEADS} ({names}) VALUES (?, ?, ?, ?, ?) {_UPSERT}", rows)
 
 
 def _head(row: tuple[Any, ...]) -> Head:
