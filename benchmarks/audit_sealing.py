@@ -79,7 +79,7 @@ def _seal(code: Path, url: str, schema: str, scratch: str) -> tuple[int, float, 
             text=True,
             check=True,
         )
-    sealed, seconds, peak = done.stdout.split()
+    sealed, seconds, peak = done.stdout.splitlines()[-1].split()  # after any log lines
     return int(sealed), float(seconds), int(peak) / 1024
 
 
