@@ -31,7 +31,7 @@ from benchmarks.projections_rebuild import fill, store_settings
 from hub.adapters.sql import ReadModelDatabase
 from hub.audit import seals
 from hub.audit.checkpoints import Signer
-from hub.audit.heads import HeadsKeeper, HeadsMap, from_seals
+from hub.audit.heads import Head, HeadsKeeper, HeadsMap
 from hub.audit.heads import current as current_heads
 from hub.audit.publish import sealer
 from hub.audit.service import dossier_history, prove
@@ -148,7 +148,7 @@ def main() -> None:
     print(f"ratio: verify / plain read = {rate / read_rate:.2f}")
     size = seals.sealed_size(db)
     started = time.perf_counter()
-    HeadsMap(from_seals(seals.head_rows(db, size), size)).root()
+    HeadsMap(Head(*row) for row in seals.head_rows(db, size)).root()
     part = time.perf_counter() - started
     print(f"of which the map of heads recomputed from the seals: {part:.1f} s")
     timings = []

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.adapters.sql import ReadModelDatabase
-from hub.audit.merkle import MerkleTree
-from verifier.dvchub_verify import DOSSIER_NAMESPACE, HEAD_PREFIX, node_hash
+from hub.audit.merkle import MerkleTree, RootAccumulator
+from verifier.dvchub_verify import DOSSIER_NAMESPACE, HEAD_PREFIX
 
 HEADS = "audit_heads"
 _NAMESPACE = DOSSIER_NAMESPACE.bytes
@@ -58,19 +58,6 @@ def is_dossier(code: str, originator: str) -> bool:
         return bytes(digest) == _originator_bytes(originator)
     except ValueError:
         return False
-
-
-def map_root(leaves: list[bytes]) -> bytes:
-    """The RFC 9162 root over ``leaves`` (hashes), level by level."""
-    if not leaves:
-        return _sha256(b"").digest()
-    level = leaves
-    while len(level) > 1:
-        up = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
-        if len(level) % 2:
-            up.append(level[-1])
-        level = up
-    return level[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,19 +195,6 @@ def as_of(db: ReadModelDatabase, size: int) -> list[Head]:
     return found
 
 
-def from_seals(rows: Iterable[tuple[str, str, int, int, bytes]], size: int) -> list[Head]:
-    """The heads recomputed from seals (dossier code, originator, version, leaf index,
-    chain) as of ``size``: for each dossier the seal of its latest version below ``size``."""
-    latest: dict[str, Head] = {}
-    for code, originator, version, leaf_index, chain in rows:
-        if leaf_index >= size:
-            continue
-        known = latest.get(originator)
-        if known is None or version > known.version:
-            latest[originator] = Head(code, originator, version, leaf_index, bytes(chain))
-    return list(latest.values())
-
-
 class HeadsKeeper:
     """The sealer's map of heads between checkpoints: each dossier's leaf hash, loaded once
     and updated as events are sealed, so that a checkpoint costs a sort and the tree's
@@ -237,5 +211,7 @@ class HeadsKeeper:
 
     def signed(self) -> tuple[int, bytes]:
         """The map's size and root, as a checkpoint signs them."""
-        ordered = sorted(self._leaves.values())
-        return len(ordered), map_root([leaf for _, leaf in ordered])
+        accumulator = RootAccumulator()
+        for _, leaf in sorted(self._leaves.values()):
+            accumulator.append(leaf)
+        return accumulator.size, accumulator.root()

@@ -110,14 +110,15 @@ class Sealer:
                         )
                     chain = chain_hash(previous, leaf)
                     heads[key] = (event.version, chain)
-                    latest[key] = Head(event.dossier_code(), key, event.version, index, chain)
+                    code = event.dossier_code()
+                    latest[key] = Head(code, key, event.version, index, chain)
                     out.append(
                         (
                             index,
                             row.id,
                             key,
                             event.version,
-                            event.dossier_code(),
+                            code,
                             leaf,
                             chain,
                             int(slow),

@@ -215,9 +215,7 @@ def prove(
         db = ReadModelDatabase(hub.settings)
         bundle = service.prove(hub.store, db, code, since)
         db.close()
-    except service.NotFoundError as error:
-        raise fail(str(error), 1) from None
-    except SealGapError as error:
+    except (service.NotFoundError, SealGapError) as error:
         raise fail(str(error), 1) from None
     finally:
         hub.close()

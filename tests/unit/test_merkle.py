@@ -129,16 +129,6 @@ def test_every_proof_of_every_shape_verifies(size: int, data: st.DataObject) -> 
     assert MerkleTree(leaves[:old]).root() == tree.root(old)
 
 
-def test_the_map_of_heads_root_is_the_rfc_9162_root() -> None:
-    """The sealer's level-by-level root of the map equals the tree's (RFC 9162) root."""
-    from hub.audit.heads import map_root
-    from hub.audit.merkle import MerkleTree
-
-    for size in range(0, 70):
-        leaves = [bytes([i]) * 32 for i in range(size)]
-        assert map_root(leaves) == MerkleTree(leaves).root(), size
-
-
 def test_the_heads_leaf_and_dossier_check_agree_with_the_verifier_and_the_domain() -> None:
     from hub.audit.heads import head_leaf_hash, is_dossier
     from hub.domain.dossier import dossier_id
