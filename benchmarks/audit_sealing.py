@@ -13,19 +13,16 @@ second and peak memory, and the ratio.
 from __future__ import annotations
 
 import argparse
-import io
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 
 import psycopg
 
 from benchmarks.services import child_env, postgres_url
+from tests.releases import PREVIOUS_RELEASE, extract
 
-#: The release before the map of heads (tests/releases.py names the same one).
-PREVIOUS_RELEASE = "084bda8acd53badb19a6041bd6ff58d4b658f33f"
 ROOT = Path(__file__).resolve().parent.parent
 CHILD = """
 import resource, sys, time
@@ -42,28 +39,6 @@ sealed = worker.seal()
 worker.checkpoint()
 print(sealed, time.perf_counter() - began, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
-
-
-def _previous(where: Path) -> Path:
-    archive = subprocess.run(
-        [
-            "git",
-            "-C",
-            str(ROOT),
-            "archive",
-            PREVIOUS_RELEASE,
-            "hub",
-            "events",
-            "projections",
-            "connectors",
-            "verifier",
-        ],
-        capture_output=True,
-        check=True,
-    ).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(where, filter="data")
-    return where
 
 
 def _seal(code: Path, url: str, schema: str, scratch: str) -> tuple[int, float, float]:
@@ -89,7 +64,7 @@ def main() -> None:
     args = parser.parse_args()
     url = postgres_url()
     with tempfile.TemporaryDirectory() as where:
-        previous = _previous(Path(where))
+        previous = extract(PREVIOUS_RELEASE, Path(where))  # the release before the map
         runs = {
             "previous release (no map)": _seal(previous, url, args.schema, "bench_seal_before"),
             "this release (map of heads)": _seal(ROOT, url, args.schema, "bench_seal_after"),

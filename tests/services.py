@@ -117,6 +117,13 @@ def _port_is_free(port: int) -> bool:
     return True
 
 
+def free_port() -> int:
+    """A port free on 127.0.0.1 now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def free_port_pair() -> int:
     """A free port whose next one is free too (Kafka listens on both)."""
     for _ in range(100):

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +22,7 @@ from hub.settings import NOT_SETTINGS, HubSettings, known_variables
 from tests.conftest import ROOT
 from tests.go_tools import build
 from tests.processes import CliProcess, alive, cli_result
+from tests.services import free_port
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.process
@@ -239,12 +239,6 @@ def test_the_image_is_built_in_stages_and_runs_unprivileged() -> None:
     assert "--require-hashes" in dockerfile
 
 
-def _port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _ready(url: str) -> Callable[[], dict[str, Any] | None]:
     def check() -> dict[str, Any] | None:
         try:
@@ -260,7 +254,7 @@ def _ready(url: str) -> Callable[[], dict[str, Any] | None]:
 def test_a_role_alone_answers_its_probes_with_its_own_services(
     tmp_path: Path, settings: HubSettings
 ) -> None:
-    port = _port()
+    port = free_port()
     sealer = CliProcess(
         settings, tmp_path / "sealer.log", "serve", "--role", "sealer", "--probe-port", str(port)
     )

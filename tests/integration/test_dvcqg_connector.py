@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -30,6 +29,7 @@ from projections.progress.log_scan import scan_sqlite
 from tests.conftest import ROOT
 from tests.processes import CliProcess, alive, run_cli
 from tests.province_log import CA_MAU
+from tests.services import free_port
 from tests.waiting import eventually
 
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
@@ -37,12 +37,6 @@ PASSWORD = "mat-khau-thu-nghiem"
 # The connector gives up on a call after GIVE_UP seconds; the portal's late answers come
 # after PORTAL_LATE ("timeout": applied, answered too late) or PORTAL_SLOW ("slow").
 GIVE_UP, PORTAL_LATE, PORTAL_SLOW = 0.75, 1.0, 1.25
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Portal:
@@ -72,7 +66,7 @@ def dialect() -> str:
 def portal(tmp_path: Path, dialect: str) -> Iterator[Portal]:
     """The simulator in strict mode (every payload checked against the documented
     interface), answering in the test's dialect."""
-    port = _port()
+    port = free_port()
     settings = HubSettings(data_dir=tmp_path / "sim", dvcqg_password=PASSWORD)
     process = CliProcess(
         settings,

@@ -6,7 +6,6 @@ the read models equal a rebuild: nothing lost, nothing doubled. Afterwards Kafka
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import threading
 import zlib
@@ -28,7 +27,7 @@ from tests.integration.test_kafka_pipeline import _assert_each_once, _publish, _
 from tests.integration.test_projection_workers import _caught_up, _snapshot
 from tests.processes import CliProcess, alive, cli_result
 from tests.releases import PREVIOUS_RELEASE, ReleaseProcess, extract
-from tests.services import SCRIPTS
+from tests.services import SCRIPTS, free_port
 from tests.topics import read_committed
 from tests.waiting import eventually
 
@@ -74,12 +73,6 @@ class Agency:
             stop.wait(0.05)  # an agency's back-off before it sends again
 
 
-def _port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _ready(url: str) -> bool:
     try:
         return httpx.get(f"{url}/readyz", timeout=5).status_code == 200
@@ -98,7 +91,7 @@ def test_an_upgrade_under_traffic_loses_and_doubles_nothing(
     by_kafka = [e for e in events if zlib.crc32(e["dossier_code"].encode()) % 2 == 1]
     assert by_http
     assert by_kafka
-    port = _port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     old_code = extract(PREVIOUS_RELEASE, tmp_path / "previous")
     old = ReleaseProcess(old_code, settings, tmp_path / "old.log", "serve", "--port", str(port))
