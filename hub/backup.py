@@ -237,6 +237,10 @@ def read_manifest(directory: Path) -> Manifest:
     listed = {**manifest.database, **{f"files/{n}": f.sha256 for n, f in manifest.files.items()}}
     for name, digest in listed.items():
         file = directory / name
+        if not file.resolve().is_relative_to(directory.resolve()) or "/" in name.removeprefix(
+            "files/"
+        ).removeprefix("sqlite/"):
+            raise BackupError(f"the manifest names a file outside the backup: {name}")
         if not file.is_file():
             raise BackupError(f"the backup lacks {name}")
         if _digest(file) != digest:

@@ -146,3 +146,9 @@ def test_a_manifest_naming_a_file_outside_the_deployment_is_refused(
     assert done.returncode == 2
     assert "names a file outside its place: ../../escaped" in done.stderr
     assert not (tmp_path / "escaped").exists()
+    manifest["files"][name]["path"] = "escaped"
+    manifest["database"]["sqlite/../../outside.sqlite3"] = "0" * 64
+    (backup / "manifest.json").write_bytes(orjson.dumps(manifest))
+    done = cli_result(empty, "restore", str(backup))
+    assert done.returncode == 2
+    assert "the manifest names a file outside the backup: sqlite/../../outside" in done.stderr
